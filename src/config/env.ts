@@ -1,0 +1,89 @@
+// Operator configuration, parsed from wrangler vars and secrets with zod once per isolate.
+// A missing or malformed setting fails every request with a 503 that names the setting, never its value.
+import { z } from "zod";
+import { ApiError } from "../http/errors";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "./constants";
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === "https:" || u.protocol === "http:") && !u.username && !u.password;
+    } catch {
+      return false;
+    }
+  }, "must be an absolute http(s) URL without credentials")
+  .transform((v) => v.replace(/\/+$/, ""));
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .refine((n) => n > 0, "must be positive");
+
+const ConfigSchema = z.object({
+  UPSTREAM_BASE_URL: httpUrl.default("https://api.evolink.ai"),
+  UPSTREAM_API_KEY: z.string().min(1, "is required"),
+  UPSTREAM_TIMEOUT_MS: positiveInt(DEFAULT_UPSTREAM_TIMEOUT_MS),
+  PUBLIC_BASE_URL: httpUrl,
+  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  SIGNING_SECRET: z.string().min(32, "must be at least 32 characters"),
+  DEV_ALLOW_LOCAL_URLS: bool,
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export interface Config {
+  upstreamBaseUrl: string;
+  upstreamApiKey: string;
+  upstreamTimeoutMs: number;
+  publicBaseUrl: string;
+  adminToken: string;
+  signingSecret: string;
+  devAllowLocalUrls: boolean;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the bindings into a Config, or throws a `misconfigured` ApiError naming the bad settings. */
+export function loadConfig(env: Record<string, unknown>): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const v = env[key];
+    // Empty strings are "unset" (wrangler passes `--var X:` as ""), so defaults apply.
+    raw[key] = typeof v === "string" && v.trim() === "" ? undefined : v;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? "config");
+      const why = i.code === "invalid_type" ? "is required" : i.message;
+      return `${name} ${why}`;
+    });
+    throw new ApiError("misconfigured", `Gateway misconfigured: ${[...new Set(problems)].join("; ")}`);
+  }
+  const c = parsed.data;
+  const config: Config = {
+    upstreamBaseUrl: c.UPSTREAM_BASE_URL,
+    upstreamApiKey: c.UPSTREAM_API_KEY,
+    upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
+    publicBaseUrl: c.PUBLIC_BASE_URL,
+    adminToken: c.ADMIN_TOKEN,
+    signingSecret: c.SIGNING_SECRET,
+    devAllowLocalUrls: c.DEV_ALLOW_LOCAL_URLS,
+    logLevel: c.LOG_LEVEL,
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,44 @@
+// Request-scoped plumbing: a request id on every response, the parsed config and a logger in context,
+// and the one error handler that renders ApiError (anything else becomes a logged 500).
+import type { Context, MiddlewareHandler } from "hono";
+import { loadConfig } from "../config/env";
+import type { AppEnv } from "../env";
+import { ApiError, errorResponse } from "./errors";
+import { createLogger } from "./log";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function requestContext(): MiddlewareHandler<AppEnv> {
+  return async function requestContext(c, next) {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    // A bad config must still produce a JSON error with a request id, so it is caught here.
+    let secrets: string[] = [];
+    try {
+      const config = loadConfig(c.env);
+      c.set("config", config);
+      secrets = [config.upstreamApiKey, config.adminToken, config.signingSecret];
+      c.set("log", createLogger({ request_id: requestId }, config.logLevel, secrets));
+    } catch (err) {
+      c.set("log", createLogger({ request_id: requestId }, "info", []));
+      throw err;
+    }
+    await next();
+    c.header("x-request-id", requestId);
+  };
+}
+
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  const requestId = c.get("requestId");
+  if (err instanceof ApiError) {
+    if (err.status >= 500) c.get("log")?.warn("request_failed", { code: err.code, status: err.status, message: err.message });
+    return errorResponse(err, requestId);
+  }
+  c.get("log")?.error("unhandled_error", { name: err.name, message: err.message, stack: err.stack });
+  return errorResponse(new ApiError("internal_error", "Internal server error"), requestId);
+}
+
+export function notFound(c: Context<AppEnv>): Response {
+  return errorResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c.get("requestId"));
+}

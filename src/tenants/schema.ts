@@ -1,0 +1,154 @@
+// The tenant record: who a tenant is, how its tokens are verified, and what it may do.
+// `TenantInput` is what the admin API accepts; `Tenant` is what KV stores (every read is parsed with it).
+import { z } from "zod";
+
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** JWS algorithms a tenant may allow-list. HMAC only ever pairs with `hs256_secret`. */
+export const ASYMMETRIC_ALGS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+] as const;
+export const HMAC_ALGS = ["HS256"] as const;
+export type AsymmetricAlg = (typeof ASYMMETRIC_ALGS)[number];
+export type JwsAlg = AsymmetricAlg | (typeof HMAC_ALGS)[number];
+
+/** Private or symmetric key members that must never sit in a published key set. */
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] as const;
+
+export const PublicJwkSchema = z
+  .object({
+    kty: z.enum(["RSA", "EC", "OKP"]),
+    kid: z.string().min(1).max(256).optional(),
+    alg: z.string().max(32).optional(),
+    use: z.string().optional(),
+    crv: z.string().optional(),
+    n: z.string().optional(),
+    e: z.string().optional(),
+    x: z.string().optional(),
+    y: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .superRefine((jwk, ctx) => {
+    for (const m of PRIVATE_JWK_MEMBERS) {
+      if (m in jwk) ctx.addIssue({ code: "custom", message: `key set holds private key material ("${m}")` });
+    }
+  });
+export type PublicJwk = z.infer<typeof PublicJwkSchema>;
+
+export const JwksSchema = z.object({ keys: z.array(PublicJwkSchema).max(100) });
+
+const Audience = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1).max(16)]);
+
+const AuthInput = z
+  .object({
+    issuer: z.string().min(1).max(400),
+    audience: Audience,
+    jwks: JwksSchema.optional(),
+    jwks_uri: z.string().max(2048).optional(),
+    hs256_secret: z.string().optional(),
+    algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).min(1).optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const sources = [a.jwks, a.jwks_uri, a.hs256_secret].filter((s) => s !== undefined).length;
+    if (sources !== 1) {
+      ctx.addIssue({ code: "custom", message: "auth takes exactly one of jwks, jwks_uri or hs256_secret" });
+      return;
+    }
+    if (a.hs256_secret !== undefined) {
+      if (new TextEncoder().encode(a.hs256_secret).length < 32)
+        ctx.addIssue({ code: "custom", path: ["hs256_secret"], message: "hs256_secret must be at least 32 bytes" });
+      if (a.algorithms?.some((alg) => alg !== "HS256"))
+        ctx.addIssue({ code: "custom", path: ["algorithms"], message: "an hs256_secret only allows HS256" });
+    } else if (a.algorithms?.some((alg) => alg.startsWith("HS"))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["algorithms"],
+        message: "HMAC algorithms are never accepted with public keys",
+      });
+    }
+    if (a.jwks && a.jwks.keys.length === 0 && a.jwks_uri === undefined) {
+      // An empty inline key set is legal (a tenant being set up) but verifies nothing.
+    }
+  });
+
+const Quotas = z
+  .object({
+    requests_per_minute: z.number().int().positive().optional(),
+    max_concurrent_tasks: z.number().int().positive().optional(),
+    monthly_credits: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+const Policy = z
+  .object({
+    allowed_qualities: z.array(z.enum(["720p", "1080p"])).min(1).optional(),
+    max_duration: z.number().int().min(2).max(10).optional(),
+    allow_audio: z.boolean().optional(),
+    callback_hosts: z.array(z.string().min(1).max(253)).max(100).optional(),
+  })
+  .strict();
+
+const WebhookInput = z
+  .object({
+    url: z.string().max(2048).optional(),
+    secret: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, "must be whsec_ followed by base64 of at least 24 bytes")
+      .optional(),
+  })
+  .strict();
+
+export const TenantInputSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    status: z.enum(["active", "suspended"]).default("active"),
+    auth: AuthInput,
+    policy: Policy.optional(),
+    quotas: Quotas.optional(),
+    user_quotas: Quotas.optional(),
+    webhook: WebhookInput.optional(),
+  })
+  .strict();
+export type TenantInput = z.infer<typeof TenantInputSchema>;
+
+const StoredWebhook = z.object({
+  url: z.string().optional(),
+  secret: z.string(),
+  /** The secret replaced by the last rotation; it keeps signing until `previous_expires_at`. */
+  previous_secret: z.string().optional(),
+  previous_expires_at: z.number().optional(),
+});
+
+export const TenantSchema = z.object({
+  id: z.string().regex(TENANT_ID_PATTERN),
+  name: z.string(),
+  status: z.enum(["active", "suspended"]),
+  auth: z.object({
+    issuer: z.string(),
+    audience: Audience,
+    jwks: JwksSchema.optional(),
+    jwks_uri: z.string().optional(),
+    hs256_secret: z.string().optional(),
+    algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).optional(),
+  }),
+  policy: Policy.optional(),
+  quotas: Quotas.optional(),
+  user_quotas: Quotas.optional(),
+  webhook: StoredWebhook.optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Tenant = z.infer<typeof TenantSchema>;
+export type TenantPolicy = NonNullable<Tenant["policy"]>;
+export type QuotaLimits = NonNullable<Tenant["quotas"]>;

@@ -1,0 +1,35 @@
+// Tests run inside workerd through the real Worker (src/index.ts) with local KV and Durable Objects.
+// Outbound HTTP from the Worker is routed in-isolate by test/helpers/outbound.ts (the upstream simulator,
+// tenant key servers, webhook receivers); anything unrouted fails loudly here.
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { loadUpstreamContract } from "./scripts/contract.mjs";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      miniflare: {
+        bindings: {
+          UPSTREAM_BASE_URL: "https://api.evolink.test",
+          UPSTREAM_API_KEY: "sk-upstream-SECRET-4f9c2e7a1b3d5f60",
+          PUBLIC_BASE_URL: "https://gateway.reelgate.test",
+          ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+          SIGNING_SECRET: "signing-secret-for-tests-0123456789abcdef",
+          DEV_ALLOW_LOCAL_URLS: "false",
+          LOG_LEVEL: "warn",
+          // The upstream's OpenAPI files, when ../shared/upstream exists (null otherwise: contract tests skip).
+          UPSTREAM_CONTRACT: loadUpstreamContract(),
+        },
+        outboundService: (request: Request) =>
+          new Response(`test outbound request escaped the in-isolate router: ${request.url}`, { status: 599 }),
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["./test/helpers/setup.ts"],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
