@@ -1,0 +1,130 @@
+// The typed model registry: what each upstream model accepts, its defaults and its price. The request
+// schema, the rewrite and the credit estimate read these entries, so adding a model is adding an entry.
+// Prices: EvoLink's public pricing-rules catalog (upstream README §6); they may change upstream.
+
+export const QUALITIES = ["720p", "1080p"] as const;
+export const ASPECT_RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4"] as const;
+export const SHOT_TYPES = ["single", "multi"] as const;
+export type Quality = (typeof QUALITIES)[number];
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+export type ShotType = (typeof SHOT_TYPES)[number];
+
+/** Request fields beyond the always-required `model`, `prompt` and `video_urls`, as wire paths. */
+export type OptionalField =
+  "aspect_ratio" | "quality" | "duration" | "generate_audio" | "model_params.shot_type" | "callback_url";
+
+export interface ModelPricing {
+  /** Credits per billed second (input + output) at 720p with audio. */
+  creditsPerSecond: number;
+  /** Multiplier per quality. */
+  qualityFactor: Record<Quality, number>;
+  /** Multiplier when `generate_audio` is false (1 for models without the switch). */
+  silentFactor: number;
+  /** Input seconds billed at most; the estimate assumes the cap (reference clips are ≥ 2 s). */
+  inputSecondsCap: number;
+  /** Smallest charge of one task, in credits. */
+  minimumCredits: number;
+}
+
+export interface ModelSpec {
+  id: string;
+  /** Optional request fields the model accepts; any other field is refused as unknown. */
+  fields: readonly OptionalField[];
+  defaults: {
+    aspect_ratio: AspectRatio;
+    quality: Quality;
+    duration: number;
+    /** Used when `generate_audio` is a supported field and the request leaves it out. */
+    generate_audio: boolean;
+  };
+  duration: { min: number; max: number };
+  qualities: readonly Quality[];
+  aspectRatios: readonly AspectRatio[];
+  shotTypes: readonly ShotType[];
+  /** The output carries an audio track (unless `generate_audio: false` where that field is supported). */
+  audio: boolean;
+  /** Reference videos per request. */
+  videoUrls: { min: number; max: number };
+  /** Prompt length limit in Unicode code points. */
+  maxPromptCodePoints: number;
+  pricing: ModelPricing;
+}
+
+const QUALITY_FACTOR: Record<Quality, number> = { "720p": 1, "1080p": 1.67 };
+
+export const WAN26_REFERENCE_VIDEO_FLASH: ModelSpec = {
+  id: "wan2.6-reference-video-flash",
+  fields: ["aspect_ratio", "quality", "duration", "generate_audio", "model_params.shot_type", "callback_url"],
+  defaults: { aspect_ratio: "16:9", quality: "720p", duration: 5, generate_audio: true },
+  duration: { min: 2, max: 10 },
+  qualities: QUALITIES,
+  aspectRatios: ASPECT_RATIOS,
+  shotTypes: SHOT_TYPES,
+  audio: true,
+  videoUrls: { min: 1, max: 3 },
+  maxPromptCodePoints: 1500,
+  pricing: {
+    creditsPerSecond: 2.38,
+    qualityFactor: QUALITY_FACTOR,
+    silentFactor: 0.5,
+    inputSecondsCap: 5,
+    minimumCredits: 9,
+  },
+};
+
+/**
+ * The non-flash model, described but not registered: the gateway fronts the flash model only.
+ * Registering it is adding it to MODELS. It has no `generate_audio` switch and no silent discount.
+ */
+export const WAN26_REFERENCE_VIDEO: ModelSpec = {
+  ...WAN26_REFERENCE_VIDEO_FLASH,
+  id: "wan2.6-reference-video",
+  fields: ["aspect_ratio", "quality", "duration", "model_params.shot_type", "callback_url"],
+  pricing: { ...WAN26_REFERENCE_VIDEO_FLASH.pricing, creditsPerSecond: 4.76, silentFactor: 1 },
+};
+
+export type ModelRegistry = ReadonlyMap<string, ModelSpec>;
+
+/** The models the gateway accepts, by id. */
+export const MODELS: ModelRegistry = new Map([[WAN26_REFERENCE_VIDEO_FLASH.id, WAN26_REFERENCE_VIDEO_FLASH]]);
+
+/** The registered model `id`, or undefined. */
+export function findModel(id: string, registry: ModelRegistry = MODELS): ModelSpec | undefined {
+  return registry.get(id);
+}
+
+/** The registered model `id`; throws when it is not (callers hold an id that already passed the schema). */
+export function modelFor(id: string, registry: ModelRegistry = MODELS): ModelSpec {
+  const spec = registry.get(id);
+  if (!spec) throw new Error(`model ${JSON.stringify(id)} is not registered`);
+  return spec;
+}
+
+export function supports(spec: ModelSpec, field: OptionalField): boolean {
+  return spec.fields.includes(field);
+}
+
+/** What the estimate needs from a validated request. */
+export interface PricedRequest {
+  quality: Quality;
+  duration: number;
+  generate_audio: boolean;
+}
+
+/**
+ * Credits the upstream will charge at most for one task: (input cap + output seconds) × rate ×
+ * quality factor × silent factor, rounded half-up to 2 decimals, never below the minimum charge.
+ */
+export function estimateCredits(spec: ModelSpec, request: PricedRequest): number {
+  const p = spec.pricing;
+  const seconds = p.inputSecondsCap + request.duration;
+  const silent = request.generate_audio ? 1 : p.silentFactor;
+  const credits = roundHalfUp2(seconds * p.creditsPerSecond * p.qualityFactor[request.quality] * silent);
+  return Math.max(credits, p.minimumCredits);
+}
+
+/** Half-up to 2 decimals, after trimming binary floating-point noise (2.38 × 1.67 is not exact). */
+function roundHalfUp2(x: number): number {
+  const cents = Number((x * 100).toPrecision(12));
+  return Math.round(cents) / 100;
+}
