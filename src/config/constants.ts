@@ -12,6 +12,8 @@ export const MAX_PROMPT_CODE_POINTS = 1500;
 export const JWT_CLOCK_TOLERANCE_S = 30;
 /** Largest bearer token read, to bound parsing work on garbage input. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
+/** Longest `sub` accepted: the end-user id keys per-user quotas and task ownership. */
+export const MAX_SUBJECT_LENGTH = 256;
 
 /** How long a tenant record is served from isolate memory before KV is read again. */
 export const TENANT_CACHE_TTL_MS = 30_000;
@@ -25,6 +27,8 @@ export const JWKS_FETCH_TIMEOUT_MS = 3_000;
 export const JWKS_MAX_BYTES = 64 * 1024;
 /** How long a stale key set keeps serving while the key server is down. */
 export const JWKS_MAX_STALE_MS = 24 * 60 * 60_000;
+/** Tenants whose verification keys an isolate holds at once (least recently used dropped first). */
+export const KEY_CACHE_MAX_TENANTS = 1_000;
 
 /** Default timeout of one upstream call, overridable with UPSTREAM_TIMEOUT_MS. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 15_000;

@@ -1,0 +1,114 @@
+// One bounded fetch of a tenant's published key set: https only, a timeout, a byte cap enforced while the
+// body streams in, and the result parsed with JwksSchema. It never throws; failures come back as a reason.
+import { type PublicJwk, JwksSchema } from "../tenants/schema";
+
+export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface JwksFetchOptions {
+  fetch: FetchFn;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export type JwksFetchResult =
+  | { ok: true; jwks: { keys: PublicJwk[] } }
+  /** unavailable: network, timeout, non-2xx. invalid: too large, not JSON, not a public JWKS. */
+  | { ok: false; reason: "jwks_unavailable" | "jwks_invalid" | "tenant_misconfigured" };
+
+export async function fetchJwks(uri: string, options: JwksFetchOptions): Promise<JwksFetchResult> {
+  if (!isHttpsUrl(uri)) return { ok: false, reason: "tenant_misconfigured" };
+  // One deadline for the whole exchange: the response headers and every chunk of the body.
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  let response: Response;
+  try {
+    response = await options.fetch(uri, {
+      method: "GET",
+      headers: { accept: "application/jwk-set+json, application/json" },
+      // A key server that redirects is treated as down rather than followed somewhere unchecked.
+      redirect: "manual",
+      signal,
+    });
+  } catch {
+    return { ok: false, reason: "jwks_unavailable" };
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    return { ok: false, reason: "jwks_unavailable" };
+  }
+  let text: string | null;
+  try {
+    text = await readCapped(response, options.maxBytes, signal);
+  } catch {
+    return { ok: false, reason: "jwks_unavailable" };
+  }
+  if (text === null) return { ok: false, reason: "jwks_invalid" };
+  return parseJwks(text);
+}
+
+function isHttpsUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "https:" && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}
+
+/** The body as UTF-8, or null when it exceeds `maxBytes` (declared or actual) or is not valid UTF-8. */
+async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<string | null> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const deadline = rejectOnAbort(signal);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await Promise.race([reader.read(), deadline]).catch(async (err: unknown) => {
+      await reader.cancel().catch(() => {});
+      throw err;
+    });
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Settles only by rejecting, when `signal` aborts: a body that trickles in forever still hits the deadline. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {}); // only observed through Promise.race; never an unhandled rejection
+  return aborted;
+}
+
+function parseJwks(text: string): JwksFetchResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: "jwks_invalid" };
+  }
+  const parsed = JwksSchema.safeParse(json);
+  return parsed.success ? { ok: true, jwks: parsed.data } : { ok: false, reason: "jwks_invalid" };
+}
