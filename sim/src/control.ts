@@ -1,0 +1,37 @@
+// The simulator's control and inspection API under /__sim (local only, no auth): what tests and the local
+// dev loop use to see what the gateway sent and to make the upstream misbehave on purpose.
+import type { UpstreamSimulator } from "./core";
+import { errorResponse, json, routeNotFound } from "./errors";
+
+type Route = (sim: UpstreamSimulator, request: Request) => Promise<Response> | Response;
+
+const routes: Record<string, Route> = {
+  "GET /__sim/requests": (sim) => json(sim.requests),
+  "GET /__sim/tasks": (sim) => json(sim.tasks()),
+  "GET /__sim/callbacks": (sim) => json(sim.callbacks),
+  "GET /__sim/faults": (sim) => json(sim.faults),
+  "POST /__sim/faults": injectFaults,
+  "POST /__sim/reset": (sim) => {
+    sim.reset();
+    return json({ ok: true });
+  },
+  "POST /__sim/tick": async (sim) => {
+    await sim.tick();
+    return json({ ok: true, busy: sim.busy });
+  },
+};
+
+export async function handleControl(sim: UpstreamSimulator, request: Request, url: URL): Promise<Response> {
+  const route = routes[`${request.method} ${url.pathname}`];
+  return route ? route(sim, request) : routeNotFound(request.method, url.pathname);
+}
+
+async function injectFaults(sim: UpstreamSimulator, request: Request): Promise<Response> {
+  try {
+    sim.inject(JSON.parse(await request.text()));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return errorResponse(400, { code: "invalid_request", message, type: "invalid_request_error" });
+  }
+  return json(sim.faults);
+}

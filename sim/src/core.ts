@@ -1,0 +1,212 @@
+// The upstream simulator: a strict, in-memory stand-in for EvoLink's video API (README §1–§5). No Worker
+// globals and the clock injected, so the gateway's tests can run it in their isolate and the sim Worker
+// (worker.ts) can host it in a Durable Object. Time only moves when `now()` does; `tick()` sends callbacks.
+import { CallbackDispatcher } from "./callbacks";
+import { FLASH_FILE, validateAgainstContract } from "./contract";
+import { handleControl } from "./control";
+import * as errors from "./errors";
+import { mergeFaults, parseFaults, takeStatusFault } from "./faults";
+import { IDEMPOTENCY_KEY_PATTERN, IdempotencyStore } from "./idempotency";
+import { asCreateBody, checkCreateBody } from "./rules";
+import { advance, chooseOutcome, createView, detailView, ID_PREFIX, isTerminal, newTask } from "./tasks";
+import type { CallbackAttempt, Faults, RecordedRequest, SimOptions, SimTask, Timings } from "./types";
+import { sleep, untilAborted } from "./wait";
+
+export const DEFAULT_TIMINGS: Timings = { processingAfterMs: 1_000, completeAfterMs: 5_000 };
+const CREATE_PATH = "/v1/videos/generations";
+const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
+
+export class UpstreamSimulator {
+  readonly requests: RecordedRequest[] = [];
+  private readonly now: () => number;
+  private readonly timings: Timings;
+  private readonly contract: Record<string, unknown> | null;
+  private readonly dispatcher: CallbackDispatcher;
+  private readonly idempotency = new IdempotencyStore();
+  private readonly taskMap = new Map<string, SimTask>();
+  private activeFaults: Faults = {};
+
+  constructor(private readonly options: SimOptions) {
+    if (!options.apiKey) throw new Error("UpstreamSimulator: apiKey is required");
+    this.contract = options.contract ?? null;
+    if (this.contract && !(FLASH_FILE in this.contract))
+      throw new Error(`UpstreamSimulator: contract given without ${FLASH_FILE}`);
+    this.now = options.now ?? (() => Date.now());
+    const timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    timings.processingAfterMs = Math.min(timings.processingAfterMs, timings.completeAfterMs);
+    this.timings = timings;
+    const send = options.send ?? ((request: Request) => globalThis.fetch(request));
+    this.dispatcher = new CallbackDispatcher(send, this.now);
+  }
+
+  get callbacks(): CallbackAttempt[] {
+    return this.dispatcher.log;
+  }
+
+  /** The faults in force (a copy). */
+  get faults(): Faults {
+    return structuredClone(this.activeFaults);
+  }
+
+  /** True while a task is unfinished or a callback still has to be sent. */
+  get busy(): boolean {
+    return this.dispatcher.pending > 0 || [...this.taskMap.values()].some((t) => !isTerminal(t.status));
+  }
+
+  task(id: string): SimTask | undefined {
+    this.sync();
+    return this.taskMap.get(id);
+  }
+
+  tasks(): SimTask[] {
+    this.sync();
+    return [...this.taskMap.values()];
+  }
+
+  /** Merges faults in (a key set to null clears it). Throws on an unknown key or bad value. */
+  inject(faults: Faults | Record<string, unknown>): void {
+    this.activeFaults = mergeFaults(this.activeFaults, parseFaults(faults));
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.taskMap.clear();
+    this.idempotency.reset();
+    this.dispatcher.reset();
+    this.activeFaults = {};
+  }
+
+  /** Advances every task to `now()` and sends the callbacks (and retries) that are due. */
+  async tick(): Promise<void> {
+    this.sync();
+    await this.dispatcher.deliverDue((id) => {
+      const task = this.taskMap.get(id);
+      return task ? detailView(task) : { id };
+    }, this.activeFaults.dropCallbacks === true);
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/__sim" || url.pathname.startsWith("/__sim/"))
+      return handleControl(this, request, url);
+    const text = request.body ? await request.text() : "";
+    this.record(request, url, text);
+    this.sync();
+    const taskMatch = TASK_PATH.exec(url.pathname);
+    if (url.pathname === CREATE_PATH) {
+      return request.method === "POST"
+        ? this.create(request, text)
+        : methodNotAllowed(request.method, url.pathname);
+    }
+    if (taskMatch) {
+      return request.method === "GET"
+        ? this.query(request, decodeURIComponent(taskMatch[1] ?? ""))
+        : methodNotAllowed(request.method, url.pathname);
+    }
+    return errors.routeNotFound(request.method, url.pathname);
+  }
+
+  private async create(request: Request, text: string): Promise<Response> {
+    const fault = await this.misbehave("create", request);
+    if (fault) return fault;
+    if (!this.authorized(request)) return errors.statusError("create", 401);
+    const key = request.headers.get("idempotency-key");
+    if (key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key))
+      return errors.invalidRequest([
+        "Idempotency-Key must be 16-96 characters of A-Z, a-z, 0-9, '.', '_', '-'",
+      ]);
+    const parsed = parseJsonBody(request, text);
+    if ("problem" in parsed) return errors.invalidRequest([parsed.problem]);
+    if (key !== null) {
+      const seen = this.idempotency.lookup(key, parsed.body);
+      if (seen.kind === "conflict") return errors.idempotencyConflict();
+      if (seen.kind === "replay")
+        return new Response(seen.body, {
+          headers: { "content-type": "application/json", "idempotency-replayed": "true" },
+        });
+    }
+    const problems = this.problems(parsed.body);
+    if (problems.length > 0) return errors.invalidRequest(problems);
+    const body = asCreateBody(parsed.body);
+    const outcome = chooseOutcome(this.activeFaults.nextOutcome, body.prompt);
+    delete this.activeFaults.nextOutcome;
+    const task = newTask(body, outcome, this.now(), key ?? undefined);
+    this.taskMap.set(task.id, task);
+    const answer = JSON.stringify(createView(task, this.timings));
+    if (key !== null) this.idempotency.save(key, parsed.body, answer);
+    return new Response(answer, { headers: { "content-type": "application/json" } });
+  }
+
+  private async query(request: Request, id: string): Promise<Response> {
+    const fault = await this.misbehave("query", request);
+    if (fault) return fault;
+    if (!this.authorized(request)) return errors.statusError("query", 401);
+    if (!id.startsWith(ID_PREFIX)) return errors.invalidTaskId();
+    const task = this.taskMap.get(id);
+    if (!task) return errors.taskNotFound();
+    return errors.json(detailView(task));
+  }
+
+  /** Prose-rule problems first, then the OpenAPI schema's (when the contract is at hand), without repeats. */
+  private problems(body: unknown): string[] {
+    const prose = checkCreateBody(body, this.options.allowLocalCallbacks === true);
+    const schema = this.contract
+      ? validateAgainstContract(this.contract, body).map((e) => `schema: ${e}`)
+      : [];
+    return [...prose, ...schema];
+  }
+
+  /** Applies the injected delay, hang and status fault of `endpoint`; returns the fault answer, if any. */
+  private async misbehave(endpoint: errors.Endpoint, request: Request): Promise<Response | undefined> {
+    const f = this.activeFaults;
+    const delay = endpoint === "create" ? f.createDelayMs : f.queryDelayMs;
+    if (delay) await sleep(delay, request.signal);
+    if (endpoint === "create" ? f.hangCreate : f.hangQuery) await untilAborted(request.signal);
+    const fault = takeStatusFault(f, endpoint);
+    return fault ? errors.statusError(endpoint, fault.status, fault.retryAfterSeconds) : undefined;
+  }
+
+  private authorized(request: Request): boolean {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+    return match?.[1] === this.options.apiKey;
+  }
+
+  private sync(): void {
+    const now = this.now();
+    for (const task of this.taskMap.values()) {
+      const ended = advance(task, now, this.timings);
+      const url = task.request.callback_url;
+      if (ended && url) this.dispatcher.enqueue(task.id, url, task.finishedAt ?? now);
+    }
+  }
+
+  private record(request: Request, url: URL, text: string): void {
+    const headers = Object.fromEntries(request.headers);
+    if ("authorization" in headers) headers.authorization = "[present]";
+    let body: unknown = text === "" ? null : text;
+    try {
+      if (text !== "") body = JSON.parse(text);
+    } catch {
+      // not JSON: keep the raw text
+    }
+    this.requests.push({ method: request.method, path: url.pathname + url.search, headers, body });
+  }
+}
+
+function parseJsonBody(request: Request, text: string): { body: unknown } | { problem: string } {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) return { problem: "Content-Type must be application/json" };
+  try {
+    return { body: JSON.parse(text) };
+  } catch {
+    return { problem: "body must be valid JSON" };
+  }
+}
+
+function methodNotAllowed(method: string, path: string): Response {
+  return errors.errorResponse(405, {
+    code: "method_not_allowed",
+    message: `${method} is not allowed on ${path}`,
+    type: "invalid_request_error",
+  });
+}
