@@ -64,7 +64,7 @@ export function parseGenerationRequest(body: unknown, opts: ParseOptions): Gener
     const first = parsed.error.issues[0];
     throw first
       ? issueToError(first, body, (path) => knownFields(spec, path))
-      : invalid("", "Invalid request");
+      : new ApiError("invalid_request", "Invalid request");
   }
   return normalize(spec, parsed.data, opts.allowLocalUrls);
 }
@@ -164,6 +164,7 @@ function promptProblem(value: string, max: number): string | undefined {
 
 /** Field names accepted at `path`, for "did you mean" hints. */
 function knownFields(spec: ModelSpec, path: readonly PropertyKey[]): readonly string[] {
+  // wireSchema builds a strict ZodObject; it is typed as ZodType<WireRequest> only for its callers.
   const shape = (wireSchema(spec) as unknown as z.ZodObject).shape;
   if (path.length === 0) return Object.keys(shape);
   const nested = path.length === 1 && path[0] === "model_params" ? shape.model_params : undefined;
