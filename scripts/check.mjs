@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm test`: every check CI runs, in order — format, types, the workerd test suite — ending with one
+// plain summary line ("N passed, N failed, N skipped") that CI reads. Stops at the first failing step.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const report = join(root, ".wrangler", "vitest-report.json");
+mkdirSync(dirname(report), { recursive: true });
+
+const steps = [
+  ["format", ["prettier", "--check", "--log-level", "warn", "."]],
+  ["types", ["tsc", "--noEmit", "-p", "tsconfig.json"]],
+  ["tests", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]],
+  ...(process.env.SKIP_EXTRA_CHECKS ? [] : extraSteps()),
+];
+
+function extraSteps() {
+  const out = [];
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  if (pkg.scripts?.["size:check"]) out.push(["bundle size", ["npm", "run", "--silent", "size:check"]]);
+  if (pkg.scripts?.["bench:smoke"]) out.push(["benchmark smoke", ["npm", "run", "--silent", "bench:smoke"]]);
+  return out;
+}
+
+let failed = false;
+for (const [name, [cmd, ...args]] of steps) {
+  console.log(`\n[check] ${name}: ${[cmd, ...args].join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: process.env });
+  if (r.status !== 0) {
+    console.error(`[check] ${name} failed`);
+    failed = true;
+    if (name !== "tests") break;
+  }
+}
+
+if (existsSync(report)) {
+  const j = JSON.parse(readFileSync(report, "utf8"));
+  const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+  console.log(`\n${j.numPassedTests} passed, ${j.numFailedTests} failed, ${skipped} skipped`);
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// `npm start`: the gateway on the local Workers runtime (wrangler dev / workerd, local KV, Durable Objects
+// and Queues persisted under .wrangler/state), plus the bundled upstream simulator when no
+// UPSTREAM_API_KEY is set, then a demo tenant. Ctrl-C stops everything.
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { loadUpstreamContract } from "./contract.mjs";
+import * as demo from "./demo.mjs";
+
+const children = [];
+const realUpstream = Boolean(process.env.UPSTREAM_API_KEY);
+
+function run(name, args) {
+  const child = spawn("wrangler", args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const prefix = (line) => `[${name}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => {
+      for (const line of chunk.split("\n")) if (line.trim()) console.log(prefix(line));
+    });
+  }
+  child.on("exit", (code) => {
+    console.log(prefix(`exited (${code})`));
+    shutdown(code ?? 1);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 500).unref();
+}
+process.on("SIGINT", () => shutdown(0));
+process.on("SIGTERM", () => shutdown(0));
+
+async function waitFor(url, what) {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {}
+    await sleep(250);
+  }
+  throw new Error(`${what} did not come up at ${url}`);
+}
+
+const vars = (o) => Object.entries(o).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+
+if (!realUpstream) {
+  const all = loadUpstreamContract();
+  const contract = all
+    ? Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith("files/")))
+    : null;
+  if (!contract) console.log("[start] ../shared/upstream not found: the simulator validates with its built-in rules only");
+  run("sim", [
+    "dev", "-c", "sim/wrangler.jsonc", "--ip", "127.0.0.1", "--port", String(demo.SIM_PORT),
+    "--persist-to", ".wrangler/sim-state", "--show-interactive-dev-session=false",
+    ...vars({ SIM_API_KEY: demo.SIM_API_KEY, SIM_ALLOW_LOCAL_CALLBACKS: "true", ...(contract ? { UPSTREAM_CONTRACT: JSON.stringify(contract) } : {}) }),
+  ]);
+}
+
+run("gateway", [
+  "dev", "--ip", "127.0.0.1", "--port", String(demo.GATEWAY_PORT), "--persist-to", ".wrangler/state",
+  "--show-interactive-dev-session=false",
+  ...vars({
+    UPSTREAM_BASE_URL: process.env.UPSTREAM_BASE_URL ?? (realUpstream ? "https://api.evolink.ai" : `http://127.0.0.1:${demo.SIM_PORT}`),
+    UPSTREAM_API_KEY: process.env.UPSTREAM_API_KEY ?? demo.SIM_API_KEY,
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? demo.GATEWAY_URL,
+    ADMIN_TOKEN: demo.ADMIN_TOKEN,
+    SIGNING_SECRET: demo.SIGNING_SECRET,
+    DEV_ALLOW_LOCAL_URLS: "true",
+    ...(process.env.EXTRA_VARS ? Object.fromEntries(process.env.EXTRA_VARS.split(",").map((kv) => kv.split("="))) : {}),
+  }),
+]);
+
+try {
+  if (!realUpstream) await waitFor(`http://127.0.0.1:${demo.SIM_PORT}/__sim/tasks`, "simulator");
+  await waitFor(`${demo.GATEWAY_URL}/healthz`, "gateway");
+  const res = await fetch(`${demo.GATEWAY_URL}/admin/tenants/${demo.DEMO_TENANT_ID}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${demo.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "Demo tenant",
+      auth: { issuer: demo.DEMO_ISSUER, audience: demo.DEMO_AUDIENCE, hs256_secret: demo.DEMO_HS256_SECRET },
+      quotas: { requests_per_minute: 60, max_concurrent_tasks: 5, monthly_credits: 5000 },
+      user_quotas: { requests_per_minute: 20, max_concurrent_tasks: 3, monthly_credits: 1000 },
+      webhook: { url: `http://127.0.0.1:${demo.RECEIVER_PORT}/webhook`, secret: demo.DEMO_WEBHOOK_SECRET },
+    }),
+  });
+  if (!res.ok) throw new Error(`creating the demo tenant failed: ${res.status} ${await res.text()}`);
+  console.log(`
+[start] reelgate is up at ${demo.GATEWAY_URL} (upstream: ${realUpstream ? "EvoLink" : `simulator on :${demo.SIM_PORT}`})
+[start] demo tenant "${demo.DEMO_TENANT_ID}" ready.  Try:
+  TOKEN=$(npm run --silent token)
+  curl -s ${demo.GATEWAY_URL}/v1/videos/generations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"model":"wan2.6-reference-video-flash","prompt":"A person dancing","video_urls":["https://example.com/ref.mp4"]}'
+`);
+} catch (err) {
+  console.error(`[start] ${err.message}`);
+  shutdown(1);
+}

@@ -1,0 +1,82 @@
+// Reads tenant records from KV (parsed with zod) and keeps them in isolate memory for a bounded time, so
+// the request path does no KV read per request once warm. Writes go through the Registry Durable Object.
+import { TENANT_CACHE_TTL_MS } from "../config/constants";
+import type { Env } from "../env";
+import { type Tenant, TenantSchema } from "./schema";
+
+export const tenantKey = (id: string) => `tenant:${id}`;
+export const issuerKey = (issuer: string) => `issuer:${issuer}`;
+
+/** What KV `list` returns per tenant, so the admin listing needs no read per tenant. */
+export function tenantMetadata(t: Tenant): { name: string; status: string; issuer: string } {
+  return { name: t.name.slice(0, 200), status: t.status, issuer: t.auth.issuer.slice(0, 400) };
+}
+
+const MAX_CACHED = 2_000;
+/** Unknown issuers are remembered briefly, so garbage tokens cannot turn into a KV read each. */
+const NEGATIVE_TTL_MS = 5_000;
+
+interface Entry {
+  tenant: Tenant | null;
+  at: number;
+}
+const byIssuer = new Map<string, Entry>();
+
+function parseTenant(raw: unknown): Tenant | null {
+  if (raw === null) return null;
+  const parsed = TenantSchema.safeParse(raw);
+  if (!parsed.success) {
+    console.error(JSON.stringify({ level: "error", event: "tenant_record_invalid", issues: parsed.error.issues.length }));
+    return null;
+  }
+  return parsed.data;
+}
+
+export async function getTenant(env: Env, id: string): Promise<Tenant | null> {
+  return parseTenant(await env.KV.get(tenantKey(id), "json"));
+}
+
+export async function findTenantByIssuer(env: Env, issuer: string, now = Date.now()): Promise<Tenant | null> {
+  const hit = byIssuer.get(issuer);
+  if (hit && now - hit.at < (hit.tenant ? TENANT_CACHE_TTL_MS : NEGATIVE_TTL_MS)) return hit.tenant;
+  const id = await env.KV.get(issuerKey(issuer));
+  const tenant = id ? await getTenant(env, id) : null;
+  // The index may briefly point at a tenant whose issuer changed: trust the record, not the index.
+  const result = tenant && tenant.auth.issuer === issuer ? tenant : null;
+  if (byIssuer.size >= MAX_CACHED) byIssuer.delete(byIssuer.keys().next().value as string);
+  byIssuer.set(issuer, { tenant: result, at: now });
+  return result;
+}
+
+/** Drops isolate-cached copies after an admin write (other isolates converge within TENANT_CACHE_TTL_MS). */
+export function forgetTenant(...issuers: string[]): void {
+  for (const i of issuers) byIssuer.delete(i);
+}
+
+export interface TenantSummary {
+  id: string;
+  name: string;
+  status: string;
+  issuer: string;
+}
+
+export async function listTenants(
+  env: Env,
+  cursor: string | undefined,
+  limit: number,
+): Promise<{ tenants: TenantSummary[]; cursor: string | null }> {
+  const page = await env.KV.list<{ name: string; status: string; issuer: string }>({
+    prefix: "tenant:",
+    limit,
+    ...(cursor ? { cursor } : {}),
+  });
+  return {
+    tenants: page.keys.map((k) => ({
+      id: k.name.slice("tenant:".length),
+      name: k.metadata?.name ?? "",
+      status: k.metadata?.status ?? "",
+      issuer: k.metadata?.issuer ?? "",
+    })),
+    cursor: page.list_complete ? null : page.cursor,
+  };
+}

@@ -1,0 +1,36 @@
+// What the admin API shows of a tenant: everything but secrets. A generated webhook secret is shown once,
+// in the response of the write that created it.
+import type { Tenant } from "./schema";
+
+export function keySource(t: Tenant): "jwks" | "jwks_uri" | "hs256_secret" {
+  return t.auth.jwks ? "jwks" : t.auth.jwks_uri ? "jwks_uri" : "hs256_secret";
+}
+
+export function tenantView(t: Tenant, reveal: { webhookSecret?: string } = {}): Record<string, unknown> {
+  const { hs256_secret: _secret, ...auth } = t.auth;
+  return {
+    id: t.id,
+    name: t.name,
+    status: t.status,
+    auth: { ...auth, key_source: keySource(t) },
+    ...(t.policy ? { policy: t.policy } : {}),
+    ...(t.quotas ? { quotas: t.quotas } : {}),
+    ...(t.user_quotas ? { user_quotas: t.user_quotas } : {}),
+    webhook: {
+      url: t.webhook?.url ?? null,
+      secret_set: Boolean(t.webhook?.secret),
+      ...(t.webhook?.previous_expires_at
+        ? { previous_secret_expires_at: new Date(t.webhook.previous_expires_at).toISOString() }
+        : {}),
+      ...(reveal.webhookSecret ? { secret: reveal.webhookSecret } : {}),
+    },
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+  };
+}
+
+/** A Standard Webhooks secret: `whsec_` + base64 of 24 random bytes. */
+export function generateWebhookSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
+}

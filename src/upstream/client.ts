@@ -1,0 +1,153 @@
+// The upstream client: injects the operator's key, forwards only allow-listed headers, bounds every call
+// with a timeout and a response size cap, and maps every upstream failure to a gateway ApiError. Upstream
+// bodies are never passed raw to a tenant.
+import type { Config } from "../config/env";
+import { UPSTREAM_MAX_RESPONSE_BYTES } from "../config/constants";
+import { ApiError } from "../http/errors";
+import type { Logger } from "../http/log";
+import { EVOLINK, type UpstreamProvider } from "./providers";
+import { type UpstreamTask, UpstreamErrorSchema, UpstreamTaskSchema } from "./schema";
+
+export interface UpstreamCall {
+  config: Config;
+  log: Logger;
+  requestId: string;
+  /** The client's request headers, filtered through the provider's allow-list. */
+  clientHeaders?: Headers;
+  provider?: UpstreamProvider;
+}
+
+export async function createUpstreamTask(
+  call: UpstreamCall,
+  body: Record<string, unknown>,
+  idempotencyKey?: string,
+): Promise<UpstreamTask> {
+  const provider = call.provider ?? EVOLINK;
+  const headers = baseHeaders(call, provider);
+  headers.set("content-type", "application/json");
+  if (idempotencyKey) headers.set("idempotency-key", idempotencyKey);
+  const res = await send(call, provider.createPath, { method: "POST", headers, body: JSON.stringify(body) });
+  return parseTask(call, res, "create");
+}
+
+export async function getUpstreamTask(call: UpstreamCall, upstreamId: string): Promise<UpstreamTask> {
+  const provider = call.provider ?? EVOLINK;
+  const path = provider.taskPath.replace("{id}", encodeURIComponent(upstreamId));
+  const res = await send(call, path, { method: "GET", headers: baseHeaders(call, provider) });
+  return parseTask(call, res, "query");
+}
+
+function baseHeaders(call: UpstreamCall, provider: UpstreamProvider): Headers {
+  const headers = new Headers();
+  for (const name of provider.forwardHeaders) {
+    const v = call.clientHeaders?.get(name);
+    if (v) headers.set(name, v);
+  }
+  headers.set("accept", "application/json");
+  headers.set("user-agent", "reelgate/0.1");
+  headers.set("x-request-id", call.requestId);
+  headers.set(...provider.authHeader(call.config.upstreamApiKey));
+  return headers;
+}
+
+async function send(call: UpstreamCall, path: string, init: RequestInit): Promise<Response> {
+  const url = `${call.config.upstreamBaseUrl}${path}`;
+  const started = Date.now();
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(call.config.upstreamTimeoutMs) });
+    call.log.debug("upstream_call", { path, status: res.status, ms: Date.now() - started });
+    return res;
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    call.log.warn("upstream_unreachable", { path, timed_out: timedOut, ms: Date.now() - started, error: String(err) });
+    if (timedOut) throw new ApiError("upstream_timeout", "The video service did not answer in time");
+    throw new ApiError("upstream_error", "The video service could not be reached");
+  }
+}
+
+async function readCapped(res: Response): Promise<unknown> {
+  const text = await readText(res, UPSTREAM_MAX_RESPONSE_BYTES);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readText(res: Response, max: number): Promise<string | null> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+async function parseTask(call: UpstreamCall, res: Response, op: "create" | "query"): Promise<UpstreamTask> {
+  const body = await readCapped(res);
+  if (res.ok) {
+    const parsed = UpstreamTaskSchema.safeParse(body);
+    if (parsed.success) return parsed.data;
+    call.log.error("upstream_bad_response", { op, status: res.status, issues: parsed.error.issues.length });
+    throw new ApiError("upstream_error", "The video service returned an unreadable answer");
+  }
+  throw mapUpstreamError(call, res, body, op);
+}
+
+/** Upstream failure → gateway error. 401/402/403 are the operator's account problem, never the tenant's. */
+export function mapUpstreamError(call: UpstreamCall, res: Response, body: unknown, op: "create" | "query"): ApiError {
+  const parsed = UpstreamErrorSchema.safeParse(body);
+  const upstream = parsed.success ? parsed.data.error : undefined;
+  const code = upstream?.code === undefined ? undefined : String(upstream.code);
+  const message = scrub(call, upstream?.message);
+  switch (res.status) {
+    case 400:
+      return new ApiError("invalid_request", message ?? "The video service rejected the request");
+    case 401:
+    case 402:
+    case 403:
+      call.log.error("upstream_account_problem", { op, status: res.status, code });
+      return new ApiError("upstream_unavailable", "The video service is temporarily unavailable", {
+        headers: { "Retry-After": "60" },
+      });
+    case 404:
+      if (op === "query") return new ApiError("task_not_found", "Task not found");
+      break;
+    case 429:
+      call.log.warn("upstream_rate_limited", { op, code });
+      return new ApiError("upstream_rate_limited", "The video service is rate limiting requests; retry later", {
+        headers: { "Retry-After": String(retryAfterSeconds(res.headers.get("retry-after"), Date.now())) },
+      });
+  }
+  call.log.warn("upstream_failed", { op, status: res.status, code });
+  return new ApiError("upstream_error", "The video service failed to handle the request");
+}
+
+/** Parses Retry-After (seconds or HTTP date) into whole seconds, 1..3600, defaulting to 30. */
+export function retryAfterSeconds(header: string | null, now: number): number {
+  let s = 30;
+  if (header && /^\d+$/.test(header.trim())) s = Number(header.trim());
+  else if (header && !Number.isNaN(Date.parse(header))) s = Math.ceil((Date.parse(header) - now) / 1000);
+  return Math.min(3600, Math.max(1, s));
+}
+
+function scrub(call: UpstreamCall, message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  return message.split(call.config.upstreamApiKey).join("[redacted]").slice(0, 500);
+}
