@@ -1,6 +1,7 @@
 // The typed model registry: what each upstream model accepts, its defaults and its price. The request
 // schema, the rewrite and the credit estimate read these entries, so adding a model is adding an entry.
 // Prices: EvoLink's public pricing-rules catalog (upstream README §6); they may change upstream.
+import { MAX_PROMPT_CODE_POINTS } from "../config/constants";
 
 export const QUALITIES = ["720p", "1080p"] as const;
 export const ASPECT_RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4"] as const;
@@ -62,7 +63,7 @@ export const WAN26_REFERENCE_VIDEO_FLASH: ModelSpec = {
   shotTypes: SHOT_TYPES,
   audio: true,
   videoUrls: { min: 1, max: 3 },
-  maxPromptCodePoints: 1500,
+  maxPromptCodePoints: MAX_PROMPT_CODE_POINTS,
   pricing: {
     creditsPerSecond: 2.38,
     qualityFactor: QUALITY_FACTOR,
