@@ -12,6 +12,20 @@ import { advance, chooseOutcome, createView, detailView, ID_PREFIX, isTerminal, 
 import type { CallbackAttempt, Faults, RecordedRequest, SimOptions, SimTask, Timings } from "./types";
 import { sleep, untilAborted } from "./wait";
 
+export type {
+  CallbackAttempt,
+  CreateBody,
+  Faults,
+  FaultStatus,
+  Outcome,
+  RecordedRequest,
+  SimOptions,
+  SimTask,
+  StatusFault,
+  TaskStatus,
+  Timings,
+} from "./types";
+
 export const DEFAULT_TIMINGS: Timings = { processingAfterMs: 1_000, completeAfterMs: 5_000 };
 const CREATE_PATH = "/v1/videos/generations";
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
