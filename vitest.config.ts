@@ -18,11 +18,14 @@ export default defineConfig({
           SIGNING_SECRET: "signing-secret-for-tests-0123456789abcdef",
           DEV_ALLOW_LOCAL_URLS: "false",
           LOG_LEVEL: "warn",
+          UPSTREAM_TIMEOUT_MS: "1500",
           // The upstream's OpenAPI files, when ../shared/upstream exists (null otherwise: contract tests skip).
           UPSTREAM_CONTRACT: loadUpstreamContract(),
         },
         outboundService: (request: Request) =>
-          new Response(`test outbound request escaped the in-isolate router: ${request.url}`, { status: 599 }),
+          new Response(`test outbound request escaped the in-isolate router: ${request.url}`, {
+            status: 599,
+          }),
       },
     }),
   ],

@@ -55,25 +55,48 @@ if (!realUpstream) {
   const contract = all
     ? Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith("files/")))
     : null;
-  if (!contract) console.log("[start] ../shared/upstream not found: the simulator validates with its built-in rules only");
+  if (!contract)
+    console.log("[start] ../shared/upstream not found: the simulator validates with its built-in rules only");
   run("sim", [
-    "dev", "-c", "sim/wrangler.jsonc", "--ip", "127.0.0.1", "--port", String(demo.SIM_PORT),
-    "--persist-to", ".wrangler/sim-state", "--show-interactive-dev-session=false",
-    ...vars({ SIM_API_KEY: demo.SIM_API_KEY, SIM_ALLOW_LOCAL_CALLBACKS: "true", ...(contract ? { UPSTREAM_CONTRACT: JSON.stringify(contract) } : {}) }),
+    "dev",
+    "-c",
+    "sim/wrangler.jsonc",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(demo.SIM_PORT),
+    "--persist-to",
+    ".wrangler/sim-state",
+    "--show-interactive-dev-session=false",
+    ...vars({
+      SIM_API_KEY: demo.SIM_API_KEY,
+      SIM_ALLOW_LOCAL_CALLBACKS: "true",
+      ...(contract ? { UPSTREAM_CONTRACT: JSON.stringify(contract) } : {}),
+    }),
   ]);
 }
 
 run("gateway", [
-  "dev", "--ip", "127.0.0.1", "--port", String(demo.GATEWAY_PORT), "--persist-to", ".wrangler/state",
+  "dev",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  String(demo.GATEWAY_PORT),
+  "--persist-to",
+  ".wrangler/state",
   "--show-interactive-dev-session=false",
   ...vars({
-    UPSTREAM_BASE_URL: process.env.UPSTREAM_BASE_URL ?? (realUpstream ? "https://api.evolink.ai" : `http://127.0.0.1:${demo.SIM_PORT}`),
+    UPSTREAM_BASE_URL:
+      process.env.UPSTREAM_BASE_URL ??
+      (realUpstream ? "https://api.evolink.ai" : `http://127.0.0.1:${demo.SIM_PORT}`),
     UPSTREAM_API_KEY: process.env.UPSTREAM_API_KEY ?? demo.SIM_API_KEY,
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? demo.GATEWAY_URL,
     ADMIN_TOKEN: demo.ADMIN_TOKEN,
     SIGNING_SECRET: demo.SIGNING_SECRET,
     DEV_ALLOW_LOCAL_URLS: "true",
-    ...(process.env.EXTRA_VARS ? Object.fromEntries(process.env.EXTRA_VARS.split(",").map((kv) => kv.split("="))) : {}),
+    ...(process.env.EXTRA_VARS
+      ? Object.fromEntries(process.env.EXTRA_VARS.split(",").map((kv) => kv.split("=")))
+      : {}),
   }),
 ]);
 

@@ -5,7 +5,11 @@ import { parseArgs } from "node:util";
 import { DEMO_AUDIENCE, DEMO_HS256_SECRET, DEMO_ISSUER } from "./demo.mjs";
 
 const { values } = parseArgs({
-  options: { sub: { type: "string", default: "demo-user" }, ttl: { type: "string", default: "3600" }, "no-sub": { type: "boolean" } },
+  options: {
+    sub: { type: "string", default: "demo-user" },
+    ttl: { type: "string", default: "3600" },
+    "no-sub": { type: "boolean" },
+  },
 });
 let jwt = new SignJWT({})
   .setProtectedHeader({ alg: "HS256", typ: "JWT" })

@@ -32,7 +32,8 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
 export function onError(err: Error, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId");
   if (err instanceof ApiError) {
-    if (err.status >= 500) c.get("log")?.warn("request_failed", { code: err.code, status: err.status, message: err.message });
+    if (err.status >= 500)
+      c.get("log")?.warn("request_failed", { code: err.code, status: err.status, message: err.message });
     return errorResponse(err, requestId);
   }
   c.get("log")?.error("unhandled_error", { name: err.name, message: err.message, stack: err.stack });
@@ -40,5 +41,8 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
 }
 
 export function notFound(c: Context<AppEnv>): Response {
-  return errorResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c.get("requestId"));
+  return errorResponse(
+    new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`),
+    c.get("requestId"),
+  );
 }

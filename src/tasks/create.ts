@@ -16,7 +16,12 @@ import { mintTaskId } from "./ids";
 import { presentTask } from "./present";
 
 export function upstreamCall(c: Context<AppEnv>): UpstreamCall {
-  return { config: c.get("config"), log: c.get("log"), requestId: c.get("requestId"), clientHeaders: c.req.raw.headers };
+  return {
+    config: c.get("config"),
+    log: c.get("log"),
+    requestId: c.get("requestId"),
+    clientHeaders: c.req.raw.headers,
+  };
 }
 
 export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
@@ -50,7 +55,12 @@ export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
     throw err;
   }
   await state.attachUpstream(taskId, upstream, Date.now());
-  c.get("log").info("task_created", { tenant_id: tenant.id, task_id: taskId, upstream_id: upstream.id, estimate });
+  c.get("log").info("task_created", {
+    tenant_id: tenant.id,
+    task_id: taskId,
+    upstream_id: upstream.id,
+    estimate,
+  });
 
   const view = presentTask(taskId, upstream, { model: request.model, createdMs: now });
   return c.json({

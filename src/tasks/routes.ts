@@ -12,14 +12,16 @@ import { createGeneration, upstreamCall } from "./create";
 import { isTaskIdOf } from "./ids";
 import { presentTask } from "./present";
 
-const notFound = () => new ApiError("task_not_found", "The requested task could not be found", { param: "task_id" });
+const notFound = () =>
+  new ApiError("task_not_found", "The requested task could not be found", { param: "task_id" });
 
 /** Loads a task the caller may see, or throws the uniform 404. */
 export async function visibleTask(c: Context<AppEnv>, taskId: string): Promise<TaskRecord> {
   const { tenant, sub } = c.get("principal");
   if (!(await isTaskIdOf(c.get("config").signingSecret, tenant.id, taskId))) throw notFound();
   const record = await tenantState(c.env, tenant.id).getTask(taskId);
-  if (!record || !record.upstreamId || record.state === "creating" || record.state === "aborted") throw notFound();
+  if (!record || !record.upstreamId || record.state === "creating" || record.state === "aborted")
+    throw notFound();
   if (sub !== undefined && record.sub !== sub) throw notFound();
   return record;
 }

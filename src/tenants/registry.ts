@@ -40,7 +40,8 @@ export class Registry extends DurableObject<Env> {
 
     await this.env.KV.put(tenantKey(tenant.id), JSON.stringify(tenant), { metadata: tenantMetadata(tenant) });
     await this.env.KV.put(issuerKey(tenant.auth.issuer), tenant.id);
-    if (previousIssuer && previousIssuer !== tenant.auth.issuer) await this.env.KV.delete(issuerKey(previousIssuer));
+    if (previousIssuer && previousIssuer !== tenant.auth.issuer)
+      await this.env.KV.delete(issuerKey(previousIssuer));
     return { created: previousIssuer === null, previousIssuer };
   }
 

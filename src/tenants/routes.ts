@@ -29,19 +29,24 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
 
 function tenantIdParam(id: string): string {
   if (!TENANT_ID_PATTERN.test(id))
-    throw new ApiError("invalid_request", "tenant_id must match [a-z0-9][a-z0-9_-]{0,62}", { param: "tenant_id" });
+    throw new ApiError("invalid_request", "tenant_id must match [a-z0-9][a-z0-9_-]{0,62}", {
+      param: "tenant_id",
+    });
   return id;
 }
 
 /** Renders the first zod issue as a field error. */
 export function zodError(error: z.ZodError): ApiError {
   const issue = error.issues[0]!;
-  const param = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("");
+  const param = issue.path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p)))
+    .join("");
   const message =
     issue.code === "unrecognized_keys"
       ? `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
       : `${param || "body"}: ${issue.message}`;
-  const keyParam = issue.code === "unrecognized_keys" ? [param, issue.keys[0]].filter(Boolean).join(".") : param;
+  const keyParam =
+    issue.code === "unrecognized_keys" ? [param, issue.keys[0]].filter(Boolean).join(".") : param;
   return new ApiError("invalid_request", message, keyParam ? { param: keyParam } : {});
 }
 
@@ -52,7 +57,8 @@ function checkUrl(raw: string | undefined, param: string, allowLocal: boolean): 
 }
 
 function buildRecord(id: string, input: TenantInput, existing: Tenant | null, now: Date) {
-  const generated = input.webhook?.secret ?? existing?.webhook?.secret ? undefined : generateWebhookSecret();
+  const generated =
+    (input.webhook?.secret ?? existing?.webhook?.secret) ? undefined : generateWebhookSecret();
   const keepRotation = existing?.webhook && !input.webhook?.secret;
   const record: Tenant = {
     id,
@@ -89,10 +95,15 @@ tenantRoutes.put("/:id", async (c) => {
   const { record, generated } = buildRecord(id, input, existing, new Date());
   const result = await registry(c.env).putTenant(record);
   if (result.conflictWith)
-    throw new ApiError("issuer_conflict", "Another tenant already uses this issuer", { param: "auth.issuer" });
+    throw new ApiError("issuer_conflict", "Another tenant already uses this issuer", {
+      param: "auth.issuer",
+    });
   forgetTenant(record.auth.issuer, ...(result.previousIssuer ? [result.previousIssuer] : []));
   c.get("log").info("tenant_saved", { tenant_id: id, created: result.created });
-  return c.json(tenantView(record, generated ? { webhookSecret: generated } : {}), result.created ? 201 : 200);
+  return c.json(
+    tenantView(record, generated ? { webhookSecret: generated } : {}),
+    result.created ? 201 : 200,
+  );
 });
 
 tenantRoutes.get("/", async (c) => {

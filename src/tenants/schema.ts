@@ -1,6 +1,7 @@
 // The tenant record: who a tenant is, how its tokens are verified, and what it may do.
 // `TenantInput` is what the admin API accepts; `Tenant` is what KV stores (every read is parsed with it).
 import { z } from "zod";
+import { isCallbackHostPattern } from "../generations/policy";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -56,7 +57,10 @@ const AuthInput = z
     jwks: JwksSchema.optional(),
     jwks_uri: z.string().max(2048).optional(),
     hs256_secret: z.string().optional(),
-    algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).min(1).optional(),
+    algorithms: z
+      .array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS]))
+      .min(1)
+      .optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -67,7 +71,11 @@ const AuthInput = z
     }
     if (a.hs256_secret !== undefined) {
       if (new TextEncoder().encode(a.hs256_secret).length < 32)
-        ctx.addIssue({ code: "custom", path: ["hs256_secret"], message: "hs256_secret must be at least 32 bytes" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["hs256_secret"],
+          message: "hs256_secret must be at least 32 bytes",
+        });
       if (a.algorithms?.some((alg) => alg !== "HS256"))
         ctx.addIssue({ code: "custom", path: ["algorithms"], message: "an hs256_secret only allows HS256" });
     } else if (a.algorithms?.some((alg) => alg.startsWith("HS"))) {
@@ -92,10 +100,22 @@ const Quotas = z
 
 const Policy = z
   .object({
-    allowed_qualities: z.array(z.enum(["720p", "1080p"])).min(1).optional(),
+    allowed_qualities: z
+      .array(z.enum(["720p", "1080p"]))
+      .min(1)
+      .optional(),
     max_duration: z.number().int().min(2).max(10).optional(),
     allow_audio: z.boolean().optional(),
-    callback_hosts: z.array(z.string().min(1).max(253)).max(100).optional(),
+    callback_hosts: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .refine(isCallbackHostPattern, "must be a host name or *.domain (no scheme, port or path)"),
+      )
+      .max(100)
+      .optional(),
   })
   .strict();
 

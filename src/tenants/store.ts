@@ -26,7 +26,9 @@ function parseTenant(raw: unknown): Tenant | null {
   if (raw === null) return null;
   const parsed = TenantSchema.safeParse(raw);
   if (!parsed.success) {
-    console.error(JSON.stringify({ level: "error", event: "tenant_record_invalid", issues: parsed.error.issues.length }));
+    console.error(
+      JSON.stringify({ level: "error", event: "tenant_record_invalid", issues: parsed.error.issues.length }),
+    );
     return null;
   }
   return parsed.data;

@@ -59,7 +59,12 @@ async function send(call: UpstreamCall, path: string, init: RequestInit): Promis
     return res;
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    call.log.warn("upstream_unreachable", { path, timed_out: timedOut, ms: Date.now() - started, error: String(err) });
+    call.log.warn("upstream_unreachable", {
+      path,
+      timed_out: timedOut,
+      ms: Date.now() - started,
+      error: String(err),
+    });
     if (timedOut) throw new ApiError("upstream_timeout", "The video service did not answer in time");
     throw new ApiError("upstream_error", "The video service could not be reached");
   }
@@ -111,7 +116,12 @@ async function parseTask(call: UpstreamCall, res: Response, op: "create" | "quer
 }
 
 /** Upstream failure → gateway error. 401/402/403 are the operator's account problem, never the tenant's. */
-export function mapUpstreamError(call: UpstreamCall, res: Response, body: unknown, op: "create" | "query"): ApiError {
+export function mapUpstreamError(
+  call: UpstreamCall,
+  res: Response,
+  body: unknown,
+  op: "create" | "query",
+): ApiError {
   const parsed = UpstreamErrorSchema.safeParse(body);
   const upstream = parsed.success ? parsed.data.error : undefined;
   const code = upstream?.code === undefined ? undefined : String(upstream.code);
@@ -131,9 +141,13 @@ export function mapUpstreamError(call: UpstreamCall, res: Response, body: unknow
       break;
     case 429:
       call.log.warn("upstream_rate_limited", { op, code });
-      return new ApiError("upstream_rate_limited", "The video service is rate limiting requests; retry later", {
-        headers: { "Retry-After": String(retryAfterSeconds(res.headers.get("retry-after"), Date.now())) },
-      });
+      return new ApiError(
+        "upstream_rate_limited",
+        "The video service is rate limiting requests; retry later",
+        {
+          headers: { "Retry-After": String(retryAfterSeconds(res.headers.get("retry-after"), Date.now())) },
+        },
+      );
   }
   call.log.warn("upstream_failed", { op, status: res.status, code });
   return new ApiError("upstream_error", "The video service failed to handle the request");

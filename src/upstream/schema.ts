@@ -26,11 +26,18 @@ export const UpstreamTaskSchema = z
     status: TaskStatus,
     results: z.array(z.string()).optional(),
     error: z
-      .object({ code: z.union([z.string(), z.number()]).optional(), message: z.string().optional(), type: z.string().optional() })
+      .object({
+        code: z.union([z.string(), z.number()]).optional(),
+        message: z.string().optional(),
+        type: z.string().optional(),
+      })
       .loose()
       .nullable()
       .optional(),
-    task_info: z.object({ can_cancel: z.boolean().optional(), estimated_time: z.number().optional() }).loose().optional(),
+    task_info: z
+      .object({ can_cancel: z.boolean().optional(), estimated_time: z.number().optional() })
+      .loose()
+      .optional(),
     type: z.string().optional(),
     usage: Usage.optional(),
   })
@@ -40,7 +47,11 @@ export type UpstreamTask = z.infer<typeof UpstreamTaskSchema>;
 export const UpstreamErrorSchema = z
   .object({
     error: z
-      .object({ code: z.union([z.string(), z.number()]).optional(), message: z.string().optional(), type: z.string().optional() })
+      .object({
+        code: z.union([z.string(), z.number()]).optional(),
+        message: z.string().optional(),
+        type: z.string().optional(),
+      })
       .loose(),
   })
   .loose();

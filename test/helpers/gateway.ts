@@ -3,14 +3,16 @@
 import { env, exports } from "cloudflare:workers";
 import { UpstreamSimulator } from "../../sim/src/core";
 import { route } from "./outbound";
+import { sweepResponse } from "./sweep";
 
 export const GATEWAY = "https://gateway.reelgate.test";
 export const UPSTREAM_HOST = "api.evolink.test";
 export const UPSTREAM_KEY = env.UPSTREAM_API_KEY as string;
 export const ADMIN_TOKEN = env.ADMIN_TOKEN as string;
 
-export function gw(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(`${GATEWAY}${path}`, init);
+/** Calls the real Worker; every response is swept for the upstream key. */
+export async function gw(path: string, init: RequestInit = {}): Promise<Response> {
+  return sweepResponse(await exports.default.fetch(`${GATEWAY}${path}`, init));
 }
 
 export function admin(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
@@ -56,10 +58,11 @@ export function startSimulator(options: { contract?: boolean } = {}): SimHarness
   const sim = new UpstreamSimulator({
     apiKey: UPSTREAM_KEY,
     now: () => clock.now,
-    contract: options.contract === false ? null : ((env.UPSTREAM_CONTRACT as Record<string, unknown> | null) ?? null),
+    contract:
+      options.contract === false ? null : ((env.UPSTREAM_CONTRACT as Record<string, unknown> | null) ?? null),
   });
   route(UPSTREAM_HOST, (req) => sim.fetch(req));
-  route(new URL(GATEWAY).host, (req) => exports.default.fetch(req));
+  route(new URL(GATEWAY).host, async (req) => sweepResponse(await exports.default.fetch(req)));
   return { sim, clock };
 }
 

@@ -39,9 +39,15 @@ export function installOutbound(): void {
     const request = new Request(input as RequestInfo, init);
     const host = new URL(request.url).host.toLowerCase();
     const handler = routes.get(host);
-    if (!handler) throw new TypeError(`outbound fetch to unrouted host ${host} (${request.method} ${request.url})`);
+    if (!handler)
+      throw new TypeError(`outbound fetch to unrouted host ${host} (${request.method} ${request.url})`);
     const body = request.body ? await request.clone().text() : "";
-    calls.push({ method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body });
+    calls.push({
+      method: request.method,
+      url: request.url,
+      headers: Object.fromEntries(request.headers),
+      body,
+    });
     if (request.signal?.aborted) throw request.signal.reason ?? new DOMException("aborted", "AbortError");
     // Honour the caller's AbortSignal so timeouts behave as they would against a real server.
     const response = handler(request);

@@ -13,11 +13,16 @@ const ecJwk = {
 
 describe("admin API authentication", () => {
   it("rejects a missing or wrong admin token with 401 and the upstream error shape", async () => {
-    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: "Basic abc" }] as Record<
+      string,
+      string
+    >[]) {
       const res = await gw("/admin/tenants", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain("Bearer");
-      expect(await res.json()).toMatchObject({ error: { code: "unauthorized", type: "authentication_error" } });
+      expect(await res.json()).toMatchObject({
+        error: { code: "unauthorized", type: "authentication_error" },
+      });
     }
   });
 });
@@ -35,7 +40,10 @@ describe("PUT /admin/tenants/{id}", () => {
     // A webhook secret was generated and is shown once.
     expect(created.webhook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
 
-    const second = await admin(`/admin/tenants/${t.id}`, { method: "PUT", json: { ...t.input, name: "Renamed" } });
+    const second = await admin(`/admin/tenants/${t.id}`, {
+      method: "PUT",
+      json: { ...t.input, name: "Renamed" },
+    });
     expect(second.status).toBe(200);
     const replaced = (await second.json()) as Record<string, any>;
     expect(replaced.name).toBe("Renamed");
@@ -62,25 +70,67 @@ describe("PUT /admin/tenants/{id}", () => {
   });
 
   it("accepts inline JWKS and jwks_uri key sources, exactly one at a time", async () => {
-    const jwks = hsTenant({ auth: { issuer: "https://jwks.one.example/", audience: ["a", "b"], jwks: { keys: [ecJwk] }, algorithms: ["ES256"] } });
+    const jwks = hsTenant({
+      auth: {
+        issuer: "https://jwks.one.example/",
+        audience: ["a", "b"],
+        jwks: { keys: [ecJwk] },
+        algorithms: ["ES256"],
+      },
+    });
     expect((await admin(`/admin/tenants/${jwks.id}`, { method: "PUT", json: jwks.input })).status).toBe(201);
-    const uri = hsTenant({ auth: { issuer: "https://jwks.two.example/", audience: "x", jwks_uri: "https://idp.two.example/jwks.json" } });
+    const uri = hsTenant({
+      auth: {
+        issuer: "https://jwks.two.example/",
+        audience: "x",
+        jwks_uri: "https://idp.two.example/jwks.json",
+      },
+    });
     expect((await admin(`/admin/tenants/${uri.id}`, { method: "PUT", json: uri.input })).status).toBe(201);
 
     const both = hsTenant({
-      auth: { issuer: "https://both.example/", audience: "x", jwks: { keys: [ecJwk] }, hs256_secret: "y".repeat(40) },
+      auth: {
+        issuer: "https://both.example/",
+        audience: "x",
+        jwks: { keys: [ecJwk] },
+        hs256_secret: "y".repeat(40),
+      },
     });
     const res = await admin(`/admin/tenants/${both.id}`, { method: "PUT", json: both.input });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: "invalid_request", message: expect.stringContaining("exactly one") } });
+    expect(await res.json()).toMatchObject({
+      error: { code: "invalid_request", message: expect.stringContaining("exactly one") },
+    });
   });
 
   it.each([
-    ["a short HS256 secret", { auth: { issuer: "https://s.example/", audience: "x", hs256_secret: "short" } }, "auth.hs256_secret"],
-    ["HMAC with public keys", { auth: { issuer: "https://h.example/", audience: "x", jwks: { keys: [ecJwk] }, algorithms: ["HS256"] } }, "auth.algorithms"],
-    ["a private key in the key set", { auth: { issuer: "https://p.example/", audience: "x", jwks: { keys: [{ ...ecJwk, d: "secret" }] } } }, "auth.jwks.keys[0]"],
-    ["an http jwks_uri", { auth: { issuer: "https://u.example/", audience: "x", jwks_uri: "http://idp.example/jwks" } }, "auth.jwks_uri"],
-    ["a jwks_uri on loopback", { auth: { issuer: "https://l.example/", audience: "x", jwks_uri: "https://127.0.0.1/jwks" } }, "auth.jwks_uri"],
+    [
+      "a short HS256 secret",
+      { auth: { issuer: "https://s.example/", audience: "x", hs256_secret: "short" } },
+      "auth.hs256_secret",
+    ],
+    [
+      "HMAC with public keys",
+      {
+        auth: { issuer: "https://h.example/", audience: "x", jwks: { keys: [ecJwk] }, algorithms: ["HS256"] },
+      },
+      "auth.algorithms",
+    ],
+    [
+      "a private key in the key set",
+      { auth: { issuer: "https://p.example/", audience: "x", jwks: { keys: [{ ...ecJwk, d: "secret" }] } } },
+      "auth.jwks.keys[0]",
+    ],
+    [
+      "an http jwks_uri",
+      { auth: { issuer: "https://u.example/", audience: "x", jwks_uri: "http://idp.example/jwks" } },
+      "auth.jwks_uri",
+    ],
+    [
+      "a jwks_uri on loopback",
+      { auth: { issuer: "https://l.example/", audience: "x", jwks_uri: "https://127.0.0.1/jwks" } },
+      "auth.jwks_uri",
+    ],
     ["an internal webhook url", { webhook: { url: "https://10.0.0.8/hook" } }, "webhook.url"],
     ["an unknown field", { nmae: "typo" }, "nmae"],
     ["a bad status", { status: "paused" }, "status"],
@@ -111,7 +161,9 @@ describe("PUT /admin/tenants/{id}", () => {
     const shared = { issuer: "https://race.example/", audience: "x", hs256_secret: "z".repeat(40) };
     const racers = Array.from({ length: 6 }, () => hsTenant({ auth: shared }));
     const statuses = await Promise.all(
-      racers.map(async (r) => (await admin(`/admin/tenants/${r.id}`, { method: "PUT", json: r.input })).status),
+      racers.map(
+        async (r) => (await admin(`/admin/tenants/${r.id}`, { method: "PUT", json: r.input })).status,
+      ),
     );
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(5);
@@ -133,7 +185,11 @@ describe("PUT /admin/tenants/{id}", () => {
       body: "{nope",
     });
     expect(notJson.status).toBe(400);
-    const wrongType = await admin(`/admin/tenants/${t.id}`, { method: "PUT", headers: { "content-type": "text/plain" }, body: "{}" });
+    const wrongType = await admin(`/admin/tenants/${t.id}`, {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(wrongType.status).toBe(415);
   });
 });
@@ -141,8 +197,14 @@ describe("PUT /admin/tenants/{id}", () => {
 describe("GET, list and DELETE", () => {
   it("lists tenants with summaries and deletes them", async () => {
     const a = await createTenant(hsTenant());
-    const list = (await (await admin("/admin/tenants")).json()) as { data: Array<{ id: string; issuer: string }> };
-    expect(list.data.find((t) => t.id === a.id)).toMatchObject({ id: a.id, issuer: a.issuer, status: "active" });
+    const list = (await (await admin("/admin/tenants")).json()) as {
+      data: Array<{ id: string; issuer: string }>;
+    };
+    expect(list.data.find((t) => t.id === a.id)).toMatchObject({
+      id: a.id,
+      issuer: a.issuer,
+      status: "active",
+    });
 
     expect((await admin(`/admin/tenants/${a.id}`, { method: "DELETE" })).status).toBe(204);
     const gone = await admin(`/admin/tenants/${a.id}`);

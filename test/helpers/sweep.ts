@@ -1,0 +1,38 @@
+// The upstream key must never leave the gateway: every response a test receives through `gw()` and every
+// console line of the suite is swept for it. A hit fails the test that caused it, on the spot.
+import { env } from "cloudflare:workers";
+
+const KEY = env.UPSTREAM_API_KEY as string;
+export const sweepStats = { responses: 0, logLines: 0 };
+
+export async function sweepResponse(res: Response): Promise<Response> {
+  sweepStats.responses++;
+  for (const [name, value] of res.headers) {
+    if (value.includes(KEY)) throw new Error(`upstream key leaked in response header ${name}`);
+  }
+  if (res.body) {
+    const text = await res.clone().text();
+    if (text.includes(KEY)) throw new Error(`upstream key leaked in a response body: ${res.status}`);
+  }
+  return res;
+}
+
+export function sweepConsole(): void {
+  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      sweepStats.logLines++;
+      const line = args.map((a) => (typeof a === "string" ? a : safeStringify(a))).join(" ");
+      if (line.includes(KEY)) throw new Error(`upstream key leaked in a ${level} log line`);
+      original(...args);
+    };
+  }
+}
+
+function safeStringify(v: unknown): string {
+  try {
+    return v instanceof Error ? `${v.name}: ${v.message}\n${v.stack}` : JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
