@@ -46,6 +46,7 @@ export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
     createdAt: now,
     callbackUrl: request.callback_url ?? null,
     estimate,
+    reserved: estimate,
   });
   let upstream: UpstreamTask;
   try {
