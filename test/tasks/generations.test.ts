@@ -196,6 +196,13 @@ describe("creating a task", () => {
     expect(off.status).toBe(400);
     expect(await off.json()).toMatchObject({ error: { param: "callback_url" } });
 
+    // Unset is off too (the default for a deployment that never mentions it).
+    const unset = await app.fetch(
+      new Request(`${GATEWAY}/v1/videos/generations`, withJson(await t.token(), body)),
+      { ...env, DEV_ALLOW_LOCAL_URLS: undefined },
+    );
+    expect(unset.status).toBe(400);
+
     const devEnv = { ...env, DEV_ALLOW_LOCAL_URLS: "true" };
     const on = await app.fetch(
       new Request(`${GATEWAY}/v1/videos/generations`, withJson(await t.token(), body)),
