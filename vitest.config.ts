@@ -17,7 +17,7 @@ export default defineConfig({
           ADMIN_TOKEN: "admin-token-for-tests-0123456789",
           SIGNING_SECRET: "signing-secret-for-tests-0123456789abcdef",
           DEV_ALLOW_LOCAL_URLS: "false",
-          LOG_LEVEL: "warn",
+          LOG_LEVEL: "debug",
           UPSTREAM_TIMEOUT_MS: "1500",
           // The upstream's OpenAPI files, when ../shared/upstream exists (null otherwise: contract tests skip).
           UPSTREAM_CONTRACT: loadUpstreamContract(),
@@ -31,6 +31,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Logs (every level, all swept for the upstream key) are shown only for failing tests.
+    silent: "passed-only",
     setupFiles: ["./test/helpers/setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
