@@ -1,6 +1,7 @@
 // One bounded fetch of a tenant's published key set: https only, a timeout, a byte cap enforced while the
 // body streams in, and the result parsed with JwksSchema. It never throws; failures come back as a reason.
 import { type PublicJwk, JwksSchema } from "../tenants/schema";
+import { readBytesCapped } from "../util/stream";
 
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -61,45 +62,13 @@ async function readCapped(response: Response, maxBytes: number, signal: AbortSig
     await response.body?.cancel().catch(() => {});
     return null;
   }
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const deadline = rejectOnAbort(signal);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await Promise.race([reader.read(), deadline]).catch(async (err: unknown) => {
-      await reader.cancel().catch(() => {});
-      throw err;
-    });
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readBytesCapped(response.body, maxBytes, signal);
+  if (bytes === null) return null;
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return null;
   }
-}
-
-/** Settles only by rejecting, when `signal` aborts: a body that trickles in forever still hits the deadline. */
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  aborted.catch(() => {}); // only observed through Promise.race; never an unhandled rejection
-  return aborted;
 }
 
 function parseJwks(text: string): JwksFetchResult {

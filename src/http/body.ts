@@ -1,6 +1,7 @@
 // Reads a JSON request body safely: the media type is checked first, the size is enforced while the
 // stream is read (Content-Length is only a shortcut, never trusted), and UTF-8 and JSON errors become
 // clear 400s. Every API route that takes a body reads it here.
+import { readBytesCapped } from "../util/stream";
 import { ApiError } from "./errors";
 
 /** Parses the body of `request` as JSON, refusing anything but `application/json` up to `maxBytes`. */
@@ -38,27 +39,9 @@ function assertJsonMediaType(header: string | null): void {
 
 /** All of `body`, or a 413 as soon as more than `maxBytes` have arrived (the rest is never read). */
 async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const bytes = await readBytesCapped(body, maxBytes);
+  if (bytes === null) throw tooLarge(maxBytes);
+  return bytes;
 }
 
 function tooLarge(maxBytes: number): ApiError {

@@ -4,6 +4,7 @@
 import type { Config } from "../config/env";
 import { UPSTREAM_MAX_RESPONSE_BYTES } from "../config/constants";
 import { ApiError } from "../http/errors";
+import { readBytesCapped } from "../util/stream";
 import type { Logger } from "../http/log";
 import { EVOLINK, type UpstreamProvider } from "./providers";
 import { type UpstreamTask, UpstreamErrorSchema, UpstreamTaskSchema } from "./schema";
@@ -71,37 +72,13 @@ async function send(call: UpstreamCall, path: string, init: RequestInit): Promis
 }
 
 async function readCapped(res: Response): Promise<unknown> {
-  const text = await readText(res, UPSTREAM_MAX_RESPONSE_BYTES);
-  if (text === null) return undefined;
+  const bytes = await readBytesCapped(res.body, UPSTREAM_MAX_RESPONSE_BYTES);
+  if (bytes === null) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return undefined;
   }
-}
-
-async function readText(res: Response, max: number): Promise<string | null> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }
 
 async function parseTask(call: UpstreamCall, res: Response, op: "create" | "query"): Promise<UpstreamTask> {
