@@ -19,8 +19,21 @@ export default defineConfig({
           DEV_ALLOW_LOCAL_URLS: "false",
           LOG_LEVEL: "debug",
           UPSTREAM_TIMEOUT_MS: "1500",
+          // Webhook retries in seconds, not hours (max_retries below matches the three entries).
+          WEBHOOK_RETRY_SCHEDULE: "1,1,1",
+          WEBHOOK_TIMEOUT_MS: "1000",
           // The upstream's OpenAPI files, when ../shared/upstream exists (null otherwise: contract tests skip).
           UPSTREAM_CONTRACT: loadUpstreamContract(),
+        },
+        // Deliver queued webhooks at once; retries and dead-lettering as in production, faster.
+        queueConsumers: {
+          "reelgate-webhooks": {
+            maxBatchSize: 10,
+            maxBatchTimeout: 0,
+            maxRetries: 3,
+            deadLetterQueue: "reelgate-webhooks-dlq",
+          },
+          "reelgate-webhooks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 3 },
         },
         outboundService: (request: Request) =>
           new Response(`test outbound request escaped the in-isolate router: ${request.url}`, {

@@ -1,6 +1,8 @@
 // The middleware order and the route table, top to bottom as a request meets them.
 import { Hono } from "hono";
 import { tenantAuth } from "./auth/middleware";
+import { webhookAdminRoutes } from "./callbacks/admin-routes";
+import { callbackRoutes } from "./callbacks/ingress";
 import type { AppEnv } from "./env";
 import { notFound, onError, requestContext } from "./http/middleware";
 import { taskRoutes } from "./tasks/routes";
@@ -15,6 +17,10 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 
 app.use("/admin/*", adminAuth());
 app.route("/admin/tenants", tenantRoutes);
+app.route("/admin", webhookAdminRoutes);
+
+// The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
+app.route("/callbacks", callbackRoutes);
 
 app.use("/v1/*", tenantAuth({ findTenantByIssuer }));
 app.route("/v1", taskRoutes);

@@ -1,4 +1,5 @@
 // Bindings and per-request variables, typed once. `Env` mirrors wrangler.jsonc; `AppEnv` is hono's view.
+import type { WebhookMessage } from "./callbacks/message";
 import type { Config } from "./config/env";
 import type { Registry } from "./tenants/registry";
 import type { TenantState } from "./state/tenant-state";
@@ -12,8 +13,8 @@ export interface Env {
   TENANT_STATE: DurableObjectNamespace<TenantState>;
   /** A single Durable Object that makes issuer claims atomic across tenants. */
   REGISTRY: DurableObjectNamespace<Registry>;
-  /** Tenant webhook deliveries (callbacks issue). */
-  WEBHOOKS?: Queue<unknown>;
+  /** Task-ended events on their way to tenant webhooks (src/callbacks; consumer and dead-letter queue too). */
+  WEBHOOKS: Queue<WebhookMessage>;
 
   UPSTREAM_BASE_URL?: string;
   UPSTREAM_API_KEY?: string;
@@ -23,6 +24,8 @@ export interface Env {
   SIGNING_SECRET?: string;
   DEV_ALLOW_LOCAL_URLS?: string;
   LOG_LEVEL?: string;
+  WEBHOOK_RETRY_SCHEDULE?: string;
+  WEBHOOK_TIMEOUT_MS?: string;
   [key: string]: unknown;
 }
 

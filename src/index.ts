@@ -1,5 +1,6 @@
-// The Worker's exports: the HTTP entry point and the Durable Object classes.
+// The Worker's exports: the HTTP entry point, the queue consumers and the Durable Object classes.
 import { app } from "./app";
+import { handleQueue } from "./callbacks/queue";
 import type { Env } from "./env";
 
 export { Registry } from "./tenants/registry";
@@ -7,4 +8,5 @@ export { TenantState } from "./state/tenant-state";
 
 export default {
   fetch: app.fetch,
+  queue: handleQueue,
 } satisfies ExportedHandler<Env>;

@@ -39,3 +39,71 @@ export const UPSTREAM_MAX_RESPONSE_BYTES = 256 * 1024;
 export const TASK_ID_PREFIX = "task-unified-";
 /** Task records are kept this long after creation (results expire upstream after 24 h). */
 export const TASK_RETENTION_MS = 30 * 24 * 60 * 60_000;
+
+// --- Callback relay and webhooks (src/callbacks) ---
+
+/** Largest upstream callback body read: the body is only a hint (the task is re-fetched), so it is capped. */
+export const CALLBACK_MAX_BODY_BYTES = 64 * 1024;
+/** Timeout of the upstream query that confirms a callback; the upstream gives up on us after 10 s. */
+export const CALLBACK_CONFIRM_TIMEOUT_MS = 5_000;
+/** Default timeout of one webhook attempt (Svix's), overridable with WEBHOOK_TIMEOUT_MS. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
+/**
+ * Default delays between webhook attempts, in seconds (Svix's schedule after the first attempt: 5 s, 5 min,
+ * 30 min, 2 h, 5 h, 10 h, 10 h — about 28 h in all), overridable with WEBHOOK_RETRY_SCHEDULE. The WEBHOOKS
+ * consumer's `max_retries` in wrangler.jsonc must equal the number of entries.
+ */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000";
+/** Each retry delay is spread by ± this fraction, so failed deliveries do not retry in lockstep. */
+export const WEBHOOK_RETRY_JITTER = 0.2;
+/** Longest delay Cloudflare Queues accepts for `retry({ delaySeconds })`. */
+export const QUEUE_MAX_DELAY_SECONDS = 43_200;
+/** How long the previous webhook secret keeps signing after a rotation. */
+export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60_000;
+/** How long webhook delivery attempts are kept (and listed) in the tenant's Durable Object. */
+export const DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60_000;
+/** Most delivery records one admin listing returns. */
+export const DELIVERY_LIST_MAX = 100;
+/** Outbox rows sent to the queue per alarm run; the rest wait for the next run, armed at once. */
+export const OUTBOX_FLUSH_BATCH = 50;
+/** Wait before an outbox row whose queue send failed is tried again (doubling per failure, capped at 5 min). */
+export const OUTBOX_RETRY_MS = 5_000;
+/** Queue names; they must match wrangler.jsonc (the queue handler dispatches on them). */
+export const WEBHOOK_QUEUE = "reelgate-webhooks";
+export const WEBHOOK_DEAD_LETTER_QUEUE = "reelgate-webhooks-dlq";
+
+// --- Quotas, idempotency and the reconciliation sweeper (src/quota, src/tasks/sweeper.ts) ---
+
+/** Length of the sliding window of `requests_per_minute`. */
+export const RATE_WINDOW_MS = 60_000;
+/** Credits are counted in integer units of 1/10 000 credit, so sums never drift (prices have ≤ 4 decimals). */
+export const CREDIT_UNITS = 10_000;
+/** Longest Retry-After a quota refusal announces. */
+export const MAX_QUOTA_RETRY_AFTER_S = 3_600;
+/** Retry-After of a concurrency refusal when no running task has an expected end still ahead. */
+export const CONCURRENCY_RETRY_FALLBACK_S = 5;
+/** Expected run time of a task the upstream gave no `estimated_time` for (its documented example). */
+export const DEFAULT_TASK_SECONDS = 120;
+/** How long an Idempotency-Key is remembered (per tenant and user). */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+/** Longest Idempotency-Key accepted (visible ASCII). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** A duplicate waits for the first request at most the upstream timeout plus this, then gets a 409. */
+export const IDEMPOTENCY_WAIT_MARGIN_MS = 2_000;
+/** Polling interval bounds of a duplicate waiting for the first request's answer. */
+export const IDEMPOTENCY_POLL_MIN_MS = 20;
+export const IDEMPOTENCY_POLL_MAX_MS = 250;
+/** Default of SWEEP_MIN_AGE_SECONDS: the sweeper asks the upstream about tasks silent for this long. */
+export const DEFAULT_SWEEP_MIN_AGE_S = 300;
+/** A task still `creating` this long after the upstream timeout was orphaned by a dead request: aborted. */
+export const STUCK_CREATING_MARGIN_MS = 60_000;
+/** Upstream queries one sweep makes per tenant at most (the rest wait for the next minute). */
+export const SWEEP_BATCH = 25;
+/** Tenants swept in parallel by one cron run. */
+export const SWEEP_PARALLEL_TENANTS = 8;
+/** Ended tasks mirrored to KV (ledger entry, KV-mode counters) per Durable Object alarm run. */
+export const KV_SYNC_BATCH = 50;
+/** KV ledger entries (`ledger:{tenant}:{YYYY-MM}:{task}`) expire after about 13 months. */
+export const LEDGER_KV_TTL_S = 400 * 24 * 60 * 60;
+/** Most ledger rows one admin usage page returns. */
+export const LEDGER_PAGE_MAX = 1_000;

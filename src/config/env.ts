@@ -2,7 +2,12 @@
 // A missing or malformed setting fails every request with a 503 that names the setting, never its value.
 import { z } from "zod";
 import { ApiError } from "../http/errors";
-import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "./constants";
+import {
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  QUEUE_MAX_DELAY_SECONDS,
+} from "./constants";
 
 const httpUrl = z
   .string()
@@ -30,6 +35,21 @@ const positiveInt = (fallback: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .refine((n) => n > 0, "must be positive");
 
+/** Comma-separated whole seconds, each within what a queue retry accepts (the webhook retry schedule). */
+const delaySchedule = z
+  .string()
+  .optional()
+  .transform((v) => v ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE)
+  .refine(
+    (v) => /^\s*\d+(\s*,\s*\d+){0,99}\s*$/.test(v),
+    "must be 1 to 100 comma-separated whole numbers of seconds",
+  )
+  .transform((v) => v.split(",").map((s) => Number(s.trim())))
+  .refine(
+    (a) => a.every((n) => n <= QUEUE_MAX_DELAY_SECONDS),
+    `entries must be at most ${QUEUE_MAX_DELAY_SECONDS}`,
+  );
+
 const ConfigSchema = z.object({
   UPSTREAM_BASE_URL: httpUrl.default("https://api.evolink.ai"),
   UPSTREAM_API_KEY: z.string().min(1, "is required"),
@@ -39,6 +59,8 @@ const ConfigSchema = z.object({
   SIGNING_SECRET: z.string().min(32, "must be at least 32 characters"),
   DEV_ALLOW_LOCAL_URLS: bool,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  WEBHOOK_RETRY_SCHEDULE: delaySchedule,
+  WEBHOOK_TIMEOUT_MS: positiveInt(DEFAULT_WEBHOOK_TIMEOUT_MS),
 });
 
 export interface Config {
@@ -50,6 +72,9 @@ export interface Config {
   signingSecret: string;
   devAllowLocalUrls: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Seconds to wait before webhook attempt n+1 after attempt n failed; its length is the retry count. */
+  webhookRetrySchedule: readonly number[];
+  webhookTimeoutMs: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -83,6 +108,8 @@ export function loadConfig(env: Record<string, unknown>): Config {
     signingSecret: c.SIGNING_SECRET,
     devAllowLocalUrls: c.DEV_ALLOW_LOCAL_URLS,
     logLevel: c.LOG_LEVEL,
+    webhookRetrySchedule: c.WEBHOOK_RETRY_SCHEDULE,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
   };
   cache.set(env, config);
   return config;

@@ -3,6 +3,15 @@
 // moment its creation returns, from any location, and admission, settlement and event recording are each
 // one atomic step (synchronous SQL, no await in between).
 import { DurableObject } from "cloudflare:workers";
+import {
+  DeliveryLedger,
+  type DeliveryEntry,
+  type DeliveryPage,
+  type DeliveryView,
+} from "../callbacks/ledger";
+import { messageFromRecord, type WebhookMessage } from "../callbacks/message";
+import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
+import { Outbox } from "../callbacks/outbox";
 import type { Env } from "../env";
 import { TASK_MIGRATIONS, type NewTask, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
@@ -18,11 +27,17 @@ export interface ObserveResult {
 
 export class TenantState extends DurableObject<Env> {
   private readonly tasks: TaskStore;
+  private readonly outbox: Outbox;
+  private readonly deliveries: DeliveryLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage.sql, [...TASK_MIGRATIONS]);
+    migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS]);
     this.tasks = new TaskStore(ctx.storage.sql);
+    // Every stub is made with idFromName(tenant id), so the object knows its tenant.
+    const tenantId = ctx.id.name ?? "";
+    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, tenantId);
+    this.deliveries = new DeliveryLedger(ctx.storage.sql, tenantId);
   }
 
   /** Records a task before the upstream is called, so an early callback always finds it. */
@@ -65,7 +80,47 @@ export class TenantState extends DurableObject<Env> {
    * Runs once per task, synchronously inside the transaction that ended it: credit settlement (quota)
    * and the tenant's task-ended event (callbacks outbox) hang off this single seam.
    */
-  private onTaskEnded(_record: TaskRecord, _upstream: UpstreamTask, _now: number): void {}
+  private onTaskEnded(record: TaskRecord, upstream: UpstreamTask, now: number): void {
+    this.outbox.taskEnded(record, upstream, now);
+  }
+
+  /**
+   * The object's one alarm, shared by every concern that needs a wake-up. Each step does its due work and
+   * returns when it next wants to run (null: never); the alarm is re-armed for the earliest. A step may
+   * also wake the alarm early with `setAlarm(now)`, so no step may rely on its own alarm time surviving.
+   */
+  override async alarm(): Promise<void> {
+    const steps: (() => Promise<number | null>)[] = [() => this.outbox.flush(Date.now())];
+    const wants = await Promise.all(
+      steps.map((step) =>
+        step().catch((err: unknown) => {
+          console.error(JSON.stringify({ level: "error", event: "alarm_step_failed", error: String(err) }));
+          return Date.now() + 30_000;
+        }),
+      ),
+    );
+    const next = Math.min(...wants.filter((t): t is number => t !== null));
+    if (!Number.isFinite(next)) return;
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > next) await this.ctx.storage.setAlarm(next);
+  }
+
+  // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.
+
+  async recordDelivery(entry: DeliveryEntry): Promise<DeliveryView> {
+    return this.deliveries.record(entry, Date.now());
+  }
+
+  async listDeliveries(limit: number, cursor?: number): Promise<DeliveryPage> {
+    return this.deliveries.list(Date.now(), limit, cursor);
+  }
+
+  /** The event a delivery record belongs to, rebuilt from the ended task, to be sent again. */
+  async redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null> {
+    const found = this.deliveries.find(deliveryId, Date.now());
+    const record = found && this.tasks.get(found.taskId);
+    return record ? messageFromRecord(this.ctx.id.name ?? "", record) : null;
+  }
 }
 
 export function tenantState(env: Env, tenantId: string): DurableObjectStub<TenantState> {

@@ -1,0 +1,87 @@
+// The admin API of the callback relay (mounted under /admin, behind the admin token): rotating a tenant's
+// webhook secret, listing its delivery attempts, and sending an event again.
+import { Hono } from "hono";
+import { DELIVERY_LIST_MAX, WEBHOOK_SECRET_OVERLAP_MS } from "../config/constants";
+import type { AppEnv } from "../env";
+import { ApiError } from "../http/errors";
+import { tenantState } from "../state/tenant-state";
+import { registry } from "../tenants/registry";
+import { type Tenant, TENANT_ID_PATTERN } from "../tenants/schema";
+import { forgetTenant, getTenant } from "../tenants/store";
+import { generateWebhookSecret, tenantView } from "../tenants/view";
+import { tenantOfDelivery } from "./ledger";
+import type { WebhookMessage } from "./message";
+
+export const webhookAdminRoutes = new Hono<AppEnv>();
+
+async function existingTenant(env: AppEnv["Bindings"], id: string): Promise<Tenant> {
+  const tenant = TENANT_ID_PATTERN.test(id) ? await getTenant(env, id) : null;
+  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
+  return tenant;
+}
+
+/** The rotated record: a new current secret; the old one keeps signing for WEBHOOK_SECRET_OVERLAP_MS. */
+export function rotated(tenant: Tenant, secret: string, now: number): Tenant {
+  const previous = tenant.webhook?.secret;
+  return {
+    ...tenant,
+    webhook: {
+      ...(tenant.webhook?.url ? { url: tenant.webhook.url } : {}),
+      secret,
+      ...(previous
+        ? { previous_secret: previous, previous_expires_at: now + WEBHOOK_SECRET_OVERLAP_MS }
+        : {}),
+    },
+    updated_at: new Date(now).toISOString(),
+  };
+}
+
+webhookAdminRoutes.post("/tenants/:id/webhook-secret/rotate", async (c) => {
+  const tenant = await existingTenant(c.env, c.req.param("id"));
+  const secret = generateWebhookSecret();
+  const record = rotated(tenant, secret, Date.now());
+  const result = await registry(c.env).putTenant(record);
+  if (result.conflictWith) throw new ApiError("issuer_conflict", "Another tenant already uses this issuer");
+  forgetTenant(record.auth.issuer);
+  c.get("log").info("webhook_secret_rotated", { tenant_id: tenant.id });
+  // The new secret is shown this once, like a generated one on creation.
+  return c.json(tenantView(record, { webhookSecret: secret }));
+});
+
+webhookAdminRoutes.get("/tenants/:id/deliveries", async (c) => {
+  const tenant = await existingTenant(c.env, c.req.param("id"));
+  const limitRaw = c.req.query("limit");
+  const limit = limitRaw === undefined ? 50 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > DELIVERY_LIST_MAX)
+    throw new ApiError("invalid_request", `limit must be an integer between 1 and ${DELIVERY_LIST_MAX}`, {
+      param: "limit",
+    });
+  const cursorRaw = c.req.query("cursor");
+  if (cursorRaw !== undefined && !/^\d{1,15}$/.test(cursorRaw))
+    throw new ApiError("invalid_request", "cursor is not one this API returned", { param: "cursor" });
+  const page = await tenantState(c.env, tenant.id).listDeliveries(
+    limit,
+    cursorRaw === undefined ? undefined : Number(cursorRaw),
+  );
+  return c.json({ object: "list", data: page.data, cursor: page.cursor });
+});
+
+webhookAdminRoutes.post("/deliveries/:id/redeliver", async (c) => {
+  const deliveryId = c.req.param("id");
+  const tenantId = tenantOfDelivery(deliveryId);
+  // RPC typing cannot express the payload's `unknown` values; the object returns a WebhookMessage as is.
+  const message = (
+    tenantId ? await tenantState(c.env, tenantId).redeliveryMessage(deliveryId) : null
+  ) as WebhookMessage | null;
+  if (!message) throw new ApiError("delivery_not_found", "No such delivery");
+  await c.env.WEBHOOKS.send(message, { contentType: "json" });
+  c.get("log").info("webhook_redelivery_queued", {
+    tenant_id: tenantId,
+    delivery_id: deliveryId,
+    event_id: message.event_id,
+  });
+  return c.json(
+    { object: "redelivery", delivery_id: deliveryId, event_id: message.event_id, status: "queued" },
+    202,
+  );
+});

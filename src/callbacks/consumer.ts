@@ -1,0 +1,137 @@
+// The WEBHOOKS queue consumer: one signed POST per message to the task's callback_url or the tenant's
+// webhook URL, re-checked against the URL rules at delivery time. Every attempt is recorded in the tenant's
+// Durable Object; each message is acked or retried on purpose (STYLE.md habit 9): ack when delivered or when
+// retrying cannot help, `retry({ delaySeconds })` per the schedule otherwise, and after the last scheduled
+// attempt a plain retry, which moves the message to the dead-letter queue (max_retries in wrangler.jsonc).
+import type { Config } from "../config/env";
+import type { Env } from "../env";
+import type { Logger } from "../http/log";
+import { checkOutboundUrl } from "../net/urls";
+import { tenantState } from "../state/tenant-state";
+import { getTenant } from "../tenants/store";
+import type { DeliveryEntry, DeliveryOutcome } from "./ledger";
+import { type WebhookMessage, WebhookMessageSchema } from "./message";
+import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./policy";
+import { postWebhook } from "./send";
+import { signingSecrets, webhookHeaders } from "./signature";
+
+export interface ConsumerDeps {
+  config: Config;
+  log: Logger;
+  /** In [0, 1), for retry jitter. */
+  random: () => number;
+}
+
+export async function deliverBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  deps: ConsumerDeps,
+): Promise<void> {
+  await Promise.all(batch.messages.map((msg) => deliverMessage(msg, env, deps)));
+}
+
+async function deliverMessage(msg: Message<unknown>, env: Env, deps: ConsumerDeps): Promise<void> {
+  const parsed = WebhookMessageSchema.safeParse(msg.body);
+  if (!parsed.success) {
+    // No attempt can ever succeed for a message nobody can read: acked deliberately, and logged.
+    deps.log.error("webhook_message_invalid", { message_id: msg.id, issues: parsed.error.issues.length });
+    msg.ack();
+    return;
+  }
+  try {
+    const done = await attempt(parsed.data, msg.attempts, env, deps);
+    if (done.ack) msg.ack();
+    else msg.retry(done.delaySeconds === undefined ? {} : { delaySeconds: done.delaySeconds });
+  } catch (err) {
+    // Anything unexpected (KV or the tenant's object unavailable) is transient: never acked by accident.
+    deps.log.error("webhook_delivery_error", { event_id: parsed.data.event_id, error: String(err) });
+    msg.retry({ delaySeconds: retryDelaySeconds(deps.config.webhookRetrySchedule, 1, deps.random()) ?? 0 });
+  }
+}
+
+interface Decision {
+  ack: boolean;
+  delaySeconds?: number;
+}
+
+async function attempt(
+  m: WebhookMessage,
+  attemptNo: number,
+  env: Env,
+  deps: ConsumerDeps,
+): Promise<Decision> {
+  const { config, log } = deps;
+  const fields = { tenant_id: m.tenant_id, event_id: m.event_id, task_id: m.task_id, attempt: attemptNo };
+  const tenant = await getTenant(env, m.tenant_id);
+  if (!tenant) {
+    log.warn("webhook_tenant_gone", fields);
+    return { ack: true };
+  }
+  const destination = m.callback_url ?? tenant.webhook?.url;
+  if (!destination || !tenant.webhook?.secret) {
+    log.info("webhook_no_destination", fields);
+    return { ack: true };
+  }
+
+  const at = Date.now();
+  const checked = checkOutboundUrl(destination, { requireHttps: true, allowLocal: config.devAllowLocalUrls });
+  let result: AttemptResult;
+  let latencyMs: number | null = null;
+  if (!checked.ok) {
+    result = { kind: "url_rejected", reason: checked.reason };
+  } else {
+    const body = JSON.stringify(m.payload);
+    const secrets = signingSecrets(tenant.webhook, at);
+    const headers = await webhookHeaders(secrets, m.event_id, Math.floor(at / 1000), body);
+    const sent = await postWebhook(checked.url.href, headers, body, config.webhookTimeoutMs);
+    result = sent.result;
+    latencyMs = sent.latencyMs;
+  }
+
+  const verdict = classify(result);
+  const delay =
+    verdict === "transient" ? retryDelaySeconds(config.webhookRetrySchedule, attemptNo, deps.random()) : null;
+  const outcome: DeliveryOutcome =
+    verdict === "delivered" ? "delivered" : verdict === "transient" && delay !== null ? "retrying" : "failed";
+  const failure = describeFailure(result);
+  const entry: DeliveryEntry = {
+    eventId: m.event_id,
+    taskId: m.task_id,
+    attempt: attemptNo,
+    at,
+    url: destination,
+    statusCode: result.kind === "response" ? result.status : null,
+    latencyMs,
+    outcome,
+    error: verdict === "transient" && delay === null ? `${failure}; retries exhausted` : failure,
+    nextAttemptAt: delay === null ? null : Date.now() + delay * 1000,
+    redelivery: m.redelivery,
+  };
+  await record(env, m.tenant_id, entry, log);
+  log[outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
+    ...fields,
+    outcome,
+    status: entry.statusCode,
+    ms: latencyMs,
+    error: entry.error,
+  });
+
+  if (verdict !== "transient") return { ack: true };
+  if (delay !== null) return { ack: false, delaySeconds: delay };
+  // Exhausted: the queue has now seen max_retries failures and moves the message to the dead-letter queue.
+  // (Were max_retries set higher than the schedule, the last delay keeps repeating until it does.)
+  const last = config.webhookRetrySchedule.length;
+  return {
+    ack: false,
+    delaySeconds: retryDelaySeconds(config.webhookRetrySchedule, last, deps.random()) ?? 0,
+  };
+}
+
+/** Recording is best effort: a lost record must not turn a delivered event into a duplicate. */
+async function record(env: Env, tenantId: string, entry: DeliveryEntry, log: Logger): Promise<void> {
+  try {
+    await tenantState(env, tenantId).recordDelivery(entry);
+  } catch (err) {
+    log.error("webhook_record_failed", { tenant_id: tenantId, event_id: entry.eventId, error: String(err) });
+  }
+}

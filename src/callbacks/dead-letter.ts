@@ -1,0 +1,41 @@
+// The dead-letter queue's consumer: a webhook that exhausted its retry schedule lands here. It is recorded as
+// `dead_lettered` in the tenant's delivery records, where operators see it and can redeliver it
+// (`POST /admin/deliveries/{id}/redeliver`). A message is acked only once that record is written.
+import type { Env } from "../env";
+import type { Logger } from "../http/log";
+import { tenantState } from "../state/tenant-state";
+import { WebhookMessageSchema } from "./message";
+
+export async function deadLetterBatch(batch: MessageBatch<unknown>, env: Env, log: Logger): Promise<void> {
+  await Promise.all(batch.messages.map((msg) => deadLetter(msg, env, log)));
+}
+
+async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise<void> {
+  const parsed = WebhookMessageSchema.safeParse(msg.body);
+  if (!parsed.success) {
+    log.error("webhook_dead_letter_invalid", { message_id: msg.id, issues: parsed.error.issues.length });
+    msg.ack();
+    return;
+  }
+  const m = parsed.data;
+  try {
+    await tenantState(env, m.tenant_id).recordDelivery({
+      eventId: m.event_id,
+      taskId: m.task_id,
+      attempt: null,
+      at: Date.now(),
+      url: m.callback_url,
+      statusCode: null,
+      latencyMs: null,
+      outcome: "dead_lettered",
+      error: "every scheduled attempt failed",
+      nextAttemptAt: null,
+      redelivery: m.redelivery,
+    });
+    log.error("webhook_dead_lettered", { tenant_id: m.tenant_id, event_id: m.event_id, task_id: m.task_id });
+    msg.ack();
+  } catch (err) {
+    log.error("webhook_dead_letter_record_failed", { event_id: m.event_id, error: String(err) });
+    msg.retry({ delaySeconds: 30 });
+  }
+}

@@ -1,0 +1,59 @@
+// One task-ended event as it travels from the tenant's Durable Object (outbox) through the WEBHOOKS queue to
+// the delivery consumer. It carries what delivery needs except the tenant's secret and webhook URL, which are
+// read when delivering (they may change meanwhile, and secrets never sit in a queue).
+import { z } from "zod";
+import { TASK_ID_PREFIX } from "../config/constants";
+import { presentTask, type TenantTaskView } from "../tasks/present";
+import type { TaskRecord } from "../tasks/store";
+import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
+
+export const WebhookMessageSchema = z.object({
+  v: z.literal(1),
+  tenant_id: z.string().min(1).max(63),
+  /** The Standard Webhooks `webhook-id`: one per task end, the same on every attempt and redelivery. */
+  event_id: z.string().startsWith("msg_").max(200),
+  task_id: z.string().min(1).max(200),
+  /** The task's own callback_url; when null the tenant's `webhook.url` is used. */
+  callback_url: z.string().max(4096).nullable(),
+  /** The task as `GET /v1/tasks/{id}` shows it to the tenant. */
+  payload: z.record(z.string(), z.unknown()),
+  ended_at: z.number(),
+  /** True when an operator asked for this delivery again (`POST /admin/deliveries/{id}/redeliver`). */
+  redelivery: z.boolean(),
+});
+export type WebhookMessage = z.infer<typeof WebhookMessageSchema>;
+
+/** The event id of a task's end: derived from the task id, so every report of that end names one event. */
+export function eventIdFor(taskId: string): string {
+  return `msg_${taskId.startsWith(TASK_ID_PREFIX) ? taskId.slice(TASK_ID_PREFIX.length) : taskId}`;
+}
+
+/** The event for an ended task, built from what the upstream reported (the task's final snapshot). */
+export function taskEndedMessage(
+  tenantId: string,
+  record: TaskRecord,
+  upstream: UpstreamTask,
+  redelivery = false,
+): WebhookMessage {
+  const payload: TenantTaskView = presentTask(record.id, upstream, {
+    model: record.model,
+    createdMs: record.createdAt,
+  });
+  return {
+    v: 1,
+    tenant_id: tenantId,
+    event_id: eventIdFor(record.id),
+    task_id: record.id,
+    callback_url: record.callbackUrl,
+    payload: { ...payload },
+    ended_at: record.endedAt ?? record.updatedAt,
+    redelivery,
+  };
+}
+
+/** The same event rebuilt from the stored task (redelivery), or null when the task has not ended. */
+export function messageFromRecord(tenantId: string, record: TaskRecord): WebhookMessage | null {
+  if (record.endedAt === null || !record.snapshot) return null;
+  const upstream = UpstreamTaskSchema.safeParse(JSON.parse(record.snapshot));
+  return upstream.success ? taskEndedMessage(tenantId, record, upstream.data, true) : null;
+}

@@ -1,0 +1,33 @@
+// The callback relay's tables in the tenant's Durable Object (see docs/storage-schema.md): the outbox of
+// task-ended events not yet handed to the WEBHOOKS queue, and the record of every delivery attempt.
+import type { Migration } from "../state/migrations";
+
+export const CALLBACK_MIGRATIONS: readonly Migration[] = [
+  {
+    name: "callbacks/1",
+    sql: `CREATE TABLE webhook_outbox (
+       seq INTEGER PRIMARY KEY AUTOINCREMENT,
+       event_id TEXT NOT NULL,
+       message TEXT NOT NULL,
+       created_at INTEGER NOT NULL,
+       send_failures INTEGER NOT NULL DEFAULT 0,
+       next_at INTEGER NOT NULL
+     );
+     CREATE TABLE webhook_deliveries (
+       seq INTEGER PRIMARY KEY AUTOINCREMENT,
+       id TEXT NOT NULL UNIQUE,
+       event_id TEXT NOT NULL,
+       task_id TEXT NOT NULL,
+       attempt INTEGER,
+       at INTEGER NOT NULL,
+       url TEXT,
+       status_code INTEGER,
+       latency_ms INTEGER,
+       outcome TEXT NOT NULL,
+       error TEXT,
+       next_attempt_at INTEGER,
+       redelivery INTEGER NOT NULL
+     );
+     CREATE INDEX webhook_deliveries_at ON webhook_deliveries (at);`,
+  },
+];
