@@ -5,6 +5,7 @@ import { webhookAdminRoutes } from "./callbacks/admin-routes";
 import { callbackRoutes } from "./callbacks/ingress";
 import type { AppEnv } from "./env";
 import { notFound, onError, requestContext } from "./http/middleware";
+import { ledgerRoutes, usageRoutes } from "./quota/routes";
 import { taskRoutes } from "./tasks/routes";
 import { adminAuth, tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/store";
@@ -17,6 +18,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 
 app.use("/admin/*", adminAuth());
 app.route("/admin/tenants", tenantRoutes);
+app.route("/admin/tenants", ledgerRoutes);
 app.route("/admin", webhookAdminRoutes);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
@@ -24,6 +26,7 @@ app.route("/callbacks", callbackRoutes);
 
 app.use("/v1/*", tenantAuth({ findTenantByIssuer }));
 app.route("/v1", taskRoutes);
+app.route("/v1", usageRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

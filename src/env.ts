@@ -26,6 +26,9 @@ export interface Env {
   LOG_LEVEL?: string;
   WEBHOOK_RETRY_SCHEDULE?: string;
   WEBHOOK_TIMEOUT_MS?: string;
+  QUOTA_STORE?: string;
+  SWEEP_MIN_AGE_SECONDS?: string;
+  QUOTA_PRICING?: string;
   [key: string]: unknown;
 }
 

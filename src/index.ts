@@ -1,7 +1,11 @@
-// The Worker's exports: the HTTP entry point, the queue consumers and the Durable Object classes.
+// The Worker's exports: the HTTP entry point, the queue consumers, the reconciliation cron and the Durable
+// Object classes.
 import { app } from "./app";
 import { handleQueue } from "./callbacks/queue";
+import { loadConfig } from "./config/env";
 import type { Env } from "./env";
+import { createLogger } from "./http/log";
+import { sweepTenants } from "./tasks/sweeper";
 
 export { Registry } from "./tenants/registry";
 export { TenantState } from "./state/tenant-state";
@@ -9,4 +13,14 @@ export { TenantState } from "./state/tenant-state";
 export default {
   fetch: app.fetch,
   queue: handleQueue,
+  /** The Cron Trigger: reconcile every tenant's tasks in flight with the upstream (src/tasks/sweeper.ts). */
+  async scheduled(controller, env) {
+    const config = loadConfig(env);
+    const log = createLogger({ cron: controller.cron }, config.logLevel, [
+      config.upstreamApiKey,
+      config.adminToken,
+      config.signingSecret,
+    ]);
+    await sweepTenants(env, controller.scheduledTime, log);
+  },
 } satisfies ExportedHandler<Env>;

@@ -103,6 +103,8 @@ export const SWEEP_BATCH = 25;
 export const SWEEP_PARALLEL_TENANTS = 8;
 /** Ended tasks mirrored to KV (ledger entry, KV-mode counters) per Durable Object alarm run. */
 export const KV_SYNC_BATCH = 50;
+/** QUOTA_STORE=kv counter documents expire when untouched this long (their newest month is long over). */
+export const KV_QUOTA_DOC_TTL_S = 62 * 24 * 60 * 60;
 /** KV ledger entries (`ledger:{tenant}:{YYYY-MM}:{task}`) expire after about 13 months. */
 export const LEDGER_KV_TTL_S = 400 * 24 * 60 * 60;
 /** Most ledger rows one admin usage page returns. */

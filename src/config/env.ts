@@ -2,7 +2,9 @@
 // A missing or malformed setting fails every request with a 503 that names the setting, never its value.
 import { z } from "zod";
 import { ApiError } from "../http/errors";
+import { type PricingOverrides, PricingOverridesSchema } from "../quota/pricing";
 import {
+  DEFAULT_SWEEP_MIN_AGE_S,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   DEFAULT_WEBHOOK_RETRY_SCHEDULE,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
@@ -50,6 +52,22 @@ const delaySchedule = z
     `entries must be at most ${QUEUE_MAX_DELAY_SECONDS}`,
   );
 
+/** JSON of per-model price overrides (src/quota/pricing.ts); absent means the registry's prices. */
+const pricingOverrides = z
+  .string()
+  .optional()
+  .transform((v, ctx): PricingOverrides => {
+    if (v === undefined) return {};
+    try {
+      const parsed = PricingOverridesSchema.safeParse(JSON.parse(v));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: "custom", message: "must be JSON: {model id: {credits_per_second, …}}" });
+    return z.NEVER;
+  });
+
 const ConfigSchema = z.object({
   UPSTREAM_BASE_URL: httpUrl.default("https://api.evolink.ai"),
   UPSTREAM_API_KEY: z.string().min(1, "is required"),
@@ -61,6 +79,9 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   WEBHOOK_RETRY_SCHEDULE: delaySchedule,
   WEBHOOK_TIMEOUT_MS: positiveInt(DEFAULT_WEBHOOK_TIMEOUT_MS),
+  QUOTA_STORE: z.enum(["durable_object", "kv"]).default("durable_object"),
+  SWEEP_MIN_AGE_SECONDS: positiveInt(DEFAULT_SWEEP_MIN_AGE_S),
+  QUOTA_PRICING: pricingOverrides,
 });
 
 export interface Config {
@@ -75,6 +96,11 @@ export interface Config {
   /** Seconds to wait before webhook attempt n+1 after attempt n failed; its length is the retry count. */
   webhookRetrySchedule: readonly number[];
   webhookTimeoutMs: number;
+  /** Where quota limits are enforced from (docs/quotas.md). */
+  quotaStore: "durable_object" | "kv";
+  /** The sweeper asks the upstream about tasks silent for this long. */
+  sweepMinAgeSeconds: number;
+  pricing: PricingOverrides;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -110,6 +136,9 @@ export function loadConfig(env: Record<string, unknown>): Config {
     logLevel: c.LOG_LEVEL,
     webhookRetrySchedule: c.WEBHOOK_RETRY_SCHEDULE,
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    quotaStore: c.QUOTA_STORE,
+    sweepMinAgeSeconds: c.SWEEP_MIN_AGE_SECONDS,
+    pricing: c.QUOTA_PRICING,
   };
   cache.set(env, config);
   return config;

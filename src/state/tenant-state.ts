@@ -12,8 +12,15 @@ import {
 import { messageFromRecord, type WebhookMessage } from "../callbacks/message";
 import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
 import { Outbox } from "../callbacks/outbox";
+import { loadConfig } from "../config/env";
 import type { Env } from "../env";
-import { TASK_MIGRATIONS, type NewTask, type TaskRecord, TaskStore } from "../tasks/store";
+import { createLogger } from "../http/log";
+import type { AdmitRequest, AdmitResult } from "../quota/admission";
+import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
+import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
+import { QUOTA_MIGRATIONS } from "../quota/migrations";
+import { type SweepReport, sweepTenant } from "../tasks/sweeper";
+import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { migrate } from "./migrations";
 
@@ -29,34 +36,54 @@ export class TenantState extends DurableObject<Env> {
   private readonly tasks: TaskStore;
   private readonly outbox: Outbox;
   private readonly deliveries: DeliveryLedger;
+  private readonly quota: QuotaBook;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS]);
+    migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
     this.tasks = new TaskStore(ctx.storage.sql);
     // Every stub is made with idFromName(tenant id), so the object knows its tenant.
     const tenantId = ctx.id.name ?? "";
     this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, tenantId);
     this.deliveries = new DeliveryLedger(ctx.storage.sql, tenantId);
+    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, tenantId);
   }
 
-  /** Records a task before the upstream is called, so an early callback always finds it. */
-  async beginTask(task: NewTask): Promise<void> {
-    this.tasks.insert(task);
+  /**
+   * Admission (src/quota/admission.ts), one synchronous step: the Idempotency-Key, the tenant's and the
+   * user's limits, then the task row and its reservation — recorded before the upstream is called, so an
+   * early callback always finds it — or a refusal that writes nothing.
+   */
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    return this.quota.admit(request);
   }
 
-  /** The upstream accepted the task: bind its id and first state. */
-  async attachUpstream(taskId: string, upstream: UpstreamTask, now: number): Promise<TaskRecord | null> {
-    const current = this.tasks.get(taskId);
-    if (!current) return null;
-    const reserved = Math.max(current.reserved, upstream.usage?.credits_reserved ?? 0);
-    this.tasks.attach(taskId, upstream, reserved, now);
-    return this.tasks.get(taskId);
+  /** The upstream accepted the task: bind its id and first state, raise the hold, keep the answer. */
+  async attachUpstream(
+    taskId: string,
+    upstream: UpstreamTask,
+    now: number,
+    response?: StoredResponse,
+  ): Promise<TaskRecord | null> {
+    return this.ctx.storage.transactionSync(() => {
+      const current = this.tasks.get(taskId);
+      if (!current) return null;
+      const reserved = Math.max(current.reserved, upstream.usage?.credits_reserved ?? 0);
+      if (!this.tasks.attach(taskId, upstream, reserved, now)) return null;
+      this.quota.attached(current, reserved, response ?? null);
+      return this.tasks.get(taskId);
+    });
   }
 
-  /** The upstream call failed before a task id came back: the task never existed for the tenant. */
-  async abortTask(taskId: string, now: number): Promise<void> {
-    this.tasks.abort(taskId, now);
+  /**
+   * The upstream call failed before a task id came back: the task never existed for the tenant, its
+   * reservation and slot are released, and duplicates waiting on its Idempotency-Key get `failure`.
+   */
+  async abortTask(taskId: string, now: number, failure?: StoredResponse): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      const current = this.tasks.get(taskId);
+      if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null, now);
+    });
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
@@ -81,6 +108,7 @@ export class TenantState extends DurableObject<Env> {
    * and the tenant's task-ended event (callbacks outbox) hang off this single seam.
    */
   private onTaskEnded(record: TaskRecord, upstream: UpstreamTask, now: number): void {
+    this.quota.settle(record, upstream, now);
     this.outbox.taskEnded(record, upstream, now);
   }
 
@@ -90,7 +118,10 @@ export class TenantState extends DurableObject<Env> {
    * also wake the alarm early with `setAlarm(now)`, so no step may rely on its own alarm time surviving.
    */
   override async alarm(): Promise<void> {
-    const steps: (() => Promise<number | null>)[] = [() => this.outbox.flush(Date.now())];
+    const steps: (() => Promise<number | null>)[] = [
+      () => this.outbox.flush(Date.now()),
+      () => this.quota.syncKv(Date.now()),
+    ];
     const wants = await Promise.all(
       steps.map((step) =>
         step().catch((err: unknown) => {
@@ -103,6 +134,40 @@ export class TenantState extends DurableObject<Env> {
     if (!Number.isFinite(next)) return;
     const armed = await this.ctx.storage.getAlarm();
     if (armed === null || armed > next) await this.ctx.storage.setAlarm(next);
+  }
+
+  // --- Quotas (src/quota): the caller's usage, the operator's ledger, idempotent duplicates, the sweeper.
+
+  async usage(sub: string | null, now: number): Promise<UsageSnapshot> {
+    return this.quota.usage(sub, now);
+  }
+
+  /** The ledger of the month starting at `monthMs`: totals per scope and a page of its tasks. */
+  async monthLedger(monthMs: number, cursor: string | null, limit: number): Promise<LedgerPage> {
+    return this.quota.month(monthMs, cursor, limit);
+  }
+
+  /** What a duplicate waiting on the first request with its Idempotency-Key finds now. */
+  async idempotencyWait(sub: string | null, key: string, now: number): Promise<WaitOutcome> {
+    return this.quota.wait(sub, key, now);
+  }
+
+  /** The reconciliation sweep (src/tasks/sweeper.ts) at `now`, the cron's scheduled time. */
+  async sweep(now: number): Promise<SweepReport> {
+    const config = loadConfig(this.env);
+    const secrets = [config.upstreamApiKey, config.adminToken, config.signingSecret];
+    return sweepTenant(
+      {
+        tasks: this.tasks,
+        config,
+        log: createLogger({ tenant_id: this.ctx.id.name ?? "" }, config.logLevel, secrets),
+        observe: (id, upstream, at) => this.observe(id, upstream, at),
+        abort: (id, at) => this.abortTask(id, at),
+        purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
+        syncKv: (at) => this.quota.syncKv(at),
+      },
+      now,
+    );
   }
 
   // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.

@@ -24,7 +24,21 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_upstream ON tasks (upstream_id);
      CREATE INDEX tasks_open ON tasks (ended_at, created_at);`,
   },
+  {
+    // Quotas: which store holds the task's counters, when its end reached KV, and the indexes that
+    // count a scope's admissions in the rate window and its tasks in flight.
+    name: "tasks/2",
+    sql: `ALTER TABLE tasks ADD COLUMN quota_store TEXT NOT NULL DEFAULT 'durable_object';
+     ALTER TABLE tasks ADD COLUMN kv_synced_at INTEGER;
+     CREATE INDEX tasks_created ON tasks (created_at);
+     CREATE INDEX tasks_sub_created ON tasks (sub, created_at);
+     CREATE INDEX tasks_sub_open ON tasks (sub, ended_at);
+     CREATE INDEX tasks_unsynced ON tasks (kv_synced_at, ended_at);`,
+  },
 ];
+
+/** Where a task's quota counters are enforced from (the Durable Object's ledger is kept either way). */
+export type QuotaStoreName = "durable_object" | "kv";
 
 export type TaskState = "creating" | "aborted" | TaskStatus;
 
@@ -40,10 +54,15 @@ export interface TaskRecord {
   /** The tenant's own callback_url, kept by the gateway (the upstream gets the gateway's). */
   callbackUrl: string | null;
   estimate: number;
+  /** Credits held for the task: max(estimate, upstream credits_reserved). Kept after settlement. */
   reserved: number;
+  /** Credits settled when the task ended (0 for failed, cancelled, aborted); null while it runs. */
   charged: number | null;
   /** The last upstream task object seen, as JSON, for serving ended tasks without asking upstream. */
   snapshot: string | null;
+  quotaStore: QuotaStoreName;
+  /** When the task's end was mirrored to KV (ledger entry; KV counters in `kv` mode). */
+  kvSyncedAt: number | null;
 }
 
 export interface NewTask {
@@ -53,8 +72,9 @@ export interface NewTask {
   createdAt: number;
   callbackUrl: string | null;
   estimate: number;
-  /** Credits held for the task until it ends (quota issue: max of estimate and upstream reservation). */
+  /** Credits held for the task until it ends (raised to the upstream's reservation on attach). */
   reserved: number;
+  quotaStore: QuotaStoreName;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -74,6 +94,8 @@ function toRecord(r: Row): TaskRecord {
     reserved: r.reserved as number,
     charged: (r.charged as number | null) ?? null,
     snapshot: (r.snapshot as string | null) ?? null,
+    quotaStore: (r.quota_store as QuotaStoreName | undefined) ?? "durable_object",
+    kvSyncedAt: (r.kv_synced_at as number | null) ?? null,
   };
 }
 
@@ -82,8 +104,9 @@ export class TaskStore {
 
   insert(task: NewTask): void {
     this.sql.exec(
-      `INSERT INTO tasks (id, sub, state, model, created_at, updated_at, callback_url, estimate, reserved)
-       VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (id, sub, state, model, created_at, updated_at, callback_url, estimate, reserved,
+         quota_store)
+       VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)`,
       task.id,
       task.sub,
       task.model,
@@ -92,7 +115,27 @@ export class TaskStore {
       task.callbackUrl,
       task.estimate,
       task.reserved,
+      task.quotaStore,
     );
+  }
+
+  /**
+   * Restarts an aborted task for a retry of the same idempotent request, so the retry forwards the same
+   * body (same callback URL) under the same upstream idempotency key. Returns false if it was not aborted.
+   */
+  revive(task: NewTask): boolean {
+    const cursor = this.sql.exec(
+      `UPDATE tasks SET state = 'creating', created_at = ?, updated_at = ?, ended_at = NULL, estimate = ?,
+         reserved = ?, charged = NULL, quota_store = ?, kv_synced_at = NULL, snapshot = NULL
+       WHERE id = ? AND state = 'aborted'`,
+      task.createdAt,
+      task.createdAt,
+      task.estimate,
+      task.reserved,
+      task.quotaStore,
+      task.id,
+    );
+    return cursor.rowsWritten > 0;
   }
 
   get(id: string): TaskRecord | null {
@@ -119,7 +162,7 @@ export class TaskStore {
   /** Marks a task that never reached the upstream as aborted. Returns false if it was not `creating`. */
   abort(id: string, now: number): boolean {
     const cursor = this.sql.exec(
-      `UPDATE tasks SET state = 'aborted', updated_at = ?, ended_at = ?, reserved = 0, charged = 0
+      `UPDATE tasks SET state = 'aborted', updated_at = ?, ended_at = ?, charged = 0
        WHERE id = ? AND state = 'creating'`,
       now,
       now,
@@ -144,23 +187,23 @@ export class TaskStore {
     return ended && cursor.rowsWritten > 0;
   }
 
-  /** Sets the final charge of an ended task (quota settlement). */
+  /** Sets the final charge of an ended task (quota settlement); `reserved` stays for the ledger. */
   setCharged(id: string, charged: number, now: number): void {
-    this.sql.exec(
-      "UPDATE tasks SET charged = ?, reserved = 0, updated_at = ? WHERE id = ?",
-      charged,
-      now,
-      id,
-    );
+    this.sql.exec("UPDATE tasks SET charged = ?, updated_at = ? WHERE id = ?", charged, now, id);
   }
 
-  /** Tasks in flight (upstream id known, not ended) created before `before`, oldest first. */
-  inFlightBefore(before: number, limit: number): TaskRecord[] {
+  /**
+   * Tasks in flight (upstream id known, not ended) created before `createdBefore` and not updated since
+   * `updatedBefore`, least recently heard of first, so a sweep rotates through them.
+   */
+  silentInFlight(createdBefore: number, updatedBefore: number, limit: number): TaskRecord[] {
     return this.sql
       .exec<Row>(
         `SELECT * FROM tasks WHERE ended_at IS NULL AND upstream_id IS NOT NULL AND created_at < ?
-         ORDER BY created_at LIMIT ?`,
-        before,
+           AND updated_at < ?
+         ORDER BY updated_at LIMIT ?`,
+        createdBefore,
+        updatedBefore,
         limit,
       )
       .toArray()
@@ -171,6 +214,99 @@ export class TaskStore {
   stuckCreating(before: number, limit: number): TaskRecord[] {
     return this.sql
       .exec<Row>(`SELECT * FROM tasks WHERE state = 'creating' AND created_at < ? LIMIT ?`, before, limit)
+      .toArray()
+      .map(toRecord);
+  }
+
+  // --- Quota reads: a scope is the whole tenant (`sub` null) or one user.
+
+  /** Admission times after `since` (aborted tasks do not count), oldest first. */
+  admittedSince(sub: string | null, since: number, limit: number): number[] {
+    const rows =
+      sub === null
+        ? this.sql.exec<{ t: number }>(
+            `SELECT created_at AS t FROM tasks WHERE created_at > ? AND state != 'aborted'
+             ORDER BY created_at LIMIT ?`,
+            since,
+            limit,
+          )
+        : this.sql.exec<{ t: number }>(
+            `SELECT created_at AS t FROM tasks WHERE sub = ? AND created_at > ? AND state != 'aborted'
+             ORDER BY created_at LIMIT ?`,
+            sub,
+            since,
+            limit,
+          );
+    return rows.toArray().map((r) => r.t);
+  }
+
+  /** Tasks not ended (including those still `creating`). */
+  openCount(sub: string | null): number {
+    const row =
+      sub === null
+        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE ended_at IS NULL").one()
+        : this.sql
+            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE sub = ? AND ended_at IS NULL", sub)
+            .one();
+    return row.n;
+  }
+
+  /** The earliest expected end of an open task: creation + the upstream's estimated_time (or the default). */
+  nextExpectedEnd(sub: string | null, defaultSeconds: number): number | null {
+    const expected = `MIN(created_at + COALESCE(json_extract(snapshot, '$.task_info.estimated_time'), ?) * 1000)`;
+    const row =
+      sub === null
+        ? this.sql
+            .exec<{ t: number | null }>(
+              `SELECT ${expected} AS t FROM tasks WHERE ended_at IS NULL`,
+              defaultSeconds,
+            )
+            .one()
+        : this.sql
+            .exec<{ t: number | null }>(
+              `SELECT ${expected} AS t FROM tasks WHERE sub = ? AND ended_at IS NULL`,
+              defaultSeconds,
+              sub,
+            )
+            .one();
+    return row.t;
+  }
+
+  /** Ended tasks whose end has not reached KV yet, oldest end first. */
+  unsynced(limit: number): TaskRecord[] {
+    return this.sql
+      .exec<Row>(
+        `SELECT * FROM tasks WHERE kv_synced_at IS NULL AND ended_at IS NOT NULL ORDER BY ended_at LIMIT ?`,
+        limit,
+      )
+      .toArray()
+      .map(toRecord);
+  }
+
+  markSynced(id: string, now: number): void {
+    this.sql.exec("UPDATE tasks SET kv_synced_at = ? WHERE id = ?", now, id);
+  }
+
+  /** A page of the tasks created in [from, to), by creation time then id, after the cursor. */
+  createdBetween(
+    from: number,
+    to: number,
+    after: { createdAt: number; id: string } | null,
+    limit: number,
+  ): TaskRecord[] {
+    const cursor = after ?? { createdAt: from - 1, id: "" };
+    return this.sql
+      .exec<Row>(
+        `SELECT * FROM tasks WHERE created_at >= ? AND created_at < ?
+           AND (created_at > ? OR (created_at = ? AND id > ?))
+         ORDER BY created_at, id LIMIT ?`,
+        from,
+        to,
+        cursor.createdAt,
+        cursor.createdAt,
+        cursor.id,
+        limit,
+      )
       .toArray()
       .map(toRecord);
   }

@@ -1,0 +1,99 @@
+// One admission, run synchronously inside the tenant's Durable Object (no await between check and write):
+// the Idempotency-Key is looked up, the tenant's and the user's limits are checked against the ledger,
+// and the task row, its reservation and the key's claim are written — or nothing is written at all.
+// Because the object runs one such step at a time, N concurrent requests against a limit of L admit L.
+import type { NewTask, TaskStore } from "../tasks/store";
+import type { QuotaLimits } from "../tenants/schema";
+import type { IdempotencyClaim, IdempotencyTable, StoredResponse } from "./idempotency";
+import type { QuotaLedger } from "./ledger";
+import { admitted, decide, type Refusal, type ScopeInput, toUnits } from "./policy";
+
+export interface AdmitRequest {
+  /** The task to record; its id is used unless a failed attempt of the same idempotent request is retried. */
+  task: NewTask;
+  /** The tenant's `quotas` and `user_quotas` (the latter apply only when the task has a `sub`). */
+  limits: { tenant: QuotaLimits; user: QuotaLimits };
+  /** False in `kv` mode, where the limits were checked against KV before this call. */
+  enforce: boolean;
+  idempotency: IdempotencyClaim | null;
+}
+
+export type AdmitResult =
+  | {
+      kind: "admitted";
+      taskId: string;
+      /** Creation time of the idempotency record (derives the upstream's key), when a key was sent. */
+      idempotencyEpoch: number | null;
+      /** The limited scopes as they are after this admission (for the RateLimit fields). */
+      scopes: ScopeInput[];
+    }
+  | { kind: "refused"; refusal: Refusal; scopes: ScopeInput[] }
+  | { kind: "replay"; response: StoredResponse }
+  | { kind: "in_progress" }
+  | { kind: "conflict" };
+
+export interface AdmissionTables {
+  tasks: TaskStore;
+  ledger: QuotaLedger;
+  idempotency: IdempotencyTable;
+}
+
+const limited = (l: QuotaLimits) =>
+  l.requests_per_minute !== undefined ||
+  l.max_concurrent_tasks !== undefined ||
+  l.monthly_credits !== undefined;
+
+/** The scopes that have a limit, with their state at `now`. */
+export function limitedScopes(
+  ledger: QuotaLedger,
+  limits: AdmitRequest["limits"],
+  sub: string | null,
+  now: number,
+): ScopeInput[] {
+  const scopes: ScopeInput[] = [];
+  if (limited(limits.tenant))
+    scopes.push({
+      scope: "tenant",
+      limits: limits.tenant,
+      state: ledger.state("tenant", null, now, limits.tenant),
+    });
+  if (sub !== null && limited(limits.user))
+    scopes.push({ scope: "user", limits: limits.user, state: ledger.state("user", sub, now, limits.user) });
+  return scopes;
+}
+
+export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
+  const now = req.task.createdAt;
+  const sub = req.task.sub;
+  let retryOf: string | null = null;
+  if (req.idempotency) {
+    const seen = t.idempotency.lookup(sub, req.idempotency, now);
+    if (seen.kind === "replay") return { kind: "replay", response: seen.response };
+    if (seen.kind === "conflict" || seen.kind === "in_progress") return { kind: seen.kind };
+    if (seen.kind === "retry") retryOf = seen.taskId;
+  }
+
+  const estimateUnits = toUnits(req.task.estimate);
+  const scopes = req.enforce ? limitedScopes(t.ledger, req.limits, sub, now) : [];
+  const refusal = decide(scopes, estimateUnits, now);
+  if (refusal) return { kind: "refused", refusal, scopes };
+
+  let task = req.task;
+  if (retryOf !== null && !t.tasks.revive({ ...task, id: retryOf })) retryOf = null;
+  if (retryOf !== null) task = { ...task, id: retryOf };
+  else t.tasks.insert(task);
+  t.ledger.reserve(task, task.reserved);
+
+  let epoch: number | null = null;
+  if (req.idempotency)
+    epoch =
+      retryOf !== null
+        ? t.idempotency.reclaim(sub, req.idempotency.key)
+        : t.idempotency.claim(sub, req.idempotency, task.id, now);
+  return {
+    kind: "admitted",
+    taskId: task.id,
+    idempotencyEpoch: epoch,
+    scopes: scopes.map((s) => ({ ...s, state: admitted(s.state, estimateUnits, now) })),
+  };
+}

@@ -1,0 +1,119 @@
+// The quota concern inside the tenant's Durable Object, as the object's methods call it: admission, the
+// reservation's life (attach raises it, abort releases it, the end settles it) and the reads behind
+// GET /v1/usage and the operator's ledger. Every write is synchronous, inside the step that causes it;
+// mirroring ended tasks to KV happens afterwards, from the object's alarm (`syncKv`).
+import { LEDGER_PAGE_MAX } from "../config/constants";
+import type { TaskRecord, TaskStore } from "../tasks/store";
+import { reportedCreditsUsed, type UpstreamTask } from "../upstream/schema";
+import { admit, type AdmitRequest, type AdmitResult } from "./admission";
+import { IdempotencyTable, type StoredResponse, type WaitOutcome } from "./idempotency";
+import { type LedgerEntry, ledgerEntry, syncEndedTasks } from "./kv-sync";
+import { type MonthTotals, QuotaLedger } from "./ledger";
+import { monthStart, nextMonthStart, type ScopeState } from "./policy";
+
+export interface UsageSnapshot {
+  tenant: ScopeState;
+  /** Present when the caller's token has a `sub`. */
+  user: ScopeState | null;
+}
+
+export interface LedgerPage {
+  totals: MonthTotals[];
+  tasks: LedgerEntry[];
+  /** Pass back as `cursor` for the next page; null on the last. */
+  cursor: string | null;
+}
+
+/** What a task cost when it ended: the upstream's figure for a completion, else the estimate; 0 otherwise. */
+export function chargeFor(record: TaskRecord, upstream: UpstreamTask): number {
+  if (upstream.status !== "completed") return 0;
+  return reportedCreditsUsed(upstream) ?? record.estimate;
+}
+
+export class QuotaBook {
+  private readonly ledger: QuotaLedger;
+  private readonly idempotency: IdempotencyTable;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly tasks: TaskStore,
+    private readonly kv: KVNamespace,
+    private readonly tenantId: string,
+  ) {
+    this.ledger = new QuotaLedger(storage.sql, tasks);
+    this.idempotency = new IdempotencyTable(storage.sql);
+  }
+
+  /** Checks the limits and records the task, or refuses, as one transaction. */
+  admit(request: AdmitRequest): AdmitResult {
+    return this.storage.transactionSync(() =>
+      admit({ tasks: this.tasks, ledger: this.ledger, idempotency: this.idempotency }, request),
+    );
+  }
+
+  /** The upstream accepted the task (`before` is the row as it was): raise the hold, keep the answer. */
+  attached(before: TaskRecord, reserved: number, response: StoredResponse | null): void {
+    this.ledger.adjust(before, before.reserved, reserved);
+    if (response) this.idempotency.complete(before.id, response);
+  }
+
+  /** The upstream call failed before a task id came back: the hold goes, a retry may claim the key. */
+  aborted(record: TaskRecord, failure: StoredResponse | null, now: number): void {
+    this.ledger.release(record, record.reserved);
+    this.idempotency.fail(record.id, failure);
+    if (record.quotaStore === "kv") this.wake(now);
+  }
+
+  /** The task ended (once per task): the hold is replaced by what it cost. */
+  settle(record: TaskRecord, upstream: UpstreamTask, now: number): void {
+    const charged = chargeFor(record, upstream);
+    this.tasks.setCharged(record.id, charged, now);
+    this.ledger.settle(record, record.reserved, charged);
+    this.wake(now);
+  }
+
+  usage(sub: string | null, now: number): UsageSnapshot {
+    return {
+      tenant: this.ledger.state("tenant", null, now),
+      user: sub === null ? null : this.ledger.state("user", sub, now),
+    };
+  }
+
+  /** The month's totals per scope and a page of its tasks (created in the month), oldest first. */
+  month(monthMs: number, cursor: string | null, limit: number): LedgerPage {
+    const page = Math.min(Math.max(1, limit), LEDGER_PAGE_MAX);
+    const after = decodeCursor(cursor);
+    const rows = this.tasks.createdBetween(monthStart(monthMs), nextMonthStart(monthMs), after, page + 1);
+    const more = rows.length > page;
+    const shown = rows.slice(0, page);
+    const last = shown[shown.length - 1];
+    return {
+      totals: this.ledger.month(new Date(monthMs).toISOString().slice(0, 7)),
+      tasks: shown.map(ledgerEntry),
+      cursor: more && last ? `${last.createdAt}.${last.id}` : null,
+    };
+  }
+
+  wait(sub: string | null, key: string, now: number): WaitOutcome {
+    return this.idempotency.wait(sub, key, now);
+  }
+
+  purgeExpired(now: number, limit: number): number {
+    return this.idempotency.purge(now, limit);
+  }
+
+  /** Alarm step: mirror ended tasks to KV. Returns when it next wants to run, or null. */
+  syncKv(now: number): Promise<number | null> {
+    return syncEndedTasks(this.kv, this.tasks, this.tenantId, now);
+  }
+
+  /** Wakes the object's alarm so `syncKv` runs after this step commits. */
+  private wake(now: number): void {
+    void this.storage.setAlarm(now);
+  }
+}
+
+function decodeCursor(cursor: string | null): { createdAt: number; id: string } | null {
+  const m = cursor ? /^(\d{1,15})\.(.{1,200})$/.exec(cursor) : null;
+  return m ? { createdAt: Number(m[1]), id: m[2]! } : null;
+}

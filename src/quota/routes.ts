@@ -1,0 +1,65 @@
+// Quota visibility. GET /v1/usage: the caller's own limits and usage (the tenant's, and the user's when the
+// token has a `sub`), read from the store that enforces them. GET /admin/tenants/{id}/usage: the month's
+// ledger for operators — totals per tenant and user, and per task the credits reserved and settled —
+// served from the tenant's Durable Object, which is authoritative in both modes.
+import { Hono } from "hono";
+import { LEDGER_PAGE_MAX } from "../config/constants";
+import type { AppEnv } from "../env";
+import { ApiError } from "../http/errors";
+import { tenantState } from "../state/tenant-state";
+import { TENANT_ID_PATTERN } from "../tenants/schema";
+import { getTenant } from "../tenants/store";
+import { fromUnits, monthOf, parseMonth } from "./policy";
+import { limitsOf, quotaStore } from "./store";
+import { scopeView } from "./view";
+
+export const usageRoutes = new Hono<AppEnv>();
+
+usageRoutes.get("/usage", async (c) => {
+  const { tenant, sub } = c.get("principal");
+  const now = Date.now();
+  const store = quotaStore(c.get("config").quotaStore, c.env, tenant.id);
+  const scopes = await store.usage(sub ?? null, limitsOf(tenant), now);
+  const view: Record<string, unknown> = { object: "usage", store: store.name };
+  for (const s of scopes) view[s.scope] = scopeView(s.limits, s.state, now);
+  if (sub !== undefined) (view.user as Record<string, unknown>).sub = sub;
+  return c.json(view, 200, { "cache-control": "no-store" });
+});
+
+export const ledgerRoutes = new Hono<AppEnv>();
+
+ledgerRoutes.get("/:id/usage", async (c) => {
+  const id = c.req.param("id");
+  if (!TENANT_ID_PATTERN.test(id))
+    throw new ApiError("invalid_request", "tenant_id must match [a-z0-9][a-z0-9_-]{0,62}", {
+      param: "tenant_id",
+    });
+  const month = c.req.query("month") ?? monthOf(Date.now());
+  const monthMs = parseMonth(month);
+  if (monthMs === null) throw new ApiError("invalid_request", "month must be YYYY-MM", { param: "month" });
+  const limitRaw = c.req.query("limit");
+  const limit = limitRaw === undefined ? 100 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LEDGER_PAGE_MAX)
+    throw new ApiError("invalid_request", `limit must be an integer between 1 and ${LEDGER_PAGE_MAX}`, {
+      param: "limit",
+    });
+  const tenant = await getTenant(c.env, id);
+  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
+
+  const page = await tenantState(c.env, id).monthLedger(monthMs, c.req.query("cursor") ?? null, limit);
+  const totals = page.totals.map((t) => ({
+    scope: t.scope === "tenant" ? "tenant" : "user",
+    ...(t.scope === "tenant" ? {} : { sub: t.scope.slice("user:".length) }),
+    used: fromUnits(t.usedUnits),
+    reserved: fromUnits(t.reservedUnits),
+  }));
+  return c.json({
+    object: "usage_ledger",
+    tenant_id: id,
+    month,
+    limits: { quotas: tenant.quotas ?? {}, user_quotas: tenant.user_quotas ?? {} },
+    totals,
+    tasks: page.tasks,
+    cursor: page.cursor,
+  });
+});
