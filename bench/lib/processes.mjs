@@ -1,0 +1,119 @@
+// The Workers the benchmark drives, each under its own `wrangler dev`: built once up front (as `wrangler
+// deploy` would bundle them) and served with --no-bundle, so edits to src/ during a run cannot reload a
+// Worker mid-measurement. Every process runs in its own group, so stopping it stops its workerd children.
+import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Bundles a Worker with `wrangler deploy --dry-run` into `outdir`; returns the emitted entry module. */
+export function buildWorker(config, outdir) {
+  const r = spawnSync("wrangler", ["deploy", "--dry-run", "-c", config, "--outdir", outdir], {
+    encoding: "utf8",
+    env: process.env,
+  });
+  if (r.status !== 0) throw new Error(`building ${config} failed:\n${r.stdout}\n${r.stderr}`);
+  const entry = readdirSync(outdir).find((f) => f.endsWith(".js"));
+  if (!entry) throw new Error(`building ${config} emitted no .js file in ${outdir}`);
+  return join(outdir, entry);
+}
+
+/**
+ * Starts `wrangler dev` for a pre-built Worker on 127.0.0.1:`port`. Its output goes to `logFile` only
+ * (wrangler's per-request lines are silenced with --log-level warn). Returns a handle with `stop()`.
+ */
+export function startWorker({ name, config, script, port, inspectorPort, persistTo, vars, logFile }) {
+  const args = ["dev", script, "-c", config, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port)];
+  // An explicit inspector port per process: two `wrangler dev` starting together otherwise race for 9229.
+  args.push("--inspector-port", String(inspectorPort), "--persist-to", persistTo);
+  args.push("--log-level", "warn", "--show-interactive-dev-session=false");
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const log = createWriteStream(logFile);
+  const child = spawn("wrangler", args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: process.env,
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    logFile,
+    exited,
+    stop: () => stopGroup(child.pid),
+  };
+}
+
+function stopGroup(pid) {
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves once `url` answers below 500; rejects when the Worker exits or `timeoutMs` passes. */
+export async function waitReady(worker, path, timeoutMs = 60_000) {
+  let exited = false;
+  worker.exited.then(() => (exited = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const r = await fetch(worker.url + path, { signal: AbortSignal.timeout(2_000) });
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  const tail = readFileSync(worker.logFile, "utf8").split("\n").slice(-20).join("\n");
+  throw new Error(`${worker.name} did not come up at ${worker.url}${path}:\n${tail}`);
+}
+
+/** CPU time (user + system, ms) used so far by `pid` and all its descendants; null off Linux. */
+export function treeCpuMs(pid) {
+  let procs;
+  try {
+    procs = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  const stats = new Map();
+  for (const p of procs) {
+    try {
+      // Fields after the parenthesised command: state ppid ... utime(14) stime(15), 1-based overall.
+      const text = readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(p), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [p, s] of stats) {
+      if (!inTree.has(p) && inTree.has(s.ppid)) {
+        inTree.add(p);
+        grew = true;
+      }
+    }
+  }
+  let ticks = 0;
+  for (const p of inTree) ticks += stats.get(p)?.ticks ?? 0;
+  return (ticks * 1000) / clockTicksPerSecond();
+}
+
+let hz;
+function clockTicksPerSecond() {
+  if (hz === undefined) {
+    const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+    hz = Number(r.stdout.trim()) || 100;
+  }
+  return hz;
+}

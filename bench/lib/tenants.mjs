@@ -1,0 +1,41 @@
+// The benchmark's tenants and tokens: one tenant per signing algorithm with an inline JWKS (keys minted here
+// with jose), quotas set far above what a run can use (so nothing is refused, while the quota bookkeeping
+// still runs), and one long-lived token each. Created through the admin API like any operator would.
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+
+export const BENCH_AUDIENCE = "reelgate-bench";
+export const BENCH_SUB = "bench-user";
+const UNREACHABLE = {
+  requests_per_minute: 100_000_000,
+  max_concurrent_tasks: 100_000_000,
+  monthly_credits: 1e12,
+};
+
+/** Creates (or replaces) tenant `bench-<alg>` and returns a token valid for a day. */
+export async function benchTenant(gatewayUrl, adminToken, alg) {
+  const id = `bench-${alg.toLowerCase()}`;
+  const issuer = `https://${id}.bench.reelgate.test/`;
+  const kid = `${id}-key`;
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
+  const res = await fetch(`${gatewayUrl}/admin/tenants/${id}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: `Benchmark tenant (${alg})`,
+      auth: { issuer, audience: BENCH_AUDIENCE, jwks: { keys: [jwk] }, algorithms: [alg] },
+      quotas: UNREACHABLE,
+      user_quotas: UNREACHABLE,
+    }),
+  });
+  if (!res.ok) throw new Error(`creating tenant ${id} failed: ${res.status} ${await res.text()}`);
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg, kid, typ: "JWT" })
+    .setIssuer(issuer)
+    .setAudience(BENCH_AUDIENCE)
+    .setSubject(BENCH_SUB)
+    .setIssuedAt()
+    .setExpirationTime("1d")
+    .sign(privateKey);
+  return { id, alg, token };
+}

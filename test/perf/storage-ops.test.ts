@@ -1,0 +1,124 @@
+// The hot path's I/O budget (docs/performance.md): once an isolate has seen a tenant, a request reads the
+// tenant record and its verification keys from isolate memory — no KV read, no key-server fetch — and its
+// only storage I/O is the Durable Object calls counted here, exactly. A new read or round trip on the hot
+// path fails this test, on purpose: it must be a decision, written down in the docs with its figure.
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import { TENANT_CACHE_TTL_MS } from "../../src/config/constants";
+import type { Env } from "../../src/env";
+import { claimsFor, makeKeyPair, publicJwks, signToken } from "../fixtures/keys";
+import { createTenant, hsTenant } from "../fixtures/tenants";
+import { GATEWAY, UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
+import { callsTo, route } from "../helpers/outbound";
+import { countingEnv, type Tally } from "./counting";
+
+const KEY_HOST = "keys.perf.example";
+const counted = countingEnv(env as Env);
+
+/** One request through the app with the counting env; the tally covers its waitUntil work too. */
+async function send(
+  path: string,
+  token: string,
+  body?: object,
+): Promise<{ status: number; json: any; ops: Tally }> {
+  counted.take();
+  const init: RequestInit = body
+    ? { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }
+    : {};
+  const request = new Request(`${GATEWAY}${path}`, init);
+  request.headers.set("authorization", `Bearer ${token}`);
+  const ctx = createExecutionContext();
+  const res = await app.fetch(request, counted.env, ctx);
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, json: await res.json(), ops: counted.take() };
+}
+
+/** A tenant with an ES256 key, inline or published at a key server's `jwks_uri`. */
+async function es256Tenant(id: string, source: "inline" | "jwks_uri") {
+  const key = await makeKeyPair("ES256");
+  const issuer = `https://id.${id}.example/`;
+  if (source === "jwks_uri") route(KEY_HOST, () => Response.json(publicJwks(key)));
+  const auth =
+    source === "inline"
+      ? { issuer, audience: "reelgate", jwks: publicJwks(key) }
+      : { issuer, audience: "reelgate", jwks_uri: `https://${KEY_HOST}/${id}/jwks.json` };
+  const res = await admin(`/admin/tenants/${id}`, { method: "PUT", json: { name: id, auth } });
+  expect(res.status).toBe(201);
+  const tenant = { auth: { issuer, audience: "reelgate" } } as Parameters<typeof claimsFor>[0];
+  return { token: () => signToken(key, claimsFor(tenant)) };
+}
+
+const POST_OPS = { "TENANT_STATE.admit": 1, "TENANT_STATE.attachUpstream": 1 };
+const LIVE_GET_OPS = { "TENANT_STATE.getTask": 1, "TENANT_STATE.observe": 1 };
+const ENDED_GET_OPS = { "TENANT_STATE.getTask": 1 };
+
+afterEach(() => vi.useRealTimers());
+
+describe("storage operations per request, after warm-up", () => {
+  it("POST and GET read no KV and fetch no keys; Durable Object calls are 2 and 2 (1 once the task ended)", async () => {
+    const { clock } = startSimulator();
+    const tenant = await es256Tenant("perf-inline", "inline");
+
+    const cold = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    expect(cold.status).toBe(200);
+    // The first request of an isolate reads the issuer index and the tenant record once.
+    expect(cold.ops).toEqual({ "KV.get issuer:": 1, "KV.get tenant:": 1, ...POST_OPS });
+
+    const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    expect(post.status).toBe(200);
+    expect(post.ops).toEqual(POST_OPS);
+    expect(callsTo(UPSTREAM_HOST).filter((c) => c.method === "POST")).toHaveLength(2);
+
+    const get = await send(`/v1/tasks/${post.json.id}`, await tenant.token());
+    expect(get.status).toBe(200);
+    expect(get.ops).toEqual(LIVE_GET_OPS);
+
+    await clock.advance(10_000);
+    const ending = await send(`/v1/tasks/${post.json.id}`, await tenant.token());
+    expect(ending.json.status).toBe("completed");
+    const upstreamCalls = callsTo(UPSTREAM_HOST).length;
+    const ended = await send(`/v1/tasks/${post.json.id}`, await tenant.token());
+    expect(ended.json.status).toBe("completed");
+    expect(ended.ops).toEqual(ENDED_GET_OPS);
+    expect(callsTo(UPSTREAM_HOST)).toHaveLength(upstreamCalls);
+  });
+
+  it("a tenant's key set from its jwks_uri is fetched once, then served from memory", async () => {
+    startSimulator();
+    const tenant = await es256Tenant("perf-remote", "jwks_uri");
+    expect((await send("/v1/videos/generations", await tenant.token(), VALID_BODY)).status).toBe(200);
+    expect(callsTo(KEY_HOST)).toHaveLength(1);
+
+    for (let i = 0; i < 3; i++) {
+      const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+      expect(post.status).toBe(200);
+      expect(post.ops).toEqual(POST_OPS);
+    }
+    expect(callsTo(KEY_HOST)).toHaveLength(1);
+  });
+
+  it("an HS256 tenant reads no KV after warm-up either", async () => {
+    startSimulator();
+    const tenant = await createTenant(hsTenant());
+    await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    expect(post.status).toBe(200);
+    expect(post.ops).toEqual(POST_OPS);
+  });
+
+  it("staleness is bounded: the tenant record is read again once TENANT_CACHE_TTL_MS has passed", async () => {
+    startSimulator();
+    const tenant = await createTenant(hsTenant());
+    const token = await tenant.token();
+    await send("/v1/videos/generations", token, VALID_BODY);
+    // Past the cache TTL (the token, minted before, is still valid).
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + TENANT_CACHE_TTL_MS + 1_000 });
+    const after = await send("/v1/videos/generations", token, VALID_BODY);
+    expect(after.status).toBe(200);
+    expect(after.ops).toEqual({ "KV.get issuer:": 1, "KV.get tenant:": 1, ...POST_OPS });
+    const again = await send("/v1/videos/generations", token, VALID_BODY);
+    expect(again.ops).toEqual(POST_OPS);
+  });
+});
