@@ -15,6 +15,10 @@ import { buildWorker, startWorker, treeCpuMs, waitReady } from "../bench/lib/pro
 import { compare, markdown } from "../bench/lib/report.mjs";
 import { benchTenant } from "../bench/lib/tenants.mjs";
 
+// No telemetry and no request.cf download: the run must work offline, the same everywhere.
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: flags } = parseArgs({
   options: {
