@@ -1,0 +1,82 @@
+// Window roll-overs with an injected clock: the tenant's Durable Object is called with a chosen `now`
+// (admission takes the clock as a parameter), so a minute or a month passes without waiting for it. The
+// app passes Date.now(); how the app renders these decisions is covered by limits.test.ts.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { tenantState } from "../../src/state/tenant-state";
+import { admitAt, uniqueTenantId } from "./helpers";
+
+const NOV_30_LAST_MS = Date.UTC(2026, 11, 1) - 1;
+const DEC_1 = Date.UTC(2026, 11, 1);
+
+describe("requests_per_minute: the sliding window", () => {
+  it.each(["tenant", "user"] as const)(
+    "%s: a slot frees exactly 60 s after the admission that held it",
+    async (scope) => {
+      const id = uniqueTenantId();
+      const T0 = Date.UTC(2026, 5, 1, 12);
+      const limits =
+        scope === "tenant" ? { tenant: { requests_per_minute: 3 } } : { user: { requests_per_minute: 3 } };
+      for (const dt of [0, 10_000, 20_000])
+        expect((await admitAt(id, T0 + dt, { ...limits, sub: "alice" })).kind).toBe("admitted");
+
+      const at30 = await admitAt(id, T0 + 30_000, { ...limits, sub: "alice" });
+      expect(at30).toMatchObject({
+        kind: "refused",
+        refusal: { limit: "requests_per_minute", scope, retryAfterS: 30 },
+      });
+      const justBefore = await admitAt(id, T0 + 59_999, { ...limits, sub: "alice" });
+      expect(justBefore).toMatchObject({ kind: "refused", refusal: { retryAfterS: 1 } });
+      expect((await admitAt(id, T0 + 60_000, { ...limits, sub: "alice" })).kind).toBe("admitted");
+      // The window now holds T0+10 s, T0+20 s, T0+60 s: the next slot frees at T0+70 s.
+      expect(await admitAt(id, T0 + 61_000, { ...limits, sub: "alice" })).toMatchObject({
+        refusal: { retryAfterS: 9 },
+      });
+      expect((await admitAt(id, T0 + 70_000, { ...limits, sub: "alice" })).kind).toBe("admitted");
+      if (scope === "user")
+        expect((await admitAt(id, T0 + 70_000, { ...limits, sub: "bob" })).kind).toBe("admitted");
+    },
+  );
+});
+
+describe("monthly_credits: calendar months in UTC", () => {
+  it.each(["tenant", "user"] as const)("%s: the budget renews at 00:00 UTC on the 1st", async (scope) => {
+    const id = uniqueTenantId();
+    const limits =
+      scope === "tenant" ? { tenant: { monthly_credits: 30 } } : { user: { monthly_credits: 30 } };
+    const state = tenantState(env, id);
+    expect((await admitAt(id, NOV_30_LAST_MS - 1000, { ...limits, estimate: 20 })).kind).toBe("admitted");
+    const late = await admitAt(id, NOV_30_LAST_MS, { ...limits, estimate: 20 });
+    expect(late).toMatchObject({
+      kind: "refused",
+      refusal: { limit: "monthly_credits", scope, usedUnits: 0, reservedUnits: 200_000, resetsAt: DEC_1 },
+    });
+    // November's task is still running; its reservation belongs to November, not December.
+    expect((await admitAt(id, DEC_1, { ...limits, estimate: 20 })).kind).toBe("admitted");
+    const dec = await state.usage("user-1", DEC_1);
+    expect(dec[scope]).toMatchObject({ usedUnits: 0, reservedUnits: 200_000, active: 2 });
+    const nov = await state.usage("user-1", NOV_30_LAST_MS);
+    expect(nov[scope]).toMatchObject({ reservedUnits: 200_000 });
+  });
+
+  it("concurrency does not renew with the month", async () => {
+    const id = uniqueTenantId();
+    const limits = { tenant: { max_concurrent_tasks: 1, monthly_credits: 1000 } };
+    expect((await admitAt(id, NOV_30_LAST_MS, limits)).kind).toBe("admitted");
+    expect(await admitAt(id, DEC_1, limits)).toMatchObject({ refusal: { limit: "max_concurrent_tasks" } });
+  });
+
+  it("December rolls into January", async () => {
+    const id = uniqueTenantId();
+    const limits = { tenant: { monthly_credits: 10 } };
+    expect((await admitAt(id, Date.UTC(2026, 11, 31, 23, 59, 59), { ...limits, estimate: 10 })).kind).toBe(
+      "admitted",
+    );
+    expect(
+      await admitAt(id, Date.UTC(2026, 11, 31, 23, 59, 59, 999), { ...limits, estimate: 10 }),
+    ).toMatchObject({
+      refusal: { resetsAt: Date.UTC(2027, 0, 1) },
+    });
+    expect((await admitAt(id, Date.UTC(2027, 0, 1), { ...limits, estimate: 10 })).kind).toBe("admitted");
+  });
+});
