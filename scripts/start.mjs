@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the gateway on the local Workers runtime (wrangler dev / workerd, local KV, Durable Objects
 // and Queues persisted under .wrangler/state), plus the bundled upstream simulator when no
-// UPSTREAM_API_KEY is set, then a demo tenant. Ctrl-C stops everything.
+// UPSTREAM_API_KEY is set, a local webhook receiver (scripts/receiver.mjs), then a demo tenant whose
+// webhooks go to that receiver. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadUpstreamContract } from "./contract.mjs";
@@ -10,8 +11,8 @@ import * as demo from "./demo.mjs";
 const children = [];
 const realUpstream = Boolean(process.env.UPSTREAM_API_KEY);
 
-function run(name, args) {
-  const child = spawn("wrangler", args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+function run(name, args, command = "wrangler") {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
   const prefix = (line) => `[${name}] ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding("utf8");
@@ -74,7 +75,13 @@ if (!realUpstream) {
       ...(contract ? { UPSTREAM_CONTRACT: JSON.stringify(contract) } : {}),
     }),
   ]);
+  // Two `wrangler dev` starting at the same moment can race for one of workerd's local sockets
+  // ("Address already in use"), so the gateway starts once the simulator is up.
+  await waitFor(`http://127.0.0.1:${demo.SIM_PORT}/__sim/tasks`, "simulator");
 }
+
+// Verifies and prints every webhook the demo tenant receives (RECEIVER_FAIL=n: fail the first n).
+run("receiver", ["scripts/receiver.mjs", "--port", String(demo.RECEIVER_PORT)], process.execPath);
 
 run("gateway", [
   "dev",
@@ -94,6 +101,8 @@ run("gateway", [
     ADMIN_TOKEN: demo.ADMIN_TOKEN,
     SIGNING_SECRET: demo.SIGNING_SECRET,
     DEV_ALLOW_LOCAL_URLS: "true",
+    // Webhook retries in seconds rather than hours (7 entries: max_retries in wrangler.jsonc).
+    WEBHOOK_RETRY_SCHEDULE: "1,2,4,8,15,30,60",
     ...(process.env.EXTRA_VARS
       ? Object.fromEntries(process.env.EXTRA_VARS.split(",").map((kv) => kv.split("=")))
       : {}),
@@ -101,7 +110,6 @@ run("gateway", [
 ]);
 
 try {
-  if (!realUpstream) await waitFor(`http://127.0.0.1:${demo.SIM_PORT}/__sim/tasks`, "simulator");
   await waitFor(`${demo.GATEWAY_URL}/healthz`, "gateway");
   const res = await fetch(`${demo.GATEWAY_URL}/admin/tenants/${demo.DEMO_TENANT_ID}`, {
     method: "PUT",
