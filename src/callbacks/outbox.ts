@@ -27,14 +27,18 @@ export class Outbox {
     this.sql = storage.sql;
   }
 
-  /** Records a task's end event. Synchronous: it commits with the write that ended the task. */
-  taskEnded(record: TaskRecord, upstream: UpstreamTask, now: number): void {
+  /**
+   * Records a task's end event. Synchronous: it commits with the write that ended the task. `endedAt` is the
+   * observation's clock (a sweep passes its scheduled time); the send is scheduled on the real clock.
+   */
+  taskEnded(record: TaskRecord, upstream: UpstreamTask, endedAt: number): void {
     const message = taskEndedMessage(this.tenantId, record, upstream);
+    const now = Date.now();
     this.sql.exec(
       "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
       message.event_id,
       JSON.stringify(message),
-      now,
+      endedAt,
       now,
     );
     // Wake the alarm now; the alarm dispatcher re-arms for whatever else is due.

@@ -3,9 +3,10 @@
 // the WEBHOOKS queue, and the consumer delivers a Standard Webhooks request the `standardwebhooks` library
 // verifies unchanged. Retries and the dead-letter queue run on the test schedule (1 s, 1 s, 1 s).
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { tenantState } from "../../src/state/tenant-state";
 import { GATEWAY, UPSTREAM_HOST, admin, startSimulator } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
@@ -219,6 +220,25 @@ describe("callback relay, end to end", () => {
     await eventually(() => expect(hooks).toHaveLength(1));
     expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({ id });
   });
+});
+
+it("delivers a task whose callback never came, once the reconciliation sweeper sees it end", async () => {
+  const { sim, clock } = startSimulator();
+  const t = await webhookTenant();
+  const hooks = receiver();
+  const id = await createTask(t);
+  sim.inject({ dropCallbacks: true });
+  await clock.advance(10_000);
+  await sleep(300);
+  expect(hooks).toEqual([]);
+  // The Cron Trigger, run as if SWEEP_MIN_AGE_SECONDS (and more) had passed since the task was last heard of.
+  await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 3_600_000 }), env);
+  await eventually(() => expect(hooks).toHaveLength(1));
+  expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({
+    id,
+    status: "completed",
+  });
+  expect(hooks[0]!.headers["webhook-id"]).toBe(`msg_${id.slice("task-unified-".length)}`);
 });
 
 function countOutbox(state: DurableObjectState): number {
