@@ -10,7 +10,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { runLoad } from "../bench/lib/load.mjs";
+import { runLoad, summarize } from "../bench/lib/load.mjs";
 import { buildWorker, startWorker, treeCpuMs, waitReady } from "../bench/lib/processes.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
 import { benchTenant } from "../bench/lib/tenants.mjs";
@@ -27,8 +27,10 @@ const { values: flags } = parseArgs({
     serial: { type: "string" },
     warmup: { type: "string" },
     connections: { type: "string", default: "10" },
+    rounds: { type: "string" },
     only: { type: "string" },
     var: { type: "string", multiple: true, default: [] },
+    "no-limits": { type: "boolean", default: false },
   },
 });
 const settings = {
@@ -36,9 +38,14 @@ const settings = {
   load_s: Number(flags.duration ?? (flags.smoke ? 1 : 20)),
   serial_s: Number(flags.serial ?? (flags.smoke ? 1 : 10)),
   warmup_s: Number(flags.warmup ?? (flags.smoke ? 0.5 : 2)),
+  // Each target's time is cut into slices taken in turn (target 1, 2, … then again), so a change in the
+  // machine's load during the run falls on every target alike instead of on whichever ran at that moment.
+  rounds: Number(flags.rounds ?? (flags.smoke ? 1 : 5)),
   // Tasks stay pending for the whole run, so the simulator sends no callbacks and GETs poll a live task.
   sim_complete_after_ms: 3_600_000,
   gateway_log_level: "warn",
+  // Bench tenants have quotas far above the run (every check runs, nothing is refused), or none at all.
+  tenant_quotas: flags["no-limits"] ? "none" : "unreachable",
 };
 
 const PORTS = { sim: 8797, passthrough: 8798, gateway: 8799 };
@@ -50,7 +57,6 @@ const BODY = JSON.stringify({
   prompt: "A person dancing in the rain, slow camera pan",
   video_urls: ["https://cdn.bench.reelgate.test/ref.mp4"],
 });
-const JSON_POST = { method: "POST", body: BODY };
 
 const work = mkdtempSync(join(tmpdir(), "reelgate-bench-"));
 const workers = [];
@@ -131,54 +137,31 @@ async function main() {
     waitReady(gateway, "/healthz"),
   ]);
 
-  const es = await benchTenant(gateway.url, ADMIN_TOKEN, "ES256");
-  const rs = await benchTenant(gateway.url, ADMIN_TOKEN, "RS256");
-  const json = (token) => ({ "content-type": "application/json", authorization: `Bearer ${token}` });
+  const limits = { limits: !flags["no-limits"] };
+  const es = await benchTenant(gateway.url, ADMIN_TOKEN, "ES256", limits);
+  const rs = await benchTenant(gateway.url, ADMIN_TOKEN, "RS256", limits);
   const resetSim = () => post(`${sim.url}/__sim/reset`, {}, "");
-
+  const bearer = (token) => ({ authorization: `Bearer ${token}` });
+  const create = (id, label, w, headers) => ({
+    id,
+    label,
+    w,
+    method: "POST",
+    body: BODY,
+    headers: { "content-type": "application/json", ...headers },
+  });
+  const query = (id, label, w, headers) => ({ id, label, w, method: "GET", get: true, headers });
   const targets = [
-    { id: "sim", label: "1. simulator directly", w: sim, path: CREATE, ...JSON_POST, headers: json(SIM_KEY) },
-    {
-      id: "passthrough",
-      label: "2. passthrough Worker",
-      w: passthrough,
-      path: CREATE,
-      ...JSON_POST,
-      headers: json("x"),
-    },
-    {
-      id: "gateway-es256",
-      label: "3. gateway, ES256",
-      w: gateway,
-      path: CREATE,
-      ...JSON_POST,
-      headers: json(es.token),
-    },
-    {
-      id: "gateway-rs256",
-      label: "3. gateway, RS256",
-      w: gateway,
-      path: CREATE,
-      ...JSON_POST,
-      headers: json(rs.token),
-    },
-    { id: "passthrough-get", label: "passthrough GET task", w: passthrough, get: "upstream", headers: {} },
-    { id: "gateway-get", label: "4. gateway GET task", w: gateway, get: "gateway", headers: json(es.token) },
+    create("sim", "1. simulator directly", sim, bearer(SIM_KEY)),
+    create("passthrough", "2. passthrough Worker", passthrough, {}),
+    create("gateway-es256", "3. gateway, ES256", gateway, bearer(es.token)),
+    create("gateway-rs256", "3. gateway, RS256", gateway, bearer(rs.token)),
+    query("passthrough-get", "passthrough GET task", passthrough, {}),
+    query("gateway-get", "4. gateway GET task", gateway, bearer(es.token)),
   ].filter((t) => !flags.only || flags.only.split(",").includes(t.id));
 
-  let taskIds = null;
-  const results = [];
-  for (const t of targets) {
-    if (t.get) {
-      // Both GET targets read one live task each, created through the Worker they measure.
-      taskIds ??= await createTasks(resetSim, gateway, passthrough, json(es.token));
-      t.path = `/v1/tasks/${taskIds[t.get]}`;
-      t.method = "GET";
-    } else {
-      await resetSim();
-    }
-    results.push(await measure(t));
-  }
+  const prepared = targets.map((t) => ({ ...t, prepare: preparation(t, resetSim) }));
+  const results = await measureAll(prepared);
 
   const run = {
     kind: flags.smoke ? "smoke" : "full",
@@ -193,42 +176,68 @@ async function main() {
   return run;
 }
 
-async function createTasks(resetSim, gateway, passthrough, headers) {
-  await resetSim();
-  const viaGateway = await post(`${gateway.url}${CREATE}`, headers, BODY);
-  const viaPassthrough = await post(
-    `${passthrough.url}${CREATE}`,
-    { "content-type": "application/json" },
-    BODY,
-  );
-  return { gateway: viaGateway.id, upstream: viaPassthrough.id };
+/**
+ * What runs right before each slice of a target. The simulator scans all its tasks on every request, so a
+ * slice that creates tasks starts from none; a GET slice first creates the one live task it reads, through
+ * the Worker it measures. Returns the path to request.
+ */
+function preparation(t, resetSim) {
+  if (!t.get)
+    return async () => {
+      await resetSim();
+      return CREATE;
+    };
+  return async () => {
+    const task = await post(
+      `${t.w.url}${CREATE}`,
+      { "content-type": "application/json", ...t.headers },
+      BODY,
+    );
+    return `/v1/tasks/${task.id}`;
+  };
 }
 
-async function measure(t) {
-  const request = { url: t.w.url + t.path, method: t.method, headers: t.headers, body: t.body };
-  const cpu = () => treeCpuMs(t.w.pid);
-  process.stdout.write(`[bench] ${t.label}: `);
-  if (settings.warmup_s > 0)
-    await runLoad({ ...request, connections: settings.connections, durationS: settings.warmup_s });
-  const load = await runLoad(
-    { ...request, connections: settings.connections, durationS: settings.load_s },
-    { cpu },
-  );
-  const serial =
-    settings.serial_s > 0
-      ? await runLoad({ ...request, connections: 1, durationS: settings.serial_s })
-      : null;
-  console.log(
-    `${load.rps} req/s, p50 ${load.latency_ms.p50} ms, p99 ${load.latency_ms.p99} ms, errors ${load.errors}` +
-      (serial ? `; serial p50 ${serial.latency_ms.p50} ms` : ""),
-  );
-  return {
-    id: t.id,
-    label: t.label,
-    request: `${request.method} ${t.path.replace(/task-unified-\S+/, "{id}")}`,
-    load,
-    serial,
-  };
+async function slice(t, connections, durationS, probe) {
+  const path = await t.prepare();
+  t.path = path;
+  const request = { url: t.w.url + path, method: t.method, headers: t.headers, body: t.body };
+  return runLoad({ ...request, connections, durationS }, probe);
+}
+
+/** Warm-up for every target, then the load slices round by round, then the serial slices likewise. */
+async function measureAll(targets) {
+  const load = new Map(targets.map((t) => [t.id, []]));
+  const serial = new Map(targets.map((t) => [t.id, []]));
+  const { rounds } = settings;
+  process.stdout.write("[bench] warm-up");
+  for (const t of targets) if (settings.warmup_s > 0) await slice(t, settings.connections, settings.warmup_s);
+  for (let r = 1; r <= rounds; r++) {
+    process.stdout.write(`, load ${r}/${rounds}`);
+    for (const t of targets) {
+      const cpu = () => treeCpuMs(t.w.pid);
+      load.get(t.id).push(await slice(t, settings.connections, settings.load_s / rounds, { cpu }));
+    }
+  }
+  for (let r = 1; r <= rounds && settings.serial_s > 0; r++) {
+    process.stdout.write(`, serial ${r}/${rounds}`);
+    for (const t of targets) serial.get(t.id).push(await slice(t, 1, settings.serial_s / rounds));
+  }
+  console.log("");
+  return targets.map((t) => {
+    const result = {
+      id: t.id,
+      label: t.label,
+      request: `${t.method ?? "GET"} ${t.path.replace(/task-unified-\S+/, "{id}")}`,
+      load: summarize(load.get(t.id)),
+      serial: settings.serial_s > 0 ? summarize(serial.get(t.id)) : null,
+    };
+    const l = result.load;
+    console.log(
+      `[bench] ${t.label}: ${l.rps} req/s, p50 ${l.latency_ms.p50} ms, p99 ${l.latency_ms.p99} ms, ` +
+        `errors ${l.errors}${result.serial ? `; serial p50 ${result.serial.latency_ms.p50} ms` : ""}`,
+    );
+    return result;
+  });
 }
 
 function gitInfo() {

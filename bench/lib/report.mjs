@@ -51,18 +51,19 @@ export function markdown(run) {
       ` on ${run.machine.cpus} × ${run.machine.cpu_model}, Node ${run.machine.node}, wrangler ${run.machine.wrangler}` +
       ` (workerd on loopback). Reproduce: \`${run.command}\`.`,
     "",
-    `Load: ${s.connections} connections for ${s.load_s} s per target after a ${s.warmup_s} s warm-up; ` +
+    `Load: ${s.connections} connections for ${s.load_s} s per target after a ${s.warmup_s} s warm-up ` +
+      `(bench tenants' quotas: ${s.tenant_quotas}); ` +
       `serial: 1 connection for ${s.serial_s} s. Latency in ms; CPU is the Worker's own processes (workerd and ` +
       `its dev proxy) per request.`,
     "",
-    "| target | req/s | p50 | p99 | p99.9 | errors | CPU ms/req | serial p50 | serial p99 | serial p99.9 |",
-    "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+    "| target | req/s | first → last s | p50 | p99 | p99.9 | errors | CPU ms/req | serial p50 | serial p99 | serial p99.9 |",
+    "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
   ];
   for (const t of run.targets) {
     const l = t.load;
     const r = t.serial;
     lines.push(
-      `| ${t.label} | ${fmt(l.rps, 0)} | ${fmt(l.latency_ms.p50)} | ${fmt(l.latency_ms.p99)} | ${fmt(l.latency_ms.p99_9)} ` +
+      `| ${t.label} | ${fmt(l.rps, 0)} | ${trend(l.per_second)} | ${fmt(l.latency_ms.p50)} | ${fmt(l.latency_ms.p99)} | ${fmt(l.latency_ms.p99_9)} ` +
         `| ${l.errors + (r?.errors ?? 0)} | ${fmt(l.cpu_ms_per_request)} | ${fmt(r?.latency_ms.p50)} | ${fmt(r?.latency_ms.p99)} ` +
         `| ${fmt(r?.latency_ms.p99_9)} |`,
     );
@@ -85,6 +86,9 @@ export function markdown(run) {
   return lines.join("\n") + "\n";
 }
 
+/** Responses in the first and the last whole second of the run. */
+const trend = (perSecond) =>
+  perSecond?.length >= 2 ? `${perSecond[0]} → ${perSecond[perSecond.length - 1]}` : "–";
 const fmt = (n, d = 2) => (n === null || n === undefined ? "–" : n.toFixed(d));
 const pct = (n) => (n === null ? "–" : `${Math.round(n * 100)}%`);
 const signed = (n) =>

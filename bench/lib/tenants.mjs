@@ -1,6 +1,6 @@
 // The benchmark's tenants and tokens: one tenant per signing algorithm with an inline JWKS (keys minted here
-// with jose), quotas set far above what a run can use (so nothing is refused, while the quota bookkeeping
-// still runs), and one long-lived token each. Created through the admin API like any operator would.
+// with jose), quotas set far above what a run can use (so nothing is refused, while every check still runs),
+// and one long-lived token each. Created through the admin API like any operator would.
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export const BENCH_AUDIENCE = "reelgate-bench";
@@ -11,8 +11,11 @@ const UNREACHABLE = {
   monthly_credits: 1e12,
 };
 
-/** Creates (or replaces) tenant `bench-<alg>` and returns a token valid for a day. */
-export async function benchTenant(gatewayUrl, adminToken, alg) {
+/**
+ * Creates (or replaces) tenant `bench-<alg>` and returns a token valid for a day. With `limits: false` the
+ * tenant has no quotas: admission then only reserves credits, with no rate or concurrency check.
+ */
+export async function benchTenant(gatewayUrl, adminToken, alg, { limits = true } = {}) {
   const id = `bench-${alg.toLowerCase()}`;
   const issuer = `https://${id}.bench.reelgate.test/`;
   const kid = `${id}-key`;
@@ -24,8 +27,7 @@ export async function benchTenant(gatewayUrl, adminToken, alg) {
     body: JSON.stringify({
       name: `Benchmark tenant (${alg})`,
       auth: { issuer, audience: BENCH_AUDIENCE, jwks: { keys: [jwk] }, algorithms: [alg] },
-      quotas: UNREACHABLE,
-      user_quotas: UNREACHABLE,
+      ...(limits ? { quotas: UNREACHABLE, user_quotas: UNREACHABLE } : {}),
     }),
   });
   if (!res.ok) throw new Error(`creating tenant ${id} failed: ${res.status} ${await res.text()}`);
