@@ -95,12 +95,16 @@ export class TenantState extends DurableObject<Env> {
    * state ends the task exactly once; later reports of any kind change nothing.
    */
   async observe(taskId: string, upstream: UpstreamTask, now: number): Promise<ObserveResult | null> {
-    const current = this.tasks.get(taskId);
-    if (!current || current.upstreamId !== upstream.id) return null;
-    if (current.endedAt !== null) return { record: current, firstEnd: false };
-    const firstEnd = this.tasks.record(taskId, upstream, now);
-    if (firstEnd) this.onTaskEnded(this.tasks.get(taskId)!, upstream, now);
-    return { record: this.tasks.get(taskId)!, firstEnd };
+    // One transaction: if settlement or the event cannot be written, the task does not end either, and the
+    // next report (an upstream retry, a poll, the sweeper) ends it again.
+    return this.ctx.storage.transactionSync(() => {
+      const current = this.tasks.get(taskId);
+      if (!current || current.upstreamId !== upstream.id) return null;
+      if (current.endedAt !== null) return { record: current, firstEnd: false };
+      const firstEnd = this.tasks.record(taskId, upstream, now);
+      if (firstEnd) this.onTaskEnded(this.tasks.get(taskId)!, upstream, now);
+      return { record: this.tasks.get(taskId)!, firstEnd };
+    });
   }
 
   /**

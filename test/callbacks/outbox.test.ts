@@ -68,3 +68,30 @@ it("keeps the event while the queue is down and sends it when the queue is back"
   );
   expect(left).toBe(0);
 });
+
+it("ends a task only together with its event: when the event cannot be written, the next report ends it", async () => {
+  const { sim, clock } = startSimulator();
+  const t = await webhookTenant();
+  const hooks = receiver();
+  const id = await createTask(t);
+  const stub = tenantState(env, t.id);
+  await runInDurableObject(stub, (instance: TenantState) => {
+    const outbox = instance as unknown as { outbox: { taskEnded: (...args: unknown[]) => void } };
+    const original = outbox.outbox.taskEnded.bind(outbox.outbox);
+    let failures = 1;
+    outbox.outbox.taskEnded = (...args: unknown[]) => {
+      if (failures-- > 0) throw new Error("disk full");
+      original(...args);
+    };
+  });
+
+  await clock.advance(6_000); // the callback: ending the task fails with its event
+  expect(sim.callbacks.map((c) => c.status)).toEqual([500]);
+  expect(await stub.getTask(id)).toMatchObject({ endedAt: null, state: "pending" });
+
+  await clock.advance(1_000); // the upstream's retry
+  expect(sim.callbacks.map((c) => c.status)).toEqual([500, 200]);
+  expect(await stub.getTask(id)).toMatchObject({ state: "completed", endedAt: expect.any(Number) });
+  await eventually(() => expect(hooks).toHaveLength(1));
+  expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({ id });
+});
