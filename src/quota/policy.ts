@@ -4,6 +4,7 @@
 import {
   CONCURRENCY_RETRY_FALLBACK_S,
   CREDIT_UNITS,
+  DEFAULT_TASK_SECONDS,
   MAX_QUOTA_RETRY_AFTER_S,
   RATE_WINDOW_MS,
 } from "../config/constants";
@@ -154,12 +155,17 @@ export function decide(scopes: readonly ScopeInput[], estimateUnits: number, now
   return null;
 }
 
-/** The scope's state once a request of `estimateUnits` has been admitted at `now`. */
+/**
+ * The scope's state once a request of `estimateUnits` has been admitted at `now` (the new task is expected
+ * to run DEFAULT_TASK_SECONDS until the upstream says otherwise).
+ */
 export function admitted(state: ScopeState, estimateUnits: number, now: number): ScopeState {
+  const ends = now + DEFAULT_TASK_SECONDS * 1000;
   return {
     ...state,
     recent: [...state.recent, now],
     active: state.active + 1,
+    nextEndAt: state.nextEndAt === null ? ends : Math.min(state.nextEndAt, ends),
     reservedUnits: state.reservedUnits + estimateUnits,
   };
 }

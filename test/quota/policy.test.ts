@@ -153,7 +153,7 @@ describe("decide", () => {
 
   it("describes the state after an admission", () => {
     expect(admitted(state({ recent: [T0 - 5], active: 2, reservedUnits: 7 }), 3, T0)).toEqual(
-      state({ recent: [T0 - 5, T0], active: 3, reservedUnits: 10 }),
+      state({ recent: [T0 - 5, T0], active: 3, reservedUnits: 10, nextEndAt: T0 + 120_000 }),
     );
   });
 });
