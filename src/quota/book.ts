@@ -40,7 +40,7 @@ export class QuotaBook {
     private readonly kv: KVNamespace,
     private readonly tenantId: string,
   ) {
-    this.ledger = new QuotaLedger(storage.sql, tasks);
+    this.ledger = new QuotaLedger(storage.sql);
     this.idempotency = new IdempotencyTable(storage.sql);
   }
 

@@ -1,9 +1,10 @@
 // The tenant's credit ledger in its Durable Object: per scope (the tenant, each user) and calendar month,
 // the credits settled and still reserved, in integer units. Every change happens in the same synchronous
 // step as the task change that causes it (admit, attach, abort, end), so the counters always equal the
-// sums over the tasks table — without summing a month of tasks on every admission.
+// sums over the tasks table — without summing a month of tasks on every admission. The rate window and
+// the tasks in flight are counted from the tasks table itself (indexes from migration "tasks/2").
 import { DEFAULT_TASK_SECONDS, RATE_WINDOW_MS } from "../config/constants";
-import type { TaskRecord, TaskStore } from "../tasks/store";
+import type { TaskRecord } from "../tasks/store";
 import type { QuotaLimits } from "../tenants/schema";
 import { monthOf, type Scope, type ScopeState, toUnits } from "./policy";
 
@@ -25,10 +26,7 @@ export interface MonthTotals {
 }
 
 export class QuotaLedger {
-  constructor(
-    private readonly sql: SqlStorage,
-    private readonly tasks: TaskStore,
-  ) {}
+  constructor(private readonly sql: SqlStorage) {}
 
   /**
    * The scope's state at `now`: rate window, tasks in flight and this month's credits. With `limits`,
@@ -47,9 +45,9 @@ export class QuotaLedger {
     const rate = all || limits.requests_per_minute !== undefined;
     const concurrency = all || limits.max_concurrent_tasks !== undefined;
     return {
-      recent: rate ? this.tasks.admittedSince(who, now - RATE_WINDOW_MS, MAX_WINDOW_ROWS) : [],
-      active: concurrency ? this.tasks.openCount(who) : 0,
-      nextEndAt: concurrency ? this.tasks.nextExpectedEnd(who, DEFAULT_TASK_SECONDS) : null,
+      recent: rate ? this.admittedSince(who, now - RATE_WINDOW_MS, MAX_WINDOW_ROWS) : [],
+      active: concurrency ? this.openCount(who) : 0,
+      nextEndAt: concurrency ? this.nextExpectedEnd(who, DEFAULT_TASK_SECONDS) : null,
       usedUnits: month?.used ?? 0,
       reservedUnits: month?.reserved ?? 0,
     };
@@ -85,6 +83,60 @@ export class QuotaLedger {
       )
       .toArray()
       .map((r) => ({ scope: r.scope, usedUnits: r.used, reservedUnits: r.reserved }));
+  }
+
+  // Reads of the tasks table (src/tasks/store.ts); a scope is the whole tenant (`sub` null) or one user.
+
+  /** Admission times after `since` (aborted tasks do not count), oldest first. */
+  private admittedSince(sub: string | null, since: number, limit: number): number[] {
+    const rows =
+      sub === null
+        ? this.sql.exec<{ t: number }>(
+            `SELECT created_at AS t FROM tasks WHERE created_at > ? AND state != 'aborted'
+             ORDER BY created_at LIMIT ?`,
+            since,
+            limit,
+          )
+        : this.sql.exec<{ t: number }>(
+            `SELECT created_at AS t FROM tasks WHERE sub = ? AND created_at > ? AND state != 'aborted'
+             ORDER BY created_at LIMIT ?`,
+            sub,
+            since,
+            limit,
+          );
+    return rows.toArray().map((r) => r.t);
+  }
+
+  /** Tasks not ended (including those still `creating`). */
+  private openCount(sub: string | null): number {
+    const row =
+      sub === null
+        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE ended_at IS NULL").one()
+        : this.sql
+            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE sub = ? AND ended_at IS NULL", sub)
+            .one();
+    return row.n;
+  }
+
+  /** The earliest expected end of an open task: creation + the upstream's estimated_time (or the default). */
+  private nextExpectedEnd(sub: string | null, defaultSeconds: number): number | null {
+    const expected = `MIN(created_at + COALESCE(json_extract(snapshot, '$.task_info.estimated_time'), ?) * 1000)`;
+    const row =
+      sub === null
+        ? this.sql
+            .exec<{ t: number | null }>(
+              `SELECT ${expected} AS t FROM tasks WHERE ended_at IS NULL`,
+              defaultSeconds,
+            )
+            .one()
+        : this.sql
+            .exec<{ t: number | null }>(
+              `SELECT ${expected} AS t FROM tasks WHERE sub = ? AND ended_at IS NULL`,
+              defaultSeconds,
+              sub,
+            )
+            .one();
+    return row.t;
   }
 
   private add(task: Entry, usedUnits: number, reservedUnits: number): void {

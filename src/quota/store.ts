@@ -4,6 +4,7 @@
 // decision, but it over-admits under bursts (docs/quotas.md). Tasks, idempotency and the authoritative
 // ledger live in the Durable Object either way.
 import type { Env } from "../env";
+import { ApiError } from "../http/errors";
 import type { QuotaStoreName } from "../tasks/store";
 import type { Tenant } from "../tenants/schema";
 import { tenantState } from "../state/tenant-state";
@@ -59,7 +60,20 @@ function kvStore(env: Env, tenantId: string): QuotaStore {
       if (refusal) return { kind: "refused", refusal, scopes };
       const result = await state.admit({ ...request, enforce: false });
       if (result.kind !== "admitted") return result;
-      await kv.record(task.sub, result.taskId, toUnits(task.reserved), task.createdAt);
+      try {
+        await kv.record(task.sub, result.taskId, toUnits(task.reserved), task.createdAt);
+      } catch {
+        // KV refused the write (it allows one per second per key): the request cannot be counted, so it
+        // is not forwarded either.
+        await state.abortTask(result.taskId, Date.now());
+        throw new ApiError(
+          "rate_limit_exceeded",
+          "Too many requests at once for the quota store; retry shortly",
+          {
+            headers: { "Retry-After": "1" },
+          },
+        );
+      }
       return {
         ...result,
         scopes: scopes.map((s) => ({ ...s, state: admitted(s.state, units, task.createdAt) })),

@@ -218,60 +218,6 @@ export class TaskStore {
       .map(toRecord);
   }
 
-  // --- Quota reads: a scope is the whole tenant (`sub` null) or one user.
-
-  /** Admission times after `since` (aborted tasks do not count), oldest first. */
-  admittedSince(sub: string | null, since: number, limit: number): number[] {
-    const rows =
-      sub === null
-        ? this.sql.exec<{ t: number }>(
-            `SELECT created_at AS t FROM tasks WHERE created_at > ? AND state != 'aborted'
-             ORDER BY created_at LIMIT ?`,
-            since,
-            limit,
-          )
-        : this.sql.exec<{ t: number }>(
-            `SELECT created_at AS t FROM tasks WHERE sub = ? AND created_at > ? AND state != 'aborted'
-             ORDER BY created_at LIMIT ?`,
-            sub,
-            since,
-            limit,
-          );
-    return rows.toArray().map((r) => r.t);
-  }
-
-  /** Tasks not ended (including those still `creating`). */
-  openCount(sub: string | null): number {
-    const row =
-      sub === null
-        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE ended_at IS NULL").one()
-        : this.sql
-            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE sub = ? AND ended_at IS NULL", sub)
-            .one();
-    return row.n;
-  }
-
-  /** The earliest expected end of an open task: creation + the upstream's estimated_time (or the default). */
-  nextExpectedEnd(sub: string | null, defaultSeconds: number): number | null {
-    const expected = `MIN(created_at + COALESCE(json_extract(snapshot, '$.task_info.estimated_time'), ?) * 1000)`;
-    const row =
-      sub === null
-        ? this.sql
-            .exec<{ t: number | null }>(
-              `SELECT ${expected} AS t FROM tasks WHERE ended_at IS NULL`,
-              defaultSeconds,
-            )
-            .one()
-        : this.sql
-            .exec<{ t: number | null }>(
-              `SELECT ${expected} AS t FROM tasks WHERE sub = ? AND ended_at IS NULL`,
-              defaultSeconds,
-              sub,
-            )
-            .one();
-    return row.t;
-  }
-
   /** Ended tasks whose end has not reached KV yet, oldest end first. */
   unsynced(limit: number): TaskRecord[] {
     return this.sql
