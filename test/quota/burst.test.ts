@@ -1,7 +1,8 @@
 // Bursts: 50 concurrent creation requests against a limit of 10. With the default store (the tenant's
 // Durable Object) exactly 10 are admitted and exactly 10 reach the upstream, for every kind of limit.
 // With QUOTA_STORE=kv the same burst is measured: KV's read-modify-write admits more than the limit, and
-// the figure found here is the one docs/quotas.md states.
+// the figures found here (logged) are the ones docs/quotas.md states: 50 of 50 for a simultaneous burst,
+// and, through two locations' cached views of KV, twice the limit even for sequential requests.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
@@ -9,6 +10,7 @@ import { tenantState } from "../../src/state/tenant-state";
 import type { TenantFixture } from "../fixtures/tenants";
 import { GATEWAY, UPSTREAM_HOST, VALID_BODY, startSimulator, withJson } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
+import { kvQuotaKey } from "../../src/quota/kv-store";
 import { generate, type Quotas, quotaTenant } from "./helpers";
 
 const BURST = 50;
@@ -56,12 +58,38 @@ describe("QUOTA_STORE=durable_object (default): exact at any concurrency", () =>
   });
 });
 
-/** The app with QUOTA_STORE=kv (the Durable Objects and KV are the test's own). */
-async function kvGenerate(t: TenantFixture, sub: string): Promise<Response> {
+/** The app with QUOTA_STORE=kv (the Durable Objects and KV are the test's own), optionally another KV view. */
+async function kvGenerate(t: TenantFixture, sub: string, kv: KVNamespace = env.KV): Promise<Response> {
   const token = await t.token({ sub });
   return app.fetch(new Request(`${GATEWAY}/v1/videos/generations`, withJson(token, VALID_BODY)), {
     ...env,
+    KV: kv,
     QUOTA_STORE: "kv",
+  });
+}
+
+/**
+ * A model of one Cloudflare location's view of KV: a value read once is served from the location's cache
+ * (KV's default cacheTtl is 60 s) while its own writes are seen at once. Local KV has no such cache, so
+ * without this model the tests would only show the same-instant race.
+ */
+function location(): KVNamespace {
+  const cache = new Map<string, unknown>();
+  return new Proxy(env.KV, {
+    get(target, prop) {
+      if (prop === "get")
+        return async (key: string, type: "json") => {
+          if (!cache.has(key)) cache.set(key, await target.get(key, type));
+          return structuredClone(cache.get(key));
+        };
+      if (prop === "put")
+        return async (key: string, value: string, options?: KVNamespacePutOptions) => {
+          cache.set(key, JSON.parse(value));
+          await target.put(key, value, options);
+        };
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
   });
 }
 
@@ -93,5 +121,21 @@ describe("QUOTA_STORE=kv: over-admits under a burst (measured)", () => {
     for (let i = 0; i < LIMIT + 2; i++) statuses.push((await kvGenerate(t, `user-${i}`)).status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(LIMIT);
     expect(statuses.slice(LIMIT)).toEqual([429, 429]);
+  });
+
+  it("sequential requests through two locations' cached views: each location admits up to the limit", async () => {
+    startSimulator();
+    const t = await quotaTenant({ max_concurrent_tasks: LIMIT });
+    const locations = [location(), location()];
+    // Let each location read (and cache) the empty counters once, as an earlier request would have.
+    for (const kv of locations) await kv.get(await kvQuotaKey(t.id, null), "json");
+    let ok = 0;
+    for (let i = 0; i < BURST; i++)
+      if ((await kvGenerate(t, `user-${i}`, locations[i % 2]!)).status === 200) ok++;
+    console.log(
+      `kv two locations, ${BURST} sequential requests, max_concurrent_tasks=${LIMIT}: admitted ${ok}`,
+    );
+    expect(ok).toBe(2 * LIMIT);
+    expect(creates()).toBe(2 * LIMIT);
   });
 });
