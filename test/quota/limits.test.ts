@@ -18,15 +18,15 @@ describe("requests_per_minute", () => {
     expect(first.headers.get("ratelimit")).toBe('"tenant-rpm";r=1;t=60');
     const second = await generate(t, { sub: "bob" });
     expect(second.status).toBe(200);
-    expect(second.headers.get("ratelimit")).toMatch(/^"tenant-rpm";r=0;t=(59|60)$/);
+    expect(second.headers.get("ratelimit")).toMatch(/^"tenant-rpm";r=0;t=(5\d|60)$/);
 
     const before = await usage(t, null);
     const refused = await generate(t, { sub: "carol" });
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers.get("retry-after"));
-    expect(retryAfter).toBeGreaterThanOrEqual(59);
+    expect(retryAfter).toBeGreaterThanOrEqual(50);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(refused.headers.get("ratelimit")).toMatch(/^"tenant-rpm";r=0;t=(59|60)$/);
+    expect(refused.headers.get("ratelimit")).toBe(`"tenant-rpm";r=0;t=${retryAfter}`);
     expect(await refused.json()).toMatchObject({
       error: {
         code: "rate_limit_exceeded",
