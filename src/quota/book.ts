@@ -58,10 +58,10 @@ export class QuotaBook {
   }
 
   /** The upstream call failed before a task id came back: the hold goes, a retry may claim the key. */
-  aborted(record: TaskRecord, failure: StoredResponse | null, now: number): void {
+  aborted(record: TaskRecord, failure: StoredResponse | null): void {
     this.ledger.release(record, record.reserved);
     this.idempotency.fail(record.id, failure);
-    if (record.quotaStore === "kv") this.wake(now);
+    if (record.quotaStore === "kv") this.wake();
   }
 
   /** The task ended (once per task): the hold is replaced by what it cost. */
@@ -69,7 +69,7 @@ export class QuotaBook {
     const charged = chargeFor(record, upstream);
     this.tasks.setCharged(record.id, charged, now);
     this.ledger.settle(record, record.reserved, charged);
-    this.wake(now);
+    this.wake();
   }
 
   usage(sub: string | null, now: number): UsageSnapshot {
@@ -107,9 +107,12 @@ export class QuotaBook {
     return syncEndedTasks(this.kv, this.tasks, this.tenantId, now);
   }
 
-  /** Wakes the object's alarm so `syncKv` runs after this step commits. */
-  private wake(now: number): void {
-    void this.storage.setAlarm(now);
+  /**
+   * Wakes the object's alarm so `syncKv` runs after this step commits — on the real clock, since a sweep
+   * observes at its scheduled time.
+   */
+  private wake(): void {
+    void this.storage.setAlarm(Date.now());
   }
 }
 

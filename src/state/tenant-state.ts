@@ -82,7 +82,7 @@ export class TenantState extends DurableObject<Env> {
   async abortTask(taskId: string, now: number, failure?: StoredResponse): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       const current = this.tasks.get(taskId);
-      if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null, now);
+      if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null);
     });
   }
 
@@ -168,7 +168,8 @@ export class TenantState extends DurableObject<Env> {
         observe: (id, upstream, at) => this.observe(id, upstream, at),
         abort: (id, at) => this.abortTask(id, at),
         purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
-        syncKv: (at) => this.quota.syncKv(at),
+        // KV documents are pruned by the real clock, not the sweep's scheduled time.
+        syncKv: () => this.quota.syncKv(Date.now()),
       },
       now,
     );
