@@ -1,0 +1,83 @@
+// The ledger's invariant: after any mix of admissions, attaches with a larger upstream reservation,
+// aborts, completions, failures and repeated end reports, across users and months, the `quota_months`
+// counters equal the sums over the tasks table (reserved for running tasks, charged for ended ones).
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { monthOf, toUnits } from "../../src/quota/policy";
+import { tenantState } from "../../src/state/tenant-state";
+import { admitAt, uniqueTenantId } from "./helpers";
+
+type Sum = { scope: string; month: string; used: number; reserved: number };
+
+describe("the credit ledger", () => {
+  it("always equals the sums over the tasks table", async () => {
+    const id = uniqueTenantId();
+    const state = tenantState(env, id);
+    const months = [Date.UTC(2026, 9, 31, 23, 59), Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 15)];
+    const subs = ["alice", "bob", null];
+    let n = 0;
+    let seed = 7;
+    const rand = (k: number) => (seed = (seed * 48271) % 2147483647) % k;
+    for (const at of months) {
+      for (let i = 0; i < 12; i++) {
+        const now = at + i * 1000;
+        const admitted = await admitAt(id, now, { sub: subs[i % 3]!, estimate: 9 + (i % 5) * 3.97 });
+        if (admitted.kind !== "admitted") throw new Error("not admitted");
+        const taskId = admitted.taskId;
+        const upstreamId = `task-unified-${Math.floor(now / 1000)}-up${n++}`;
+        const fate = rand(5);
+        if (fate === 0) {
+          await state.abortTask(taskId, now + 10);
+          continue;
+        }
+        const reserved = rand(2) ? 31.4159 : 1;
+        await state.attachUpstream(
+          taskId,
+          { id: upstreamId, status: "pending", usage: { credits_reserved: reserved } },
+          now + 10,
+        );
+        if (fate === 1) continue; // still running
+        const status = fate === 2 ? "failed" : fate === 3 ? "cancelled" : "completed";
+        const usage = rand(2) ? { credits_used: 12.3456 } : undefined;
+        for (let r = 0; r < 3; r++)
+          await state.observe(taskId, { id: upstreamId, status, ...(usage ? { usage } : {}) }, now + 20 + r);
+      }
+    }
+
+    const [counters, sums] = await runInDurableObject(state, (_o, s: DurableObjectState) => {
+      const sql = s.storage.sql;
+      const counters = sql
+        .exec<Sum>("SELECT scope, month, used, reserved FROM quota_months ORDER BY scope, month")
+        .toArray();
+      const tasks = sql
+        .exec<{
+          sub: string | null;
+          created_at: number;
+          reserved: number;
+          charged: number | null;
+          state: string;
+        }>("SELECT sub, created_at, reserved, charged, state FROM tasks")
+        .toArray();
+      return [counters, tasks] as const;
+    });
+    const expected = new Map<string, Sum>();
+    for (const t of sums) {
+      for (const scope of t.sub === null ? ["tenant"] : ["tenant", `user:${t.sub}`]) {
+        const k = `${scope} ${monthOf(t.created_at)}`;
+        const e = expected.get(k) ?? { scope, month: monthOf(t.created_at), used: 0, reserved: 0 };
+        if (t.charged === null) e.reserved += toUnits(t.reserved);
+        else e.used += toUnits(t.charged);
+        expected.set(k, e);
+      }
+    }
+    const nonZero = (rows: Sum[]) =>
+      rows
+        .filter((r) => r.used !== 0 || r.reserved !== 0)
+        .sort((a, b) => `${a.scope}${a.month}`.localeCompare(`${b.scope}${b.month}`));
+    expect(nonZero(counters)).toEqual(nonZero([...expected.values()]));
+    expect(sums.some((t) => t.state === "aborted")).toBe(true);
+    expect(sums.some((t) => t.charged === null)).toBe(true);
+    expect(sums.some((t) => t.state === "completed")).toBe(true);
+  });
+});
