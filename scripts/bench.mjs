@@ -11,7 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runLoad, summarize } from "../bench/lib/load.mjs";
-import { buildWorker, startWorker, treeCpuMs, waitReady } from "../bench/lib/processes.mjs";
+import { assertPortsFree, buildWorker, startWorker, treeCpuMs, waitReady } from "../bench/lib/processes.mjs";
+import { connectProfiler } from "../bench/lib/profile.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
 import { benchTenant } from "../bench/lib/tenants.mjs";
 
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     var: { type: "string", multiple: true, default: [] },
     "no-limits": { type: "boolean", default: false },
+    profile: { type: "string" },
   },
 });
 const settings = {
@@ -49,6 +51,7 @@ const settings = {
 };
 
 const PORTS = { sim: 8797, passthrough: 8798, gateway: 8799 };
+const INSPECTOR_PORTS = { sim: 9297, passthrough: 9298, gateway: 9299 };
 const SIM_KEY = "sim-bench-key-0123456789";
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const CREATE = "/v1/videos/generations";
@@ -78,13 +81,12 @@ process.on("SIGTERM", () => {
 
 function start(name, config, vars) {
   const script = buildWorker(config, join(work, `build-${name}`));
-  const i = Object.keys(PORTS).indexOf(name);
   const w = startWorker({
     name,
     config,
     script,
     port: PORTS[name],
-    inspectorPort: 9297 + i,
+    inspectorPort: INSPECTOR_PORTS[name],
     persistTo: join(work, `state-${name}`),
     vars,
     logFile: join(work, `${name}.log`),
@@ -111,6 +113,8 @@ async function post(url, headers, body) {
 
 async function main() {
   console.log(`[bench] ${flags.smoke ? "smoke run" : "full run"}; workdir ${work}`);
+  // A Worker left over from an earlier run would answer in place of the one this run starts.
+  await assertPortsFree([...Object.values(PORTS), ...Object.values(INSPECTOR_PORTS)]);
   const sim = start("sim", "sim/wrangler.jsonc", {
     SIM_API_KEY: SIM_KEY,
     SIM_ALLOW_LOCAL_CALLBACKS: "true",
@@ -165,13 +169,16 @@ async function main() {
 
   const run = {
     kind: flags.smoke ? "smoke" : "full",
-    command: flags.smoke ? "npm run bench:smoke" : "npm run bench",
+    command: flags.smoke
+      ? "npm run bench:smoke"
+      : `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
     finished_at: new Date().toISOString(),
     git: gitInfo(),
     machine: machineInfo(),
     settings,
     targets: results,
     comparisons: compare(results),
+    ...(profiling ? { profile: profiling } : {}),
   };
   return run;
 }
@@ -211,11 +218,15 @@ async function measureAll(targets) {
   const { rounds } = settings;
   process.stdout.write("[bench] warm-up");
   for (const t of targets) if (settings.warmup_s > 0) await slice(t, settings.connections, settings.warmup_s);
+  const profiled = targets.find((t) => t.id === flags.profile);
+  const profiler = profiled ? await connectProfiler(profiled.w.inspectorPort) : null;
   for (let r = 1; r <= rounds; r++) {
     process.stdout.write(`, load ${r}/${rounds}`);
     for (const t of targets) {
       const cpu = () => treeCpuMs(t.w.pid);
+      if (t === profiled) await profiler.start();
       load.get(t.id).push(await slice(t, settings.connections, settings.load_s / rounds, { cpu }));
+      if (t === profiled) await profiler.stop();
     }
   }
   for (let r = 1; r <= rounds && settings.serial_s > 0; r++) {
@@ -223,6 +234,10 @@ async function measureAll(targets) {
     for (const t of targets) serial.get(t.id).push(await slice(t, 1, settings.serial_s / rounds));
   }
   console.log("");
+  if (profiler) {
+    profiling = { target: profiled.id, top: profiler.top(30) };
+    profiler.close();
+  }
   return targets.map((t) => {
     const result = {
       id: t.id,
@@ -270,16 +285,19 @@ function machineInfo() {
 }
 
 function write(run) {
-  const dir = flags.smoke ? join(root, ".wrangler", "bench") : join(root, "bench", "results");
+  // Only a full run of every target, unprofiled, replaces the figures the README shows.
+  const official = !flags.smoke && !flags.only && !flags.profile;
+  const dir = official ? join(root, "bench", "results") : join(root, ".wrangler", "bench");
+  const base = official ? "latest" : flags.smoke ? "smoke" : "partial";
   mkdirSync(dir, { recursive: true });
-  const base = flags.smoke ? "smoke" : "latest";
   writeFileSync(join(dir, `${base}.json`), JSON.stringify(run, null, 2) + "\n");
   writeFileSync(join(dir, `${base}.md`), markdown(run));
-  if (!flags.smoke && !flags.only)
+  if (official)
     copyFileSync(join(dir, "latest.json"), join(dir, `${run.finished_at.replace(/[:.]/g, "-")}.json`));
   console.log(`\n${markdown(run)}\n[bench] wrote ${join(dir, base)}.{json,md}`);
 }
 
+let profiling = null;
 let exitCode = 0;
 try {
   const run = await main();

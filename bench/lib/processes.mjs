@@ -3,6 +3,7 @@
 // Worker mid-measurement. Every process runs in its own group, so stopping it stops its workerd children.
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -40,6 +41,7 @@ export function startWorker({ name, config, script, port, inspectorPort, persist
   return {
     name,
     url: `http://127.0.0.1:${port}`,
+    inspectorPort,
     pid: child.pid,
     logFile,
     exited,
@@ -52,6 +54,19 @@ function stopGroup(pid) {
     process.kill(-pid, "SIGTERM");
   } catch {
     // already gone
+  }
+}
+
+/** Rejects naming the first of `ports` that something on 127.0.0.1 already listens on. */
+export async function assertPortsFree(ports) {
+  for (const port of ports) {
+    await new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once("error", () =>
+        reject(new Error(`port ${port} is in use: stop whatever listens there first`)),
+      );
+      server.listen(port, "127.0.0.1", () => server.close(resolve));
+    });
   }
 }
 

@@ -83,8 +83,14 @@ export function markdown(run) {
         `| ${signed(c.added_ms_serial?.p99_9)} | ${signed(c.added_ms_under_load?.p50)} | ${signed(c.added_cpu_ms_per_request)} |`,
     );
   }
+  if (run.profile) {
+    lines.push("", `CPU profile of ${label[run.profile.target]} (self time, share of samples):`, "");
+    for (const { fn, share } of run.profile.top.slice(0, 15)) lines.push(`- ${pct1(share)} ${fn}`);
+  }
   return lines.join("\n") + "\n";
 }
+
+const pct1 = (n) => `${(n * 100).toFixed(1)}%`;
 
 /** Responses in the first and the last whole second of the run. */
 const trend = (perSecond) =>
