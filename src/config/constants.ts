@@ -37,8 +37,11 @@ export const UPSTREAM_MAX_RESPONSE_BYTES = 256 * 1024;
 
 /** Gateway task id prefix; EvoLink clients check for it. */
 export const TASK_ID_PREFIX = "task-unified-";
-/** Task records are kept this long after creation (results expire upstream after 24 h). */
-export const TASK_RETENTION_MS = 30 * 24 * 60 * 60_000;
+/**
+ * Ended task records are deleted by the sweeper this long after their end (result links expire upstream
+ * after 24 h; the per-task KV ledger entry and the month totals stay).
+ */
+export const TASK_RETENTION_MS = 90 * 24 * 60 * 60_000;
 
 // --- Callback relay and webhooks (src/callbacks) ---
 

@@ -210,6 +210,19 @@ export class TaskStore {
       .map(toRecord);
   }
 
+  /**
+   * Deletes tasks that ended before `before` and whose end already reached the KV ledger (so the operator's
+   * per-task record outlives them). Month totals live in their own table and are unaffected.
+   */
+  purgeEnded(before: number, limit: number): number {
+    return this.sql.exec(
+      `DELETE FROM tasks WHERE id IN (
+         SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? AND kv_synced_at IS NOT NULL LIMIT ?)`,
+      before,
+      limit,
+    ).rowsWritten;
+  }
+
   /** Tasks stuck in `creating` (the Worker died mid-create) since before `before`. */
   stuckCreating(before: number, limit: number): TaskRecord[] {
     return this.sql

@@ -3,7 +3,12 @@
 // upstream about its tasks that have been silent for SWEEP_MIN_AGE_SECONDS and feeds the answers into the
 // same `observe()` path as polls and callbacks, aborts tasks orphaned in `creating`, and tidies up.
 import type { Config } from "../config/env";
-import { STUCK_CREATING_MARGIN_MS, SWEEP_BATCH, SWEEP_PARALLEL_TENANTS } from "../config/constants";
+import {
+  STUCK_CREATING_MARGIN_MS,
+  SWEEP_BATCH,
+  SWEEP_PARALLEL_TENANTS,
+  TASK_RETENTION_MS,
+} from "../config/constants";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { Logger } from "../http/log";
@@ -25,6 +30,8 @@ export interface SweepReport {
   failed: number;
   /** Expired Idempotency-Key records deleted. */
   purged: number;
+  /** Ended tasks older than TASK_RETENTION_MS deleted. */
+  expired: number;
 }
 
 /** What one tenant's sweep needs from its Durable Object. */
@@ -70,7 +77,7 @@ async function reconcile(d: SweepDeps, task: TaskRecord, now: number, report: Sw
 
 /** One tenant's sweep at `now` (the cron's scheduled time). */
 export async function sweepTenant(d: SweepDeps, now: number): Promise<SweepReport> {
-  const report: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0 };
+  const report: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
   const orphanedBefore = now - d.config.upstreamTimeoutMs - STUCK_CREATING_MARGIN_MS;
   for (const task of d.tasks.stuckCreating(orphanedBefore, SWEEP_BATCH)) {
     await d.abort(task.id, now);
@@ -80,13 +87,14 @@ export async function sweepTenant(d: SweepDeps, now: number): Promise<SweepRepor
   const silent = d.tasks.silentInFlight(silentSince, silentSince, SWEEP_BATCH);
   await Promise.all(silent.map((task) => reconcile(d, task, now, report)));
   report.purged = d.purgeIdempotency(now, SWEEP_BATCH * 40);
+  report.expired = d.tasks.purgeEnded(now - TASK_RETENTION_MS, SWEEP_BATCH * 40);
   await d.syncKv(now);
   return report;
 }
 
 /** The cron: every tenant (KV `tenant:` prefix, paginated), a few at a time. */
 export async function sweepTenants(env: Env, now: number, log: Logger): Promise<SweepReport> {
-  const total: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0 };
+  const total: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
   let cursor: string | undefined;
   let tenants = 0;
   do {

@@ -116,6 +116,14 @@ export function mapUpstreamError(
     case 404:
       if (op === "query") return new ApiError("task_not_found", "Task not found");
       break;
+    case 409:
+      // Only the derived Idempotency-Key can conflict upstream: the same key with a different body.
+      if (op === "create" && code === "idempotency_conflict")
+        return new ApiError(
+          "idempotency_conflict",
+          "This Idempotency-Key was already used with a different request",
+        );
+      break;
     case 429:
       call.log.warn("upstream_rate_limited", { op, code });
       return new ApiError(

@@ -286,6 +286,20 @@ describe("upstream failures are mapped, never passed raw", () => {
     });
   });
 
+  it("maps the upstream's idempotency conflict to 409 idempotency_conflict", async () => {
+    startSimulator();
+    const t = await createTenant();
+    route(UPSTREAM_HOST, () =>
+      Response.json(
+        { error: { code: "idempotency_conflict", message: "conflict", type: "invalid_request_error" } },
+        { status: 409 },
+      ),
+    );
+    const res = await gw("/v1/videos/generations", withJson(await t.token(), VALID_BODY));
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: { code: "idempotency_conflict" } });
+  });
+
   it("answers 502 upstream_error for an unreadable upstream answer", async () => {
     startSimulator();
     const t = await createTenant();

@@ -2,14 +2,14 @@
 // which is the sweep's clock): tasks whose callback never came are settled from the upstream's answer,
 // orphaned `creating` tasks are aborted, lost tasks are ended, and young or recently heard tasks are left.
 import { env } from "cloudflare:workers";
-import { createScheduledController } from "cloudflare:test";
+import { createScheduledController, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SWEEP_MIN_AGE_S } from "../../src/config/constants";
+import { DEFAULT_SWEEP_MIN_AGE_S, TASK_RETENTION_MS } from "../../src/config/constants";
 import worker from "../../src/index";
 import { tenantState } from "../../src/state/tenant-state";
 import { UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
-import { BODY_CREDITS, admitAt, createdId, generate, quotaTenant, usage } from "../quota/helpers";
+import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage } from "../quota/helpers";
 
 const MIN_AGE_MS = DEFAULT_SWEEP_MIN_AGE_S * 1000;
 /** Upstream queries about one upstream task (the cron visits other tests' tenants too). */
@@ -133,5 +133,23 @@ describe("the reconciliation sweeper", () => {
     await runCron(Date.now() + MIN_AGE_MS + 1_000);
     for (const [i, t] of tenants.entries())
       expect(await ledgerRow(t.id, ids[i]!)).toMatchObject({ status: "completed", charged: BODY_CREDITS });
+  });
+
+  it("deletes ended tasks after the retention period, once their end is in the KV ledger", async () => {
+    const { clock } = startSimulator();
+    const t = await quotaTenant();
+    const id = await createdId(await generate(t));
+    await clock.advance(10_000);
+    expect((await getTask(t, id)).status).toBe(200); // the poll ends it
+    const stub = tenantState(env, t.id);
+    // The end reaches the KV ledger through the object's alarm; run it until it has.
+    for (let i = 0; i < 10 && !(await stub.getTask(id))?.kvSyncedAt; i++) await runDurableObjectAlarm(stub);
+    expect((await stub.getTask(id))?.kvSyncedAt).not.toBeNull();
+
+    await runCron(Date.now() + TASK_RETENTION_MS - 60_000);
+    expect(await stub.getTask(id)).not.toBeNull();
+    await runCron(Date.now() + TASK_RETENTION_MS + 60_000);
+    expect(await stub.getTask(id)).toBeNull();
+    expect((await getTask(t, id)).status).toBe(404);
   });
 });
