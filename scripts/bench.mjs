@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { runLoad, summarize } from "../bench/lib/load.mjs";
 import { assertPortsFree, buildWorker, startWorker, treeCpuMs, waitReady } from "../bench/lib/processes.mjs";
@@ -316,7 +317,12 @@ try {
   exitCode = 1;
 } finally {
   stopAll();
-  await Promise.race([Promise.all(workers.map((w) => w.exited)), new Promise((r) => setTimeout(r, 5_000))]);
+  const done = Promise.all(workers.map((w) => w.exited));
+  if ((await Promise.race([done, sleep(5_000)])) === undefined) {
+    // Still running after 5 s: the Workers' process groups are killed outright.
+    for (const w of workers) w.stop("SIGKILL");
+    await Promise.race([done, sleep(2_000)]);
+  }
   if (exitCode === 0) rmSync(work, { recursive: true, force: true });
   else console.error(`[bench] the Workers' logs are kept in ${work}`);
 }

@@ -45,13 +45,13 @@ export function startWorker({ name, config, script, port, inspectorPort, persist
     pid: child.pid,
     logFile,
     exited,
-    stop: () => stopGroup(child.pid),
+    stop: (signal = "SIGTERM") => stopGroup(child.pid, signal),
   };
 }
 
-function stopGroup(pid) {
+function stopGroup(pid, signal) {
   try {
-    process.kill(-pid, "SIGTERM");
+    process.kill(-pid, signal);
   } catch {
     // already gone
   }
