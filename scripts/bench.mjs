@@ -11,9 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { runLoad, summarize } from "../bench/lib/load.mjs";
-import { assertPortsFree, buildWorker, startWorker, treeCpuMs, waitReady } from "../bench/lib/processes.mjs";
-import { connectProfiler } from "../bench/lib/profile.mjs";
+import { measureAll } from "../bench/lib/measure.mjs";
+import { assertPortsFree, buildWorker, startWorker, waitReady } from "../bench/lib/processes.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
 import { benchTenant } from "../bench/lib/tenants.mjs";
 
@@ -56,6 +55,7 @@ const INSPECTOR_PORTS = { sim: 9297, passthrough: 9298, gateway: 9299 };
 const SIM_KEY = "sim-bench-key-0123456789";
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const CREATE = "/v1/videos/generations";
+const JSON_TYPE = { "content-type": "application/json" };
 const BODY = JSON.stringify({
   model: "wan2.6-reference-video-flash",
   prompt: "A person dancing in the rain, slow camera pan",
@@ -147,15 +147,32 @@ async function main() {
   const rs = await benchTenant(gateway.url, ADMIN_TOKEN, "RS256", limits);
   const resetSim = () => post(`${sim.url}/__sim/reset`, {}, "");
   const bearer = (token) => ({ authorization: `Bearer ${token}` });
+  // `prepare` runs before each slice of a target and gives the path to request. The simulator scans all its
+  // tasks on every request, so a slice that creates tasks starts from none; a GET slice first creates the
+  // one live task it reads, through the Worker it measures.
   const create = (id, label, w, headers) => ({
     id,
     label,
     w,
     method: "POST",
     body: BODY,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { ...JSON_TYPE, ...headers },
+    async prepare() {
+      await resetSim();
+      return CREATE;
+    },
   });
-  const query = (id, label, w, headers) => ({ id, label, w, method: "GET", get: true, headers });
+  const query = (id, label, w, headers) => ({
+    id,
+    label,
+    w,
+    method: "GET",
+    headers,
+    async prepare() {
+      const task = await post(w.url + CREATE, { ...JSON_TYPE, ...headers }, BODY);
+      return `/v1/tasks/${task.id}`;
+    },
+  });
   const targets = [
     create("sim", "1. simulator directly", sim, bearer(SIM_KEY)),
     create("passthrough", "2. passthrough Worker", passthrough, {}),
@@ -164,9 +181,7 @@ async function main() {
     query("passthrough-get", "passthrough GET task", passthrough, {}),
     query("gateway-get", "4. gateway GET task", gateway, bearer(es.token)),
   ].filter((t) => !flags.only || flags.only.split(",").includes(t.id));
-
-  const prepared = targets.map((t) => ({ ...t, prepare: preparation(t, resetSim) }));
-  const results = await measureAll(prepared);
+  const { results, profile } = await measureAll(targets, settings, flags.profile);
 
   const run = {
     kind: flags.smoke ? "smoke" : "full",
@@ -179,81 +194,9 @@ async function main() {
     settings,
     targets: results,
     comparisons: compare(results),
-    ...(profiling ? { profile: profiling } : {}),
+    ...(profile ? { profile } : {}),
   };
   return run;
-}
-
-/**
- * What runs right before each slice of a target. The simulator scans all its tasks on every request, so a
- * slice that creates tasks starts from none; a GET slice first creates the one live task it reads, through
- * the Worker it measures. Returns the path to request.
- */
-function preparation(t, resetSim) {
-  if (!t.get)
-    return async () => {
-      await resetSim();
-      return CREATE;
-    };
-  return async () => {
-    const task = await post(
-      `${t.w.url}${CREATE}`,
-      { "content-type": "application/json", ...t.headers },
-      BODY,
-    );
-    return `/v1/tasks/${task.id}`;
-  };
-}
-
-async function slice(t, connections, durationS, probe) {
-  const path = await t.prepare();
-  t.path = path;
-  const request = { url: t.w.url + path, method: t.method, headers: t.headers, body: t.body };
-  return runLoad({ ...request, connections, durationS }, probe);
-}
-
-/** Warm-up for every target, then the load slices round by round, then the serial slices likewise. */
-async function measureAll(targets) {
-  const load = new Map(targets.map((t) => [t.id, []]));
-  const serial = new Map(targets.map((t) => [t.id, []]));
-  const { rounds } = settings;
-  process.stdout.write("[bench] warm-up");
-  for (const t of targets) if (settings.warmup_s > 0) await slice(t, settings.connections, settings.warmup_s);
-  const profiled = targets.find((t) => t.id === flags.profile);
-  const profiler = profiled ? await connectProfiler(profiled.w.inspectorPort) : null;
-  for (let r = 1; r <= rounds; r++) {
-    process.stdout.write(`, load ${r}/${rounds}`);
-    for (const t of targets) {
-      const cpu = () => treeCpuMs(t.w.pid);
-      if (t === profiled) await profiler.start();
-      load.get(t.id).push(await slice(t, settings.connections, settings.load_s / rounds, { cpu }));
-      if (t === profiled) await profiler.stop();
-    }
-  }
-  for (let r = 1; r <= rounds && settings.serial_s > 0; r++) {
-    process.stdout.write(`, serial ${r}/${rounds}`);
-    for (const t of targets) serial.get(t.id).push(await slice(t, 1, settings.serial_s / rounds));
-  }
-  console.log("");
-  if (profiler) {
-    profiling = { target: profiled.id, top: profiler.top(30) };
-    profiler.close();
-  }
-  return targets.map((t) => {
-    const result = {
-      id: t.id,
-      label: t.label,
-      request: `${t.method ?? "GET"} ${t.path.replace(/task-unified-\S+/, "{id}")}`,
-      load: summarize(load.get(t.id)),
-      serial: settings.serial_s > 0 ? summarize(serial.get(t.id)) : null,
-    };
-    const l = result.load;
-    console.log(
-      `[bench] ${t.label}: ${l.rps} req/s, p50 ${l.latency_ms.p50} ms, p99 ${l.latency_ms.p99} ms, ` +
-        `errors ${l.errors}${result.serial ? `; serial p50 ${result.serial.latency_ms.p50} ms` : ""}`,
-    );
-    return result;
-  });
 }
 
 function gitInfo() {
@@ -299,7 +242,6 @@ function write(run) {
   console.log(`\n${markdown(run)}\n[bench] wrote ${join(dir, base)}.{json,md}`);
 }
 
-let profiling = null;
 let exitCode = 0;
 try {
   const run = await main();
