@@ -1,7 +1,7 @@
 // One task-ended event as it travels from the tenant's Durable Object (outbox) through the WEBHOOKS queue to
 // the delivery consumer. It carries what delivery needs except the tenant's secret and webhook URL, which are
 // read when delivering (they may change meanwhile, and secrets never sit in a queue).
-import { z } from "zod";
+import * as z from "zod";
 import { TASK_ID_PREFIX } from "../config/constants";
 import { presentTask, type TenantTaskView } from "../tasks/present";
 import type { TaskRecord } from "../tasks/store";

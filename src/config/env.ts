@@ -1,6 +1,6 @@
 // Operator configuration, parsed from wrangler vars and secrets with zod once per isolate.
 // A missing or malformed setting fails every request with a 503 that names the setting, never its value.
-import { z } from "zod";
+import * as z from "zod";
 import { ApiError } from "../http/errors";
 import { type PricingOverrides, PricingOverridesSchema } from "../quota/pricing";
 import {

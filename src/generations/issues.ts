@@ -1,7 +1,7 @@
 // Turns the first zod issue of a generation request into one `400 invalid_request` naming the field
 // (`video_urls[1]`, `model_params.shot_type`) with a message a developer can act on. zod's own messages
 // ("Invalid input") are never shown: each issue code is phrased here, with the value that was sent.
-import type { z } from "zod";
+import type * as z from "zod";
 import { ApiError } from "../http/errors";
 
 type Issue = z.core.$ZodIssue;

@@ -1,7 +1,7 @@
 // The body of POST /v1/videos/generations, validated before anything is forwarded: a strict zod schema
 // built from the model's registry entry (unknown fields refused), then the URL rules, then defaults.
 // Returns one normalized `GenerationRequest`, or throws one ApiError naming the first bad field.
-import { z } from "zod";
+import * as z from "zod";
 import { ApiError } from "../http/errors";
 import { checkOutboundUrl, checkVideoUrl } from "../net/urls";
 import { invalid, issueToError, describe } from "./issues";

@@ -2,7 +2,7 @@
 // Worker that handles the request. KV has no compare-and-set and is eventually consistent, so this is a
 // read-modify-write race by construction: requests that read before any of them wrote all pass the check,
 // and concurrent writes lose each other's updates. docs/quotas.md gives the over-admission measured.
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_TASK_SECONDS, KV_QUOTA_DOC_TTL_S, RATE_WINDOW_MS } from "../config/constants";
 import type { QuotaLimits } from "../tenants/schema";
 import { base32 } from "../util/hmac";

@@ -1,7 +1,7 @@
 // The credit estimate with the operator's pricing overrides (QUOTA_PRICING, JSON keyed by model id), so a
 // price change upstream is a config change, not a deploy. Unset fields keep the registry's defaults
 // (src/generations/models.ts: EvoLink's published per-second prices).
-import { z } from "zod";
+import * as z from "zod";
 import {
   estimateCredits,
   type ModelPricing,

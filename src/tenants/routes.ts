@@ -2,7 +2,7 @@
 // Writes go through the Registry Durable Object (atomic issuer claims); reads come straight from KV.
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { MAX_BODY_BYTES } from "../config/constants";
 import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";

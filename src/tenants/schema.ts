@@ -1,6 +1,6 @@
 // The tenant record: who a tenant is, how its tokens are verified, and what it may do.
 // `TenantInput` is what the admin API accepts; `Tenant` is what KV stores (every read is parsed with it).
-import { z } from "zod";
+import * as z from "zod";
 import { isCallbackHostPattern } from "../generations/policy";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -1,6 +1,6 @@
 // What the gateway reads from the upstream's answers, parsed leniently (extra fields tolerated, as the
 // upstream adds fields over time) but never trusted blindly: a body that does not parse is a 502.
-import { z } from "zod";
+import * as z from "zod";
 
 const Usage = z
   .object({
