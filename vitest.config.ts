@@ -19,6 +19,8 @@ export default defineConfig({
           DEV_ALLOW_LOCAL_URLS: "false",
           LOG_LEVEL: "debug",
           UPSTREAM_TIMEOUT_MS: "1500",
+          // Tests drive the simulator's clock, not the Worker's: every poll asks the upstream.
+          TASK_POLL_CACHE_MS: "0",
           // Webhook retries in seconds, not hours (max_retries below matches the three entries).
           WEBHOOK_RETRY_SCHEDULE: "1,1,1",
           WEBHOOK_TIMEOUT_MS: "1000",

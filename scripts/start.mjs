@@ -64,6 +64,9 @@ if (!realUpstream) {
     "sim/wrangler.jsonc",
     "--ip",
     "127.0.0.1",
+    // Each `wrangler dev` gets its own inspector port: two started together otherwise race for 9229.
+    "--inspector-port",
+    String(demo.SIM_PORT + 10000),
     "--port",
     String(demo.SIM_PORT),
     "--persist-to",
@@ -89,6 +92,8 @@ run("gateway", [
   "127.0.0.1",
   "--port",
   String(demo.GATEWAY_PORT),
+  "--inspector-port",
+  String(demo.GATEWAY_PORT + 10000),
   "--persist-to",
   ".wrangler/state",
   "--show-interactive-dev-session=false",

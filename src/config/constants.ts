@@ -98,6 +98,12 @@ export const IDEMPOTENCY_POLL_MIN_MS = 20;
 export const IDEMPOTENCY_POLL_MAX_MS = 250;
 /** Default of SWEEP_MIN_AGE_SECONDS: the sweeper asks the upstream about tasks silent for this long. */
 export const DEFAULT_SWEEP_MIN_AGE_S = 300;
+
+/**
+ * Default of TASK_POLL_CACHE_MS: a task polled (or created) this recently is answered from its recorded
+ * state. Collapses tight polling loops into one upstream query per second per task; 0 turns it off.
+ */
+export const DEFAULT_TASK_POLL_CACHE_MS = 1_000;
 /** A task still `creating` this long after the upstream timeout was orphaned by a dead request: aborted. */
 export const STUCK_CREATING_MARGIN_MS = 60_000;
 /** Upstream queries one sweep makes per tenant at most (the rest wait for the next minute). */

@@ -5,6 +5,7 @@ import { ApiError } from "../http/errors";
 import { type PricingOverrides, PricingOverridesSchema } from "../quota/pricing";
 import {
   DEFAULT_SWEEP_MIN_AGE_S,
+  DEFAULT_TASK_POLL_CACHE_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   DEFAULT_WEBHOOK_RETRY_SCHEDULE,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
@@ -28,6 +29,13 @@ const bool = z
   .enum(["true", "false", "1", "0", ""])
   .optional()
   .transform((v) => v === "true" || v === "1");
+
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)));
 
 const positiveInt = (fallback: number) =>
   z
@@ -81,6 +89,7 @@ const ConfigSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt(DEFAULT_WEBHOOK_TIMEOUT_MS),
   QUOTA_STORE: z.enum(["durable_object", "kv"]).default("durable_object"),
   SWEEP_MIN_AGE_SECONDS: positiveInt(DEFAULT_SWEEP_MIN_AGE_S),
+  TASK_POLL_CACHE_MS: nonNegativeInt(DEFAULT_TASK_POLL_CACHE_MS),
   QUOTA_PRICING: pricingOverrides,
 });
 
@@ -100,6 +109,8 @@ export interface Config {
   quotaStore: "durable_object" | "kv";
   /** The sweeper asks the upstream about tasks silent for this long. */
   sweepMinAgeSeconds: number;
+  /** A task polled this recently is answered from its recorded state, without asking the upstream. */
+  taskPollCacheMs: number;
   pricing: PricingOverrides;
 }
 
@@ -138,6 +149,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
     quotaStore: c.QUOTA_STORE,
     sweepMinAgeSeconds: c.SWEEP_MIN_AGE_SECONDS,
+    taskPollCacheMs: c.TASK_POLL_CACHE_MS,
     pricing: c.QUOTA_PRICING,
   };
   cache.set(env, config);

@@ -33,8 +33,10 @@ taskRoutes.post("/videos/generations", createGeneration);
 taskRoutes.get("/tasks/:id", async (c) => {
   const record = await visibleTask(c, c.req.param("id"));
   const fallback = { model: record.model, createdMs: record.createdAt };
-  // An ended task no longer changes upstream: serve the recorded final state.
-  if (record.endedAt !== null && record.snapshot) {
+  // An ended task no longer changes upstream, and one heard from within TASK_POLL_CACHE_MS has not had time
+  // to: serve the recorded state (a tight polling loop costs one upstream query per interval per task).
+  const fresh = Date.now() - record.updatedAt < c.get("config").taskPollCacheMs;
+  if (record.snapshot && (record.endedAt !== null || fresh)) {
     return c.json(presentTask(record.id, UpstreamTaskSchema.parse(JSON.parse(record.snapshot)), fallback));
   }
 

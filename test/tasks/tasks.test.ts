@@ -1,7 +1,10 @@
 // GET /v1/tasks/{id}: the upstream's task with the gateway's id, visible only to its owner.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import { loadConfig } from "../../src/config/env";
 import { createTenant, type TenantFixture } from "../fixtures/tenants";
-import { UPSTREAM_HOST, VALID_BODY, bearer, gw, startSimulator, withJson } from "../helpers/gateway";
+import { GATEWAY, UPSTREAM_HOST, VALID_BODY, bearer, gw, startSimulator, withJson } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
 
 async function createTask(t: TenantFixture, sub: string | null = "user-1", body: object = VALID_BODY) {
@@ -126,5 +129,32 @@ describe("GET /v1/tasks/{id}", () => {
       });
     }
     expect(callsTo(UPSTREAM_HOST).length).toBe(before);
+  });
+});
+
+describe("poll collapsing (TASK_POLL_CACHE_MS)", () => {
+  it("answers a task heard from within the window from its recorded state, without asking the upstream", async () => {
+    const { sim, clock } = startSimulator();
+    sim.inject({ dropCallbacks: true }); // only polls tell the gateway about the end
+    const t = await createTenant();
+    const id = await createTask(t);
+    const cached = { ...env, TASK_POLL_CACHE_MS: "60000" };
+    const poll = async () =>
+      app.fetch(new Request(`${GATEWAY}/v1/tasks/${id}`, bearer(await t.token())), cached);
+
+    const before = callsTo(UPSTREAM_HOST).length;
+    await clock.advance(10_000); // finished upstream, but the gateway heard from it just now (creation)
+    const first = (await (await poll()).json()) as { status: string };
+    expect(first.status).toBe("pending");
+    expect(callsTo(UPSTREAM_HOST).length).toBe(before);
+
+    // Off (the tests' default), the same poll asks the upstream and sees the end.
+    const res = await getTask(t, id);
+    expect(((await res.json()) as { status: string }).status).toBe("completed");
+    expect(callsTo(UPSTREAM_HOST).length).toBe(before + 1);
+  });
+
+  it("is on by default for one second", async () => {
+    expect(loadConfig({ ...env, TASK_POLL_CACHE_MS: undefined }).taskPollCacheMs).toBe(1_000);
   });
 });
