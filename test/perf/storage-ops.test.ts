@@ -85,6 +85,21 @@ describe("storage operations per request, after warm-up", () => {
     expect(callsTo(UPSTREAM_HOST)).toHaveLength(upstreamCalls);
   });
 
+  it("a GET within TASK_POLL_CACHE_MS makes one Durable Object call and no upstream call", async () => {
+    startSimulator();
+    const tenant = await es256Tenant("perf-poll-cache", "inline");
+    const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    const cached = countingEnv({ ...(env as Env), TASK_POLL_CACHE_MS: "60000" });
+    const upstreamCalls = callsTo(UPSTREAM_HOST).length;
+    const request = new Request(`${GATEWAY}/v1/tasks/${post.json.id}`, {
+      headers: { authorization: `Bearer ${await tenant.token()}` },
+    });
+    cached.take();
+    expect((await app.fetch(request, cached.env)).status).toBe(200);
+    expect(cached.take()).toEqual(ENDED_GET_OPS);
+    expect(callsTo(UPSTREAM_HOST)).toHaveLength(upstreamCalls);
+  });
+
   it("a tenant's key set from its jwks_uri is fetched once, then served from memory", async () => {
     startSimulator();
     const tenant = await es256Tenant("perf-remote", "jwks_uri");
