@@ -55,10 +55,14 @@ export function limitedScopes(
     scopes.push({
       scope: "tenant",
       limits: limits.tenant,
-      state: ledger.state("tenant", null, now, limits.tenant),
+      state: ledger.admissionState("tenant", null, now, limits.tenant),
     });
   if (sub !== null && limited(limits.user))
-    scopes.push({ scope: "user", limits: limits.user, state: ledger.state("user", sub, now, limits.user) });
+    scopes.push({
+      scope: "user",
+      limits: limits.user,
+      state: ledger.admissionState("user", sub, now, limits.user),
+    });
   return scopes;
 }
 

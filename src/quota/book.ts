@@ -72,10 +72,11 @@ export class QuotaBook {
     this.wake();
   }
 
-  usage(sub: string | null, now: number): UsageSnapshot {
+  /** The caller's scopes for GET /v1/usage; with `limits`, a slot's expected end only when none is left. */
+  usage(sub: string | null, now: number, limits?: AdmitRequest["limits"]): UsageSnapshot {
     return {
-      tenant: this.ledger.state("tenant", null, now),
-      user: sub === null ? null : this.ledger.state("user", sub, now),
+      tenant: this.ledger.reportState("tenant", null, now, limits?.tenant),
+      user: sub === null ? null : this.ledger.reportState("user", sub, now, limits?.user),
     };
   }
 

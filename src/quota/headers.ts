@@ -13,15 +13,15 @@ function rateItem(s: ScopeInput, now: number): Item | null {
   const max = s.limits.requests_per_minute;
   if (max === undefined) return null;
   const name = `"${s.scope}-rpm"`;
-  const remaining = Math.max(0, max - s.state.recent.length);
+  const { window } = s.state;
+  const remaining = Math.max(0, max - window.count);
   // Seconds until the oldest admission in the window leaves it (the window length when it is empty).
-  const oldest = s.state.recent[0];
   const reset =
     remaining === 0
-      ? rateRetryAfter(s.state.recent, max, now)
-      : oldest === undefined
+      ? rateRetryAfter(window, max, now)
+      : window.oldest === null
         ? RATE_WINDOW_MS / 1000
-        : Math.max(1, Math.ceil((oldest + RATE_WINDOW_MS - now) / 1000));
+        : Math.max(1, Math.ceil((window.oldest + RATE_WINDOW_MS - now) / 1000));
   return {
     policy: `${name};q=${max};w=${RATE_WINDOW_MS / 1000}`,
     rateLimit: `${name};r=${remaining};t=${reset}`,

@@ -8,12 +8,12 @@ import type { QuotaLimits } from "../tenants/schema";
 import { base32 } from "../util/hmac";
 import {
   decide,
-  inWindow,
   monthOf,
   type Refusal,
   type Scope,
   type ScopeInput,
   type ScopeState,
+  windowOf,
 } from "./policy";
 
 /** `recent`: [admitted at, task id]; `open`: task id → [created at, reserved units]; `used`: month → units. */
@@ -46,15 +46,19 @@ async function write(kv: KVNamespace, key: string, doc: KvQuotaDoc, now: number)
   await kv.put(key, JSON.stringify(doc), { expirationTtl: KV_QUOTA_DOC_TTL_S });
 }
 
-/** The document seen as a ScopeState (the expected end of a task is its creation + the default run time). */
-export function docState(doc: KvQuotaDoc, now: number): ScopeState {
+/**
+ * The document seen as a ScopeState for a scope limited to `rpm` requests per minute (the expected end of a
+ * task is its creation + the default run time).
+ */
+export function docState(doc: KvQuotaDoc, now: number, rpm?: number): ScopeState {
   const month = monthOf(now);
   const open = Object.values(doc.open);
   const starts = open.map(([at]) => at);
   return {
-    recent: inWindow(
+    window: windowOf(
       doc.recent.map(([at]) => at),
       now,
+      rpm,
     ),
     active: open.length,
     nextEndAt: starts.length ? Math.min(...starts) + DEFAULT_TASK_SECONDS * 1000 : null,
@@ -91,7 +95,7 @@ export class KvQuota {
     return refs.map((r, i): ScopeInput => ({
       scope: r.scope,
       limits: r.limits,
-      state: docState(docs[i]!, now),
+      state: docState(docs[i]!, now, r.limits.requests_per_minute),
     }));
   }
 

@@ -1,15 +1,12 @@
-// The tenant's credit ledger in its Durable Object: per scope (the tenant, each user) and calendar month,
-// the credits settled and still reserved, in integer units. Every change happens in the same synchronous
-// step as the task change that causes it (admit, attach, abort, end), so the counters always equal the
-// sums over the tasks table — without summing a month of tasks on every admission. The rate window and
-// the tasks in flight are counted from the tasks table itself (indexes from migration "tasks/2").
+// The tenant's quota ledger in its Durable Object, per scope (the tenant, each user). Credits: settled and
+// still reserved per calendar month, in integer units, changed in the same synchronous step as the task
+// change that causes it (admit, attach, abort, end). Tasks in flight: a counter kept by triggers on the
+// tasks table (migration "quota/2"). So admission reads a few rows per scope, however many tasks the
+// tenant has: the rate window is counted from an index, up to the scope's own limit.
 import { DEFAULT_TASK_SECONDS, RATE_WINDOW_MS } from "../config/constants";
 import type { TaskRecord } from "../tasks/store";
 import type { QuotaLimits } from "../tenants/schema";
-import { monthOf, type Scope, type ScopeState, toUnits } from "./policy";
-
-/** Admissions read from one rate window at most (a limit is far below; this only bounds the read). */
-const MAX_WINDOW_ROWS = 100_000;
+import { EMPTY_WINDOW, monthOf, type RateWindow, type Scope, type ScopeState, toUnits } from "./policy";
 
 /** The ledger row key of a scope: `tenant`, or `user:` + the token's `sub`. */
 export function scopeKey(sub: string | null): string {
@@ -29,27 +26,39 @@ export class QuotaLedger {
   constructor(private readonly sql: SqlStorage) {}
 
   /**
-   * The scope's state at `now`: rate window, tasks in flight and this month's credits. With `limits`,
-   * the parts no limit needs are skipped (an unlimited tenant pays for no rate-window query).
+   * What admission needs of a scope at `now`, reading no more than its `limits` require: nothing of the
+   * rate window without a rate limit and at most limit + 1 admissions with one; the open-task counter;
+   * and the first expected end of a running task only when no slot would be left after this request.
    */
-  state(scope: Scope, sub: string | null, now: number, limits?: QuotaLimits): ScopeState {
+  admissionState(scope: Scope, sub: string | null, now: number, limits: QuotaLimits): ScopeState {
     const who = scope === "tenant" ? null : sub;
-    const all = limits === undefined;
-    const month = this.sql
-      .exec<{ used: number; reserved: number }>(
-        "SELECT used, reserved FROM quota_months WHERE scope = ? AND month = ?",
-        scopeKey(who),
-        monthOf(now),
-      )
-      .toArray()[0];
-    const rate = all || limits.requests_per_minute !== undefined;
-    const concurrency = all || limits.max_concurrent_tasks !== undefined;
+    const rpm = limits.requests_per_minute;
+    const max = limits.max_concurrent_tasks;
+    const active = max === undefined ? 0 : this.openCount(who);
     return {
-      recent: rate ? this.admittedSince(who, now - RATE_WINDOW_MS, MAX_WINDOW_ROWS) : [],
-      active: concurrency ? this.openCount(who) : 0,
-      nextEndAt: concurrency ? this.nextExpectedEnd(who, DEFAULT_TASK_SECONDS) : null,
-      usedUnits: month?.used ?? 0,
-      reservedUnits: month?.reserved ?? 0,
+      window: rpm === undefined ? EMPTY_WINDOW : this.window(who, now, rpm),
+      active,
+      // It only feeds the concurrency Retry-After: of a refusal (active ≥ max), or of the RateLimit field
+      // once this admission takes the last slot (active + 1 = max).
+      nextEndAt: max !== undefined && active + 1 >= max ? this.nextExpectedEnd(who) : null,
+      ...this.monthUnits(who, now),
+    };
+  }
+
+  /**
+   * Everything GET /v1/usage shows of a scope: the whole window counted, and the first expected end when
+   * the concurrency limit is reached (always, when `limits` are not given).
+   */
+  reportState(scope: Scope, sub: string | null, now: number, limits?: QuotaLimits): ScopeState {
+    const who = scope === "tenant" ? null : sub;
+    const active = this.openCount(who);
+    const max = limits?.max_concurrent_tasks;
+    const ends = limits === undefined || (max !== undefined && active >= max);
+    return {
+      window: this.window(who, now, null),
+      active,
+      nextEndAt: ends ? this.nextExpectedEnd(who) : null,
+      ...this.monthUnits(who, now),
     };
   }
 
@@ -85,54 +94,76 @@ export class QuotaLedger {
       .map((r) => ({ scope: r.scope, usedUnits: r.used, reservedUnits: r.reserved }));
   }
 
-  // Reads of the tasks table (src/tasks/store.ts); a scope is the whole tenant (`sub` null) or one user.
-
-  /** Admission times after `since` (aborted tasks do not count), oldest first. */
-  private admittedSince(sub: string | null, since: number, limit: number): number[] {
-    const rows =
-      sub === null
-        ? this.sql.exec<{ t: number }>(
-            `SELECT created_at AS t FROM tasks WHERE created_at > ? AND state != 'aborted'
-             ORDER BY created_at LIMIT ?`,
-            since,
-            limit,
-          )
-        : this.sql.exec<{ t: number }>(
-            `SELECT created_at AS t FROM tasks WHERE sub = ? AND created_at > ? AND state != 'aborted'
-             ORDER BY created_at LIMIT ?`,
-            sub,
-            since,
-            limit,
-          );
-    return rows.toArray().map((r) => r.t);
+  private monthUnits(sub: string | null, now: number): { usedUnits: number; reservedUnits: number } {
+    const row = this.sql
+      .exec<{ used: number; reserved: number }>(
+        "SELECT used, reserved FROM quota_months WHERE scope = ? AND month = ?",
+        scopeKey(sub),
+        monthOf(now),
+      )
+      .toArray()[0];
+    return { usedUnits: row?.used ?? 0, reservedUnits: row?.reserved ?? 0 };
   }
 
-  /** Tasks not ended (including those still `creating`). */
+  /** Tasks not ended (including those still `creating`): the trigger-kept counter. */
   private openCount(sub: string | null): number {
-    const row =
+    const row = this.sql
+      .exec<{ open: number }>("SELECT open FROM quota_open WHERE scope = ?", scopeKey(sub))
+      .toArray()[0];
+    return row?.open ?? 0;
+  }
+
+  // Reads of the tasks table (src/tasks/store.ts); a scope is the whole tenant (`sub` null) or one user.
+
+  /**
+   * The rate window ending at `now`: tasks created after now − RATE_WINDOW_MS, aborted ones excepted (as
+   * everywhere in this store, a task dated after `now` counts too). Counted without reading a task row:
+   * all admissions on the covering `tasks_created` / `tasks_sub_created` index, minus the aborted ones on
+   * their partial index. With a `limit`, counting stops at limit + 1, and the limit-th newest is looked up
+   * only when the window is over it: O(limit) at worst.
+   */
+  private window(sub: string | null, now: number, limit: number | null): RateWindow {
+    const [where, args] =
       sub === null
-        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE ended_at IS NULL").one()
-        : this.sql
-            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE sub = ? AND ended_at IS NULL", sub)
-            .one();
-    return row.n;
+        ? ["created_at > ?", [now - RATE_WINDOW_MS]]
+        : ["sub = ? AND created_at > ?", [sub, now - RATE_WINDOW_MS]];
+    const aborted = this.sql
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM tasks WHERE ${where} AND state = 'aborted'`, ...args)
+      .one().n;
+    const upTo = limit === null ? -1 : limit + 1 + aborted; // LIMIT -1: no limit
+    const all = this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM tasks WHERE ${where} LIMIT ?)`,
+        ...args,
+        upTo,
+      )
+      .one().n;
+    const count = all - aborted;
+    if (count === 0) return EMPTY_WINDOW;
+    const admitted = `SELECT created_at AS t FROM tasks WHERE ${where} AND state != 'aborted' ORDER BY created_at`;
+    const oldest = this.sql.exec<{ t: number }>(`${admitted} LIMIT 1`, ...args).one().t;
+    const over = limit !== null && count > limit;
+    const freesSlot = over
+      ? this.sql.exec<{ t: number }>(`${admitted} DESC LIMIT 1 OFFSET ?`, ...args, limit - 1).one().t
+      : null;
+    return { count, oldest, freesSlot };
   }
 
   /** The earliest expected end of an open task: creation + the upstream's estimated_time (or the default). */
-  private nextExpectedEnd(sub: string | null, defaultSeconds: number): number | null {
+  private nextExpectedEnd(sub: string | null): number | null {
     const expected = `MIN(created_at + COALESCE(json_extract(snapshot, '$.task_info.estimated_time'), ?) * 1000)`;
     const row =
       sub === null
         ? this.sql
             .exec<{ t: number | null }>(
               `SELECT ${expected} AS t FROM tasks WHERE ended_at IS NULL`,
-              defaultSeconds,
+              DEFAULT_TASK_SECONDS,
             )
             .one()
         : this.sql
             .exec<{ t: number | null }>(
               `SELECT ${expected} AS t FROM tasks WHERE sub = ? AND ended_at IS NULL`,
-              defaultSeconds,
+              DEFAULT_TASK_SECONDS,
               sub,
             )
             .one();

@@ -13,10 +13,25 @@ import type { QuotaLimits } from "../tenants/schema";
 export type Scope = "tenant" | "user";
 export type LimitName = "requests_per_minute" | "max_concurrent_tasks" | "monthly_credits";
 
+/**
+ * A scope's rate window ending at `now` (the admissions of the RATE_WINDOW_MS before it), as the few figures
+ * that decisions and reports use — so a store never has to list it.
+ */
+export interface RateWindow {
+  /** Admissions in the window. A store checking a limit may stop counting at limit + 1. */
+  count: number;
+  /** The oldest of them (epoch ms), the first to leave; null when there are none. */
+  oldest: number | null;
+  /**
+   * When `count` is over the limit the store checked: the limit-th newest admission, whose leaving brings
+   * the window under the limit. Null otherwise (at the limit exactly, that admission is `oldest`).
+   */
+  freesSlot: number | null;
+}
+
 /** What a store knows about one scope (the tenant, or one of its users) at `now`. */
 export interface ScopeState {
-  /** Admission times (epoch ms) inside the rate window that ends at `now`, oldest first. */
-  recent: number[];
+  window: RateWindow;
   /** Tasks admitted and not yet ended. */
   active: number;
   /** When the first of the active tasks is expected to end (epoch ms), if known. */
@@ -45,8 +60,10 @@ export type Refusal =
       resetsAt: number;
     };
 
+export const EMPTY_WINDOW: RateWindow = { count: 0, oldest: null, freesSlot: null };
+
 export const EMPTY_STATE: ScopeState = {
-  recent: [],
+  window: EMPTY_WINDOW,
   active: 0,
   nextEndAt: null,
   usedUnits: 0,
@@ -88,11 +105,12 @@ function clampSeconds(ms: number): number {
 }
 
 /** Seconds until the window holds fewer than `max` admissions (0 when it already does). */
-export function rateRetryAfter(recent: readonly number[], max: number, now: number): number {
-  if (recent.length < max) return 0;
-  // Once the (n - max + 1) oldest have left the window, max - 1 remain.
-  const frees = recent[recent.length - max]! + RATE_WINDOW_MS;
-  return clampSeconds(frees - now);
+export function rateRetryAfter(window: RateWindow, max: number, now: number): number {
+  if (window.count < max) return 0;
+  // Once the (count - max + 1) oldest have left the window, max - 1 remain: the max-th newest is the last
+  // of those to leave (the oldest itself when count = max).
+  const holder = (window.count > max ? window.freesSlot : null) ?? window.oldest ?? now;
+  return clampSeconds(holder + RATE_WINDOW_MS - now);
 }
 
 /** Seconds until a concurrency slot is expected to free: the first expected end among active tasks. */
@@ -103,12 +121,12 @@ export function concurrencyRetryAfter(nextEndAt: number | null, now: number): nu
 
 function rateRefusal(s: ScopeInput, _estimate: number, now: number): Refusal | null {
   const max = s.limits.requests_per_minute;
-  if (max === undefined || s.state.recent.length < max) return null;
+  if (max === undefined || s.state.window.count < max) return null;
   return {
     limit: "requests_per_minute",
     scope: s.scope,
     max,
-    retryAfterS: rateRetryAfter(s.state.recent, max, now),
+    retryAfterS: rateRetryAfter(s.state.window, max, now),
   };
 }
 
@@ -157,20 +175,28 @@ export function decide(scopes: readonly ScopeInput[], estimateUnits: number, now
 
 /**
  * The scope's state once a request of `estimateUnits` has been admitted at `now` (the new task is expected
- * to run DEFAULT_TASK_SECONDS until the upstream says otherwise).
+ * to run DEFAULT_TASK_SECONDS until the upstream says otherwise). A request is admitted only under the
+ * scope's rate limit, so the window is at most at the limit afterwards: no `freesSlot`.
  */
 export function admitted(state: ScopeState, estimateUnits: number, now: number): ScopeState {
   const ends = now + DEFAULT_TASK_SECONDS * 1000;
+  const { count, oldest } = state.window;
   return {
     ...state,
-    recent: [...state.recent, now],
+    window: { count: count + 1, oldest: oldest ?? now, freesSlot: null },
     active: state.active + 1,
     nextEndAt: state.nextEndAt === null ? ends : Math.min(state.nextEndAt, ends),
     reservedUnits: state.reservedUnits + estimateUnits,
   };
 }
 
-/** Drops admissions that have left the window ending at `now`. */
-export function inWindow(times: readonly number[], now: number): number[] {
-  return times.filter((t) => t > now - RATE_WINDOW_MS && t <= now).sort((a, b) => a - b);
+/** The window ending at `now` over a list of admission times, for a scope limited to `limit` per minute. */
+export function windowOf(times: readonly number[], now: number, limit?: number): RateWindow {
+  const inside = times.filter((t) => t > now - RATE_WINDOW_MS && t <= now).sort((a, b) => a - b);
+  const over = limit !== undefined && inside.length > limit;
+  return {
+    count: inside.length,
+    oldest: inside[0] ?? null,
+    freesSlot: over ? inside[inside.length - limit]! : null,
+  };
 }

@@ -39,7 +39,7 @@ function durableObjectStore(env: Env, tenantId: string): QuotaStore {
     admit: (request) => state.admit({ ...request, enforce: true }),
     raised: async () => {},
     async usage(sub, limits, now) {
-      const snapshot = await state.usage(sub, now);
+      const snapshot = await state.usage(sub, now, limits);
       const scopes: ScopeInput[] = [{ scope: "tenant", limits: limits.tenant, state: snapshot.tenant }];
       if (snapshot.user) scopes.push({ scope: "user", limits: limits.user, state: snapshot.user });
       return scopes;

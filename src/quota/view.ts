@@ -19,14 +19,14 @@ export function scopeView(limits: QuotaLimits, state: ScopeState, now: number): 
   const credits = limits.monthly_credits ?? null;
   const used = fromUnits(state.usedUnits);
   const reserved = fromUnits(state.reservedUnits);
-  const oldest = state.recent[0];
+  const { count, oldest } = state.window;
   return {
     requests_per_minute: {
       limit: rpm,
-      used: state.recent.length,
-      remaining: rpm === null ? null : Math.max(0, rpm - state.recent.length),
+      used: count,
+      remaining: rpm === null ? null : Math.max(0, rpm - count),
       // The moment the oldest request in the window stops counting.
-      reset_at: oldest === undefined ? null : iso(oldest + RATE_WINDOW_MS),
+      reset_at: oldest === null ? null : iso(oldest + RATE_WINDOW_MS),
     },
     concurrent_tasks: {
       limit: concurrent,

@@ -142,8 +142,9 @@ export class TenantState extends DurableObject<Env> {
 
   // --- Quotas (src/quota): the caller's usage, the operator's ledger, idempotent duplicates, the sweeper.
 
-  async usage(sub: string | null, now: number): Promise<UsageSnapshot> {
-    return this.quota.usage(sub, now);
+  /** The caller's quota state; given the `limits`, the object skips what GET /v1/usage will not show. */
+  async usage(sub: string | null, now: number, limits?: AdmitRequest["limits"]): Promise<UsageSnapshot> {
+    return this.quota.usage(sub, now, limits);
   }
 
   /** The ledger of the month starting at `monthMs`: totals per scope and a page of its tasks. */

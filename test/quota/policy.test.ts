@@ -9,7 +9,6 @@ import {
   decide,
   EMPTY_STATE,
   fromUnits,
-  inWindow,
   monthOf,
   monthStart,
   nextMonthStart,
@@ -18,6 +17,7 @@ import {
   type ScopeInput,
   type ScopeState,
   toUnits,
+  windowOf,
 } from "../../src/quota/policy";
 import { estimate, pricingFor } from "../../src/quota/pricing";
 import { refusalError } from "../../src/quota/refusal";
@@ -67,18 +67,31 @@ describe("credit units", () => {
 });
 
 describe("the rate window", () => {
-  it("keeps only admissions inside the 60 s window ending now, oldest first", () => {
-    expect(inWindow([T0 - 60_000, T0 - 59_999, T0 - 1, T0, T0 + 1], T0)).toEqual([T0 - 59_999, T0 - 1, T0]);
-    expect(inWindow([T0 - 10, T0 - 30], T0)).toEqual([T0 - 30, T0 - 10]);
+  it("counts only admissions inside the 60 s window ending now, and knows the oldest", () => {
+    expect(windowOf([T0 - 60_000, T0 - 59_999, T0 - 1, T0, T0 + 1], T0)).toEqual({
+      count: 3,
+      oldest: T0 - 59_999,
+      freesSlot: null,
+    });
+    expect(windowOf([T0 - 10, T0 - 30], T0)).toEqual({ count: 2, oldest: T0 - 30, freesSlot: null });
+  });
+
+  it("over a limit, names the admission whose leaving brings the window under it", () => {
+    const times = [T0 - 10, T0 - 30, T0 - 20];
+    expect(windowOf(times, T0, 1).freesSlot).toBe(T0 - 10);
+    expect(windowOf(times, T0, 2).freesSlot).toBe(T0 - 20);
+    // At the limit exactly, that is the oldest.
+    expect(windowOf(times, T0, 3).freesSlot).toBeNull();
   });
 
   it("announces the seconds until the oldest counted admission leaves the window", () => {
     const recent = [T0 - 50_000, T0 - 20_000, T0 - 1_000];
-    expect(rateRetryAfter(recent, 4, T0)).toBe(0);
-    expect(rateRetryAfter(recent, 3, T0)).toBe(10);
+    const after = (max: number) => rateRetryAfter(windowOf(recent, T0, max), max, T0);
+    expect(after(4)).toBe(0);
+    expect(after(3)).toBe(10);
     // A lowered limit: two must leave before one more fits.
-    expect(rateRetryAfter(recent, 2, T0)).toBe(40);
-    expect(rateRetryAfter([T0 - 59_500], 1, T0)).toBe(1);
+    expect(after(2)).toBe(40);
+    expect(rateRetryAfter(windowOf([T0 - 59_500], T0, 1), 1, T0)).toBe(1);
   });
 });
 
@@ -105,10 +118,11 @@ describe("decide", () => {
 
   it("refuses at the limit, not before", () => {
     const nine = Array.from({ length: 9 }, (_, i) => T0 - i * 1000).reverse();
-    expect(decide([scope("tenant", { requests_per_minute: 10 }, { recent: nine })], 0, T0)).toBeNull();
-    expect(
-      decide([scope("tenant", { requests_per_minute: 10 }, { recent: [...nine, T0] })], 0, T0),
-    ).toMatchObject({ limit: "requests_per_minute", scope: "tenant", max: 10, retryAfterS: 52 });
+    const rpm10 = (times: number[]) => ({ window: windowOf(times, T0, 10) });
+    expect(decide([scope("tenant", { requests_per_minute: 10 }, rpm10(nine))], 0, T0)).toBeNull();
+    expect(decide([scope("tenant", { requests_per_minute: 10 }, rpm10([...nine, T0]))], 0, T0)).toMatchObject(
+      { limit: "requests_per_minute", scope: "tenant", max: 10, retryAfterS: 52 },
+    );
     expect(decide([scope("user", { max_concurrent_tasks: 2 }, { active: 1 })], 0, T0)).toBeNull();
     expect(decide([scope("user", { max_concurrent_tasks: 2 }, { active: 2 })], 0, T0)).toMatchObject({
       limit: "max_concurrent_tasks",
@@ -133,7 +147,7 @@ describe("decide", () => {
   });
 
   it("reports the rate before concurrency before credits, and the tenant before the user", () => {
-    const full = { recent: [T0 - 1], active: 1, usedUnits: toUnits(1) };
+    const full = { window: windowOf([T0 - 1], T0, 1), active: 1, usedUnits: toUnits(1) };
     const limits = { requests_per_minute: 1, max_concurrent_tasks: 1, monthly_credits: 1 };
     expect(decide([scope("tenant", limits, full), scope("user", limits, full)], 1, T0)).toMatchObject({
       limit: "requests_per_minute",
@@ -152,9 +166,15 @@ describe("decide", () => {
   });
 
   it("describes the state after an admission", () => {
-    expect(admitted(state({ recent: [T0 - 5], active: 2, reservedUnits: 7 }), 3, T0)).toEqual(
-      state({ recent: [T0 - 5, T0], active: 3, reservedUnits: 10, nextEndAt: T0 + 120_000 }),
+    expect(admitted(state({ window: windowOf([T0 - 5], T0), active: 2, reservedUnits: 7 }), 3, T0)).toEqual(
+      state({
+        window: { count: 2, oldest: T0 - 5, freesSlot: null },
+        active: 3,
+        reservedUnits: 10,
+        nextEndAt: T0 + 120_000,
+      }),
     );
+    expect(admitted(state(), 0, T0).window).toEqual({ count: 1, oldest: T0, freesSlot: null });
   });
 });
 
@@ -165,9 +185,13 @@ describe("RateLimit-Policy and RateLimit fields", () => {
         {
           scope: "tenant",
           limits: { requests_per_minute: 10, max_concurrent_tasks: 3, monthly_credits: 100 },
-          state: state({ recent: [T0 - 45_000, T0], active: 1 }),
+          state: state({ window: windowOf([T0 - 45_000, T0], T0, 10), active: 1 }),
         },
-        { scope: "user", limits: { requests_per_minute: 2 }, state: state({ recent: [T0 - 45_000, T0] }) },
+        {
+          scope: "user",
+          limits: { requests_per_minute: 2 },
+          state: state({ window: windowOf([T0 - 45_000, T0], T0, 2) }),
+        },
       ],
       T0,
     );
@@ -245,7 +269,12 @@ describe("the usage view", () => {
   it("shows null for an absent limit and what is left of the others", () => {
     const v = scopeView(
       { requests_per_minute: 5, monthly_credits: 100 },
-      state({ recent: [T0 - 30_000], active: 2, usedUnits: toUnits(40), reservedUnits: toUnits(23.8) }),
+      state({
+        window: windowOf([T0 - 30_000], T0),
+        active: 2,
+        usedUnits: toUnits(40),
+        reservedUnits: toUnits(23.8),
+      }),
       T0,
     );
     expect(v).toEqual({
