@@ -81,3 +81,26 @@ export function uniqueTenantId(): string {
 export function upstreamTask(id: string, status: string, extra: Record<string, unknown> = {}) {
   return { id, status, ...extra } as never;
 }
+
+/** The `quota_open` counters (a tenant row at 0 left out) and what they should be: open tasks per scope. */
+export function openCounters(sql: SqlStorage): {
+  counters: [string, number][];
+  expected: [string, number][];
+} {
+  const counters = sql
+    .exec<{ scope: string; open: number }>(
+      "SELECT scope, open FROM quota_open WHERE scope != 'tenant' OR open != 0 ORDER BY scope",
+    )
+    .toArray()
+    .map((r): [string, number] => [r.scope, r.open]);
+  const expected = sql
+    .exec<{ scope: string; open: number }>(
+      `SELECT 'tenant' AS scope, COUNT(*) AS open FROM tasks WHERE ended_at IS NULL
+       UNION ALL SELECT 'user:' || sub, COUNT(*) FROM tasks WHERE ended_at IS NULL AND sub IS NOT NULL GROUP BY sub
+       ORDER BY scope`,
+    )
+    .toArray()
+    .filter((r) => r.open !== 0)
+    .map((r): [string, number] => [r.scope, r.open]);
+  return { counters, expected };
+}

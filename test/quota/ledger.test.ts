@@ -1,12 +1,15 @@
-// The ledger's invariant: after any mix of admissions, attaches with a larger upstream reservation,
-// aborts, completions, failures and repeated end reports, across users and months, the `quota_months`
-// counters equal the sums over the tasks table (reserved for running tasks, charged for ended ones).
+// The ledger's invariants: after any mix of admissions, attaches with a larger upstream reservation,
+// aborts, idempotent retries that revive an aborted task, completions, failures and repeated end reports,
+// across users and months, the `quota_months` counters equal the sums over the tasks table (reserved for
+// running tasks, charged for ended ones), and the `quota_open` counters equal the open tasks per scope —
+// also after ended tasks are purged.
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { monthOf, toUnits } from "../../src/quota/policy";
 import { tenantState } from "../../src/state/tenant-state";
-import { admitAt, uniqueTenantId } from "./helpers";
+import { TaskStore } from "../../src/tasks/store";
+import { admitAt, openCounters, uniqueTenantId } from "./helpers";
 
 type Sum = { scope: string; month: string; used: number; reserved: number };
 
@@ -17,18 +20,30 @@ describe("the credit ledger", () => {
     const months = [Date.UTC(2026, 9, 31, 23, 59), Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 15)];
     const subs = ["alice", "bob", null];
     let n = 0;
+    let aborts = 0;
     let seed = 7;
     const rand = (k: number) => (seed = (seed * 48271) % 2147483647) % k;
     for (const at of months) {
       for (let i = 0; i < 12; i++) {
         const now = at + i * 1000;
-        const admitted = await admitAt(id, now, { sub: subs[i % 3]!, estimate: 9 + (i % 5) * 3.97 });
+        const opts = {
+          sub: subs[i % 3]!,
+          estimate: 9 + (i % 5) * 3.97,
+          key: { key: `k${n}`, hash: "h" },
+        };
+        const admitted = await admitAt(id, now, opts);
         if (admitted.kind !== "admitted") throw new Error("not admitted");
         const taskId = admitted.taskId;
         const upstreamId = `task-unified-${Math.floor(now / 1000)}-up${n++}`;
         const fate = rand(5);
         if (fate === 0) {
           await state.abortTask(taskId, now + 10);
+          const retry = aborts++ % 3;
+          if (retry === 0) continue;
+          // The client retries with the same Idempotency-Key: the aborted task is revived (same id)…
+          expect(await admitAt(id, now + 20, opts)).toMatchObject({ kind: "admitted", taskId });
+          // … and its upstream call fails again, or it stays in `creating` for the sweeper.
+          if (retry === 1) await state.abortTask(taskId, now + 30);
           continue;
         }
         const reserved = rand(2) ? 31.4159 : 1;
@@ -77,7 +92,22 @@ describe("the credit ledger", () => {
         .sort((a, b) => `${a.scope}${a.month}`.localeCompare(`${b.scope}${b.month}`));
     expect(nonZero(counters)).toEqual(nonZero([...expected.values()]));
     expect(sums.some((t) => t.state === "aborted")).toBe(true);
+    expect(sums.some((t) => t.state === "creating")).toBe(true);
     expect(sums.some((t) => t.charged === null)).toBe(true);
     expect(sums.some((t) => t.state === "completed")).toBe(true);
+
+    const [open, afterPurge, purged] = await runInDurableObject(state, (_o, s: DurableObjectState) => {
+      const sql = s.storage.sql;
+      const open = openCounters(sql);
+      // The sweeper's purge deletes ended tasks whose end reached KV; the tasks in flight stay counted.
+      sql.exec("UPDATE tasks SET kv_synced_at = ended_at WHERE ended_at IS NOT NULL");
+      const purged = new TaskStore(sql).purgeEnded(Date.UTC(2027, 0, 1), 1000);
+      return [open, openCounters(sql), purged] as const;
+    });
+    expect(open.counters).toEqual(open.expected);
+    expect(open.counters.map(([scope]) => scope)).toEqual(["tenant", "user:alice", "user:bob"]);
+    expect(purged).toBeGreaterThan(0);
+    expect(afterPurge.counters).toEqual(open.counters);
+    expect(afterPurge.expected).toEqual(open.expected);
   });
 });

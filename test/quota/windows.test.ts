@@ -39,6 +39,29 @@ describe("requests_per_minute: the sliding window", () => {
   );
 });
 
+describe("requests_per_minute: a window over the limit", () => {
+  it("waits until enough admissions have left; the object counts to limit + 1, usage counts all", async () => {
+    const id = uniqueTenantId();
+    const T0 = Date.UTC(2026, 5, 1, 12);
+    const rpm = (n: number) => ({ tenant: { requests_per_minute: n } });
+    for (let i = 0; i < 5; i++) expect((await admitAt(id, T0 + i * 1000, rpm(10))).kind).toBe("admitted");
+
+    // The limit drops to 2 with 5 in the window: it is under 2 again once T0 + 3 s has left, at T0 + 63 s.
+    const refused = await admitAt(id, T0 + 10_000, rpm(2));
+    expect(refused).toMatchObject({
+      kind: "refused",
+      refusal: { limit: "requests_per_minute", retryAfterS: 53 },
+    });
+    if (refused.kind === "refused")
+      expect(refused.scopes[0]!.state.window).toEqual({ count: 3, oldest: T0, freesSlot: T0 + 3_000 });
+    const usage = await tenantState(env, id).usage(null, T0 + 10_000, { ...rpm(2), user: {} });
+    expect(usage.tenant.window).toEqual({ count: 5, oldest: T0, freesSlot: null });
+
+    expect(await admitAt(id, T0 + 62_001, rpm(2))).toMatchObject({ refusal: { retryAfterS: 1 } });
+    expect((await admitAt(id, T0 + 63_000, rpm(2))).kind).toBe("admitted");
+  });
+});
+
 describe("monthly_credits: calendar months in UTC", () => {
   it.each(["tenant", "user"] as const)("%s: the budget renews at 00:00 UTC on the 1st", async (scope) => {
     const id = uniqueTenantId();
