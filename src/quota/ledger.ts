@@ -120,7 +120,8 @@ export class QuotaLedger {
    * everywhere in this store, a task dated after `now` counts too). Counted without reading a task row:
    * all admissions on the covering `tasks_created` / `tasks_sub_created` index, minus the aborted ones on
    * their partial index. With a `limit`, counting stops at limit + 1, and the limit-th newest is looked up
-   * only when the window is over it: O(limit) at worst.
+   * only when the window is over it: O(limit + the window's aborted admissions), and aborts are upstream
+   * failures, normally few.
    */
   private window(sub: string | null, now: number, limit: number | null): RateWindow {
     const [where, args] =

@@ -1,5 +1,7 @@
 // The tasks table of a tenant's Durable Object: plain synchronous SQL over the object's SQLite, so the
 // Durable Object can combine it with quota and callback bookkeeping in one atomic step (no await between).
+// Triggers from migration "quota/2" (src/quota/migrations.ts) count the open tasks (`ended_at IS NULL`) per
+// scope as rows change: whatever sets or clears `ended_at` here is counted there, with no call to make.
 import type { Migration } from "../state/migrations";
 import { TERMINAL_STATUSES, type TaskStatus, type UpstreamTask } from "../upstream/schema";
 
@@ -212,7 +214,8 @@ export class TaskStore {
 
   /**
    * Deletes tasks that ended before `before` and whose end already reached the KV ledger (so the operator's
-   * per-task record outlives them). Month totals live in their own table and are unaffected.
+   * per-task record outlives them). Month totals and open-task counters live in their own tables and are
+   * unaffected (only ended tasks go).
    */
   purgeEnded(before: number, limit: number): number {
     return this.sql.exec(
