@@ -4,6 +4,7 @@ import { expect, vi } from "vitest";
 import { hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin, gw, VALID_BODY, withJson } from "../helpers/gateway";
 import { route } from "../helpers/outbound";
+import type { DeliveryView } from "../../src/callbacks/ledger";
 
 export const HOOK_HOST = "hooks.acme.example";
 export const HOOK_URL = `https://${HOOK_HOST}/reelgate`;
@@ -58,20 +59,8 @@ export async function getTask(t: TenantFixture, id: string): Promise<Record<stri
   return (await res.json()) as Record<string, unknown>;
 }
 
-export interface Delivery {
-  id: string;
-  event_id: string;
-  task_id: string;
-  attempt: number | null;
-  attempted_at: string;
-  url: string | null;
-  status_code: number | null;
-  latency_ms: number | null;
-  outcome: string;
-  error: string | null;
-  next_attempt_at: string | null;
-  redelivery: boolean;
-}
+/** A delivery record as the admin API lists it (JSON of the same shape the ledger renders). */
+export type Delivery = DeliveryView;
 
 export async function deliveries(tenantId: string, query = ""): Promise<Delivery[]> {
   const res = await admin(`/admin/tenants/${tenantId}/deliveries${query}`);
