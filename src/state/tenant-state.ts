@@ -19,6 +19,7 @@ import type { AdmitRequest, AdmitResult } from "../quota/admission";
 import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
 import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
+import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
 import { type SweepReport, sweepTenant } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
@@ -56,6 +57,27 @@ export class TenantState extends DurableObject<Env> {
    */
   async admit(request: AdmitRequest): Promise<AdmitResult> {
     return this.quota.admit(request);
+  }
+
+  /**
+   * POST /v1/videos/generations in one round trip (src/tasks/create-rpc.ts): `admit`, then — admitted —
+   * the upstream call, then `attachUpstream` or `abortTask`. Plain data back; errors as `ErrorData`.
+   */
+  async create(request: CreateRequest): Promise<CreateResult> {
+    const config = loadConfig(this.env);
+    const secrets = [config.upstreamApiKey, config.adminToken, config.signingSecret];
+    const tenantId = this.ctx.id.name ?? "";
+    return createInObject(
+      {
+        tenantId,
+        config,
+        log: createLogger({ request_id: request.requestId, tenant_id: tenantId }, config.logLevel, secrets),
+        admit: (r) => this.quota.admit(r),
+        abort: (id, now, failure) => this.abortTask(id, now, failure),
+        attach: (id, upstream, now, response) => this.attachUpstream(id, upstream, now, response),
+      },
+      request,
+    );
   }
 
   /** The upstream accepted the task: bind its id and first state, raise the hold, keep the answer. */

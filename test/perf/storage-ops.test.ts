@@ -50,14 +50,14 @@ async function es256Tenant(id: string, source: "inline" | "jwks_uri") {
   return { token: () => signToken(key, claimsFor(tenant)) };
 }
 
-const POST_OPS = { "TENANT_STATE.admit": 1, "TENANT_STATE.attachUpstream": 1 };
+const POST_OPS = { "TENANT_STATE.create": 1 };
 const LIVE_GET_OPS = { "TENANT_STATE.getTask": 1, "TENANT_STATE.observe": 1 };
 const ENDED_GET_OPS = { "TENANT_STATE.getTask": 1 };
 
 afterEach(() => vi.useRealTimers());
 
 describe("storage operations per request, after warm-up", () => {
-  it("POST and GET read no KV and fetch no keys; Durable Object calls are 2 and 2 (1 once the task ended)", async () => {
+  it("POST and GET read no KV and fetch no keys; Durable Object calls are 1 and 2 (1 once the task ended)", async () => {
     const { clock } = startSimulator();
     const tenant = await es256Tenant("perf-inline", "inline");
 

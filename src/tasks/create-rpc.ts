@@ -1,0 +1,128 @@
+// POST /v1/videos/generations inside the tenant's Durable Object (default QUOTA_STORE): admission, the
+// upstream call and the attach in one RPC, so a request makes one round trip to the object, not two. The
+// Worker keeps what needs no tenant state (validation, policy, pricing, signing, rendering).
+import { callbackUrl, signCallbackToken } from "../callbacks/token";
+import type { Config } from "../config/env";
+import type { UpstreamGenerationRequest } from "../generations/rewrite";
+import { ApiError, type ErrorCode } from "../http/errors";
+import type { Logger } from "../http/log";
+import type { AdmitRequest, AdmitResult } from "../quota/admission";
+import { type StoredResponse, upstreamIdempotencyKey } from "../quota/idempotency";
+import type { ScopeInput } from "../quota/policy";
+import { storedFailure } from "../quota/replay";
+import { createUpstreamTask } from "../upstream/client";
+import type { UpstreamTask } from "../upstream/schema";
+import { presentTask, type TenantTaskView } from "./present";
+
+export interface CreateRequest {
+  /** What the object admits (`enforce` is set by the object). */
+  admission: Omit<AdmitRequest, "enforce">;
+  /** The upstream's request body, its callback URL signed by the Worker for `admission.task.id`. */
+  body: UpstreamGenerationRequest;
+  requestId: string;
+  /** The client's headers the provider forwards, already filtered by the Worker. */
+  forwardHeaders: Record<string, string>;
+}
+
+/** An ApiError as plain data: errors lose their class on the way back over RPC. */
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  headers: Record<string, string>;
+  details: Record<string, unknown> | undefined;
+  param: string | undefined;
+}
+
+export type CreateResult =
+  | {
+      kind: "created";
+      taskId: string;
+      upstreamId: string;
+      view: TenantTaskView;
+      scopes: ScopeInput[];
+      reserved: number;
+    }
+  | Exclude<AdmitResult, { kind: "admitted" }>
+  | { kind: "failed"; error: ErrorData };
+
+/** The object's side: its config and logger, and its own (local, not RPC) admit/abort/attach steps. */
+export interface CreateDeps {
+  tenantId: string;
+  config: Config;
+  log: Logger;
+  admit(request: AdmitRequest): AdmitResult;
+  abort(taskId: string, now: number, failure?: StoredResponse): Promise<void>;
+  attach(taskId: string, upstream: UpstreamTask, now: number, response?: StoredResponse): Promise<unknown>;
+}
+
+export function errorData(err: ApiError): ErrorData {
+  const { code, message, status, headers, details, param } = err;
+  return { code, message, status, headers, details, param };
+}
+
+export function apiErrorFrom(data: ErrorData): ApiError {
+  return new ApiError(data.code, data.message, {
+    status: data.status as ApiError["status"],
+    headers: data.headers,
+    details: data.details,
+    param: data.param,
+  });
+}
+
+/**
+ * Admits (one synchronous step, committed before the upstream is called), forwards, then attaches — or
+ * aborts, keeping the failure for idempotent duplicates. Other requests interleave during the fetch.
+ */
+export async function createInObject(d: CreateDeps, req: CreateRequest): Promise<CreateResult> {
+  const admission = d.admit({ ...req.admission, enforce: true });
+  if (admission.kind !== "admitted") return admission;
+  const { task, idempotency } = req.admission;
+  const taskId = admission.taskId;
+  let upstream: UpstreamTask;
+  try {
+    const body = await bodyFor(d, req.body, taskId, task.id);
+    const upstreamKey = idempotency
+      ? await upstreamIdempotencyKey(
+          d.config.signingSecret,
+          d.tenantId,
+          task.sub,
+          idempotency.key,
+          admission.idempotencyEpoch!,
+        )
+      : undefined;
+    const call = {
+      config: d.config,
+      log: d.log,
+      requestId: req.requestId,
+      clientHeaders: new Headers(req.forwardHeaders),
+    };
+    upstream = await createUpstreamTask(call, body, upstreamKey);
+  } catch (err) {
+    await d.abort(taskId, Date.now(), idempotency ? storedFailure(err) : undefined);
+    if (err instanceof ApiError) return { kind: "failed", error: errorData(err) };
+    throw err;
+  }
+
+  const reserved = Math.max(task.estimate, upstream.usage?.credits_reserved ?? 0);
+  const view = {
+    ...presentTask(taskId, upstream, { model: task.model, createdMs: task.createdAt }),
+    usage: { billing_rule: "per_second", credits_reserved: reserved },
+  };
+  const stored = idempotency ? { status: 200, body: JSON.stringify(view) } : undefined;
+  if (!(await d.attach(taskId, upstream, Date.now(), stored)))
+    d.log.error("task_attach_lost", { tenant_id: d.tenantId, task_id: taskId, upstream_id: upstream.id });
+  return { kind: "created", taskId, upstreamId: upstream.id, view, scopes: admission.scopes, reserved };
+}
+
+/** A retry of a failed idempotent attempt reuses that attempt's task id: its callback URL is signed anew. */
+async function bodyFor(
+  d: CreateDeps,
+  body: UpstreamGenerationRequest,
+  taskId: string,
+  signedFor: string,
+): Promise<UpstreamGenerationRequest> {
+  if (taskId === signedFor || body.callback_url === undefined) return body;
+  const token = await signCallbackToken(d.config.signingSecret, { tenantId: d.tenantId, taskId });
+  return { ...body, callback_url: callbackUrl(d.config.publicBaseUrl, token) };
+}
