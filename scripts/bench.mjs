@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { callbackFor, waitEnded } from "../bench/lib/callbacks.mjs";
 import { measureAll } from "../bench/lib/measure.mjs";
 import { assertPortsFree, buildWorker, startWorker, waitReady } from "../bench/lib/processes.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
@@ -45,6 +46,9 @@ const settings = {
   rounds: Number(flags.rounds ?? (flags.smoke ? 1 : 5)),
   // Tasks stay pending for the whole run, so the simulator sends no callbacks and GETs poll a live task.
   sim_complete_after_ms: 3_600_000,
+  // Except while the ended task of the callback target is made, before anything is measured: then the
+  // simulator (restarted afterwards) finishes tasks at once.
+  sim_setup_complete_after_ms: 0,
   gateway_log_level: "warn",
   // Bench tenants have quotas far above the run (every check runs, nothing is refused), or none at all.
   tenant_quotas: flags["no-limits"] ? "none" : "unreachable",
@@ -80,23 +84,44 @@ process.on("SIGTERM", () => {
   process.exit(143);
 });
 
-function start(name, config, vars) {
-  const script = buildWorker(config, join(work, `build-${name}`));
+const builds = new Map();
+
+/** Starts Worker `name` (built once per run); `phase` names its state and log when it is started again. */
+function start(name, config, vars, phase = "") {
+  if (!builds.has(name)) builds.set(name, buildWorker(config, join(work, `build-${name}`)));
   const w = startWorker({
     name,
     config,
-    script,
+    script: builds.get(name),
     port: PORTS[name],
     inspectorPort: INSPECTOR_PORTS[name],
-    persistTo: join(work, `state-${name}`),
+    persistTo: join(work, `state-${name}${phase}`),
     vars,
-    logFile: join(work, `${name}.log`),
+    logFile: join(work, `${name}${phase}.log`),
   });
   workers.push(w);
   w.exited.then((code) => {
-    if (!stopping) console.error(`[bench] ${name} exited early (${code}); its log: ${w.logFile}`);
+    if (!stopping && !w.retired)
+      console.error(`[bench] ${name} exited early (${code}); its log: ${w.logFile}`);
   });
   return w;
+}
+
+/** Stops `w` for good (it is no longer one of the run's Workers) and waits until its ports are free. */
+async function retire(w, ports) {
+  w.retired = true;
+  w.stop();
+  if ((await Promise.race([w.exited, sleep(5_000).then(() => "late")])) === "late") w.stop("SIGKILL");
+  await w.exited;
+  workers.splice(workers.indexOf(w), 1);
+  for (let i = 0; ; i++) {
+    try {
+      return await assertPortsFree(ports);
+    } catch (err) {
+      if (i >= 25) throw err;
+      await sleep(200);
+    }
+  }
 }
 
 function extraVars() {
@@ -112,16 +137,28 @@ async function post(url, headers, body) {
   return text ? JSON.parse(text) : {};
 }
 
+const wanted = (id) => !flags.only || flags.only.split(",").includes(id);
+
+function simVars(completeAfterMs) {
+  return {
+    SIM_API_KEY: SIM_KEY,
+    SIM_ALLOW_LOCAL_CALLBACKS: "true",
+    SIM_COMPLETE_AFTER_MS: String(completeAfterMs),
+    SIM_PROCESSING_AFTER_MS: String(completeAfterMs),
+  };
+}
+
 async function main() {
   console.log(`[bench] ${flags.smoke ? "smoke run" : "full run"}; workdir ${work}`);
   // A Worker left over from an earlier run would answer in place of the one this run starts.
   await assertPortsFree([...Object.values(PORTS), ...Object.values(INSPECTOR_PORTS)]);
-  const sim = start("sim", "sim/wrangler.jsonc", {
-    SIM_API_KEY: SIM_KEY,
-    SIM_ALLOW_LOCAL_CALLBACKS: "true",
-    SIM_COMPLETE_AFTER_MS: String(settings.sim_complete_after_ms),
-    SIM_PROCESSING_AFTER_MS: String(settings.sim_complete_after_ms),
-  });
+  const needsEndedTask = wanted("gateway-callback-ended");
+  let sim = start(
+    "sim",
+    "sim/wrangler.jsonc",
+    simVars(needsEndedTask ? settings.sim_setup_complete_after_ms : settings.sim_complete_after_ms),
+    needsEndedTask ? "-setup" : "",
+  );
   const passthrough = start("passthrough", "bench/passthrough.wrangler.jsonc", {
     UPSTREAM_BASE_URL: sim.url,
     UPSTREAM_API_KEY: SIM_KEY,
@@ -145,8 +182,19 @@ async function main() {
   const limits = { limits: !flags["no-limits"] };
   const es = await benchTenant(gateway.url, ADMIN_TOKEN, "ES256", limits);
   const rs = await benchTenant(gateway.url, ADMIN_TOKEN, "RS256", limits);
-  const resetSim = () => post(`${sim.url}/__sim/reset`, {}, "");
   const bearer = (token) => ({ authorization: `Bearer ${token}` });
+  const gatewayCreate = { path: CREATE, headers: { ...JSON_TYPE, ...bearer(es.token) }, body: BODY };
+  const callbackDeps = { gatewayUrl: gateway.url, simUrl: sim.url, simKey: SIM_KEY, create: gatewayCreate };
+  let ended = null;
+  if (needsEndedTask) {
+    // One ended task serves every slice: a report of it changes nothing, so it can be repeated at will.
+    ended = await callbackFor(callbackDeps);
+    await waitEnded(gateway.url, bearer(es.token), ended.gatewayId);
+    await retire(sim, [PORTS.sim, INSPECTOR_PORTS.sim]);
+    sim = start("sim", "sim/wrangler.jsonc", simVars(settings.sim_complete_after_ms));
+    await waitReady(sim, "/__sim/tasks");
+  }
+  const resetSim = () => post(`${sim.url}/__sim/reset`, {}, "");
   // `prepare` runs before each slice of a target and gives the path to request. The simulator scans all its
   // tasks on every request, so a slice that creates tasks starts from none; a GET slice first creates the
   // one live task it reads, through the Worker it measures.
@@ -173,6 +221,20 @@ async function main() {
       return `/v1/tasks/${task.id}`;
     },
   });
+  // A callback from the upstream, as the simulator would send it: the ended task's (no upstream query), or
+  // that of a task created for the slice and still pending (the gateway confirms it upstream each time).
+  const callback = (id, label, prepare) => ({
+    id,
+    label,
+    w: gateway,
+    method: "POST",
+    headers: JSON_TYPE,
+    async prepare() {
+      const c = await prepare();
+      this.body = c.body;
+      return c.path;
+    },
+  });
   const targets = [
     create("sim", "1. simulator directly", sim, bearer(SIM_KEY)),
     create("passthrough", "2. passthrough Worker", passthrough, {}),
@@ -180,7 +242,9 @@ async function main() {
     create("gateway-rs256", "3. gateway, RS256", gateway, bearer(rs.token)),
     query("passthrough-get", "passthrough GET task", passthrough, {}),
     query("gateway-get", "4. gateway GET task", gateway, bearer(es.token)),
-  ].filter((t) => !flags.only || flags.only.split(",").includes(t.id));
+    callback("gateway-callback-ended", "5. callback, task ended", async () => ended),
+    callback("gateway-callback-running", "5. callback, task running", () => callbackFor(callbackDeps)),
+  ].filter((t) => wanted(t.id));
   const { results, profile } = await measureAll(targets, settings, flags.profile);
 
   const run = {

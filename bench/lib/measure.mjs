@@ -39,7 +39,9 @@ export async function measureAll(targets, settings, profileId) {
     const result = {
       id: t.id,
       label: t.label,
-      request: `${t.method} ${t.path.replace(/task-unified-\S+/, "{id}")}`,
+      request: `${t.method} ${t.path
+        .replace(/task-unified-\S+/, "{id}")
+        .replace(/\/callbacks\/upstream\/\S+/, "/callbacks/upstream/{token}")}`,
       load: summarize(load.get(t.id)),
       serial: settings.serial_s > 0 ? summarize(serial.get(t.id)) : null,
     };
