@@ -4,7 +4,7 @@ import { app } from "./app";
 import { handleQueue } from "./callbacks/queue";
 import { loadConfig } from "./config/env";
 import type { Env } from "./env";
-import { createLogger } from "./http/log";
+import { configLogger } from "./http/log";
 import { sweepTenants } from "./tasks/sweeper";
 
 export { Registry } from "./tenants/registry";
@@ -16,11 +16,7 @@ export default {
   /** The Cron Trigger: reconcile every tenant's tasks in flight with the upstream (src/tasks/sweeper.ts). */
   async scheduled(controller, env) {
     const config = loadConfig(env);
-    const log = createLogger({ cron: controller.cron }, config.logLevel, [
-      config.upstreamApiKey,
-      config.adminToken,
-      config.signingSecret,
-    ]);
+    const log = configLogger(config, { cron: controller.cron });
     await sweepTenants(env, controller.scheduledTime, log);
   },
 } satisfies ExportedHandler<Env>;

@@ -3,7 +3,7 @@
 import { loadConfig } from "../config/env";
 import { WEBHOOK_DEAD_LETTER_QUEUE, WEBHOOK_QUEUE } from "../config/constants";
 import type { Env } from "../env";
-import { createLogger } from "../http/log";
+import { configLogger } from "../http/log";
 import { deliverBatch } from "./consumer";
 import { deadLetterBatch } from "./dead-letter";
 
@@ -17,11 +17,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
     batch.retryAll({ delaySeconds: 60 });
     return;
   }
-  const log = createLogger({ queue: batch.queue }, config.logLevel, [
-    config.upstreamApiKey,
-    config.adminToken,
-    config.signingSecret,
-  ]);
+  const log = configLogger(config, { queue: batch.queue });
   switch (batch.queue) {
     case WEBHOOK_QUEUE:
       return deliverBatch(batch, env, { config, log, random: Math.random });

@@ -1,5 +1,7 @@
 // Structured JSON logs, one line per event. Secrets are scrubbed from every line as a last line of
 // defence: code never logs a key on purpose, and this makes an accident harmless.
+import type { Config } from "../config/env";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -8,6 +10,15 @@ export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
+}
+
+/** The logger for everything that holds a Config: the operator's secrets are always the ones scrubbed. */
+export function configLogger(config: Config, base: Record<string, unknown>): Logger {
+  return createLogger(base, config.logLevel, [
+    config.upstreamApiKey,
+    config.adminToken,
+    config.signingSecret,
+  ]);
 }
 
 export function createLogger(

@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { loadConfig } from "../config/env";
 import type { AppEnv } from "../env";
 import { ApiError, errorResponse } from "./errors";
-import { createLogger } from "./log";
+import { configLogger, createLogger } from "./log";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -14,12 +14,10 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", requestId);
     // A bad config must still produce a JSON error with a request id, so it is caught here.
-    let secrets: string[] = [];
     try {
       const config = loadConfig(c.env);
       c.set("config", config);
-      secrets = [config.upstreamApiKey, config.adminToken, config.signingSecret];
-      c.set("log", createLogger({ request_id: requestId }, config.logLevel, secrets));
+      c.set("log", configLogger(config, { request_id: requestId }));
     } catch (err) {
       c.set("log", createLogger({ request_id: requestId }, "info", []));
       throw err;

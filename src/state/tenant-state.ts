@@ -14,7 +14,7 @@ import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
 import { Outbox } from "../callbacks/outbox";
 import { loadConfig } from "../config/env";
 import type { Env } from "../env";
-import { createLogger } from "../http/log";
+import { configLogger } from "../http/log";
 import type { AdmitRequest, AdmitResult } from "../quota/admission";
 import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
 import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
@@ -65,13 +65,12 @@ export class TenantState extends DurableObject<Env> {
    */
   async create(request: CreateRequest): Promise<CreateResult> {
     const config = loadConfig(this.env);
-    const secrets = [config.upstreamApiKey, config.adminToken, config.signingSecret];
     const tenantId = this.ctx.id.name ?? "";
     return createInObject(
       {
         tenantId,
         config,
-        log: createLogger({ request_id: request.requestId, tenant_id: tenantId }, config.logLevel, secrets),
+        log: configLogger(config, { request_id: request.requestId, tenant_id: tenantId }),
         admit: (r) => this.quota.admit(r),
         abort: (id, now, failure) => this.abortTask(id, now, failure),
         attach: (id, upstream, now, response) => this.attachUpstream(id, upstream, now, response),
@@ -182,12 +181,11 @@ export class TenantState extends DurableObject<Env> {
   /** The reconciliation sweep (src/tasks/sweeper.ts) at `now`, the cron's scheduled time. */
   async sweep(now: number): Promise<SweepReport> {
     const config = loadConfig(this.env);
-    const secrets = [config.upstreamApiKey, config.adminToken, config.signingSecret];
     return sweepTenant(
       {
         tasks: this.tasks,
         config,
-        log: createLogger({ tenant_id: this.ctx.id.name ?? "" }, config.logLevel, secrets),
+        log: configLogger(config, { tenant_id: this.ctx.id.name ?? "" }),
         observe: (id, upstream, at) => this.observe(id, upstream, at),
         abort: (id, at) => this.abortTask(id, at),
         purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
