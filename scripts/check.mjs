@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadUpstreamContract, upstreamContractDir } from "./contract.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const report = join(root, ".wrangler", "vitest-report.json");
@@ -23,6 +24,10 @@ function extraSteps() {
   if (pkg.scripts?.["size:check"]) out.push(["bundle size", ["npm", "run", "--silent", "size:check"]]);
   if (pkg.scripts?.["bench:smoke"]) out.push(["benchmark smoke", ["npm", "run", "--silent", "bench:smoke"]]);
   return out;
+}
+
+if (loadUpstreamContract() === null) {
+  console.log(`[check] ${upstreamContractDir()} not found: the upstream contract tests are skipped`);
 }
 
 let failed = false;
