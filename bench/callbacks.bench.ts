@@ -21,8 +21,16 @@ const EVENT = JSON.stringify({
 });
 
 test("callback relay: token check and webhook signing", async ({ bench }) => {
-  const token = await signCallbackToken(SECRET, { tenantId: "acme", taskId: "task-unified-1-x" });
-  expect(await verifyCallbackToken(SECRET, token)).toEqual({ tenantId: "acme", taskId: "task-unified-1-x" });
+  const token = await signCallbackToken(SECRET, {
+    tenantId: "acme",
+    incarnation: "acmelife0",
+    taskId: "0123456789abcdef0123",
+  });
+  expect(await verifyCallbackToken(SECRET, token)).toEqual({
+    tenantId: "acme",
+    incarnation: "acmelife0",
+    taskId: "0123456789abcdef0123",
+  });
   expect(await signOne(WHSEC, "msg_1", 1795539268, EVENT)).toMatch(/^v1,/);
   const now = 1795539268;
 

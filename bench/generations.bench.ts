@@ -7,7 +7,16 @@ import { enforcePolicy } from "../src/generations/policy";
 import { toUpstreamRequest } from "../src/generations/rewrite";
 import { parseGenerationRequest } from "../src/generations/schema";
 import { readJsonBody } from "../src/http/body";
-import { isTaskIdOf, mintTaskId } from "../src/tasks/ids";
+import { openTaskId, sealTaskId } from "../src/tasks/ids";
+
+const BINDING = { tenantId: "acme", incarnation: "acmelife0" };
+const CLAIMS = {
+  row: "0123456789abcdef0123",
+  upstreamId: "task-unified-1757165031-uyujaw3d",
+  subHash: new Uint8Array(8),
+  createdSec: 1757165031,
+  model: "wan2.6-reference-video-flash",
+};
 import { presentTask } from "../src/tasks/present";
 import { UpstreamTaskSchema } from "../src/upstream/schema";
 import { compareOps } from "./micro";
@@ -49,8 +58,8 @@ function validateAndRewrite(): unknown {
 test("generation request: validation, policy, rewrite, ids", async ({ bench }) => {
   expect(validateAndRewrite()).toMatchObject({ quality: "1080p", callback_url: expect.any(String) });
   const request = parseGenerationRequest(BODY, options);
-  const id = await mintTaskId(SECRET, "acme", Date.now());
-  expect(await isTaskIdOf(SECRET, "acme", id)).toBe(true);
+  const id = await sealTaskId(SECRET, BINDING, CLAIMS);
+  expect(await openTaskId(SECRET, BINDING, id)).toMatchObject({ upstreamId: CLAIMS.upstreamId });
   const upstream = UpstreamTaskSchema.parse(UPSTREAM_ANSWER);
   const answer = JSON.stringify(UPSTREAM_ANSWER);
 
@@ -81,12 +90,12 @@ test("generation request: validation, policy, rewrite, ids", async ({ bench }) =
       op: () => toUpstreamRequest(request, { callbackUrl: "https://g.test/cb/x" }),
     },
     { name: "validate + policy + rewrite", op: validateAndRewrite },
-    { name: "mint task id (HMAC)", op: () => mintTaskId(SECRET, "acme", Date.now()) },
-    { name: "check task id (HMAC)", op: () => isTaskIdOf(SECRET, "acme", id) },
+    { name: "seal task id (AES-GCM)", op: () => sealTaskId(SECRET, BINDING, CLAIMS) },
+    { name: "open task id (AES-GCM)", op: () => openTaskId(SECRET, BINDING, id) },
     {
       name: "signed callback URL (HMAC)",
       op: async () =>
-        callbackUrl("https://g.test", await signCallbackToken(SECRET, { tenantId: "acme", taskId: id })),
+        callbackUrl("https://g.test", await signCallbackToken(SECRET, { ...BINDING, taskId: CLAIMS.row })),
     },
     { name: "parse upstream answer (JSON + schema)", op: () => UpstreamTaskSchema.parse(JSON.parse(answer)) },
     {

@@ -3,17 +3,19 @@
 // commit before the answer is released; the request-path benchmark (`npm run bench`) includes those.
 import { env } from "cloudflare:workers";
 import { expect, test } from "vitest";
-import { tenantState } from "../src/state/tenant-state";
+import { tenantObject } from "../src/state/client";
+
+const TENANT = { id: "bench-state", incarnation: "benchlife0" };
 import { compareOps } from "./micro";
 
 test("tenant Durable Object round trip", async ({ bench }) => {
-  const state = tenantState(env, "bench-state");
+  const state = tenantObject(env, TENANT);
   expect(await state.getTask("task-unified-1-nothing")).toBeNull();
   await compareOps(bench, "Durable Object", [
     { name: "getTask RPC (read), stub reused", op: () => state.getTask("task-unified-1-nothing") },
     {
       name: "getTask RPC (read), stub per call as per request",
-      op: () => tenantState(env, "bench-state").getTask("task-unified-1-nothing"),
+      op: () => tenantObject(env, TENANT).getTask("task-unified-1-nothing"),
     },
   ]);
 });

@@ -171,6 +171,8 @@ async function main() {
     SIGNING_SECRET: "bench-signing-secret-0123456789abcdef0123",
     DEV_ALLOW_LOCAL_URLS: "false",
     LOG_LEVEL: settings.gateway_log_level,
+    // Every GET is measured on the edge path to the upstream, not served from the poll cache.
+    TASK_POLL_CACHE_MS: "0",
     ...extraVars(),
   });
   await Promise.all([
@@ -241,7 +243,7 @@ async function main() {
     create("gateway-es256", "3. gateway, ES256", gateway, bearer(es.token)),
     create("gateway-rs256", "3. gateway, RS256", gateway, bearer(rs.token)),
     query("passthrough-get", "passthrough GET task", passthrough, {}),
-    query("gateway-get", "4. gateway GET task", gateway, bearer(es.token)),
+    query("gateway-get", "4. gateway GET task (poll cache off)", gateway, bearer(es.token)),
     callback("gateway-callback-ended", "5. callback, task ended", async () => ended),
     callback("gateway-callback-running", "5. callback, task running", () => callbackFor(callbackDeps)),
   ].filter((t) => wanted(t.id));

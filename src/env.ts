@@ -2,7 +2,7 @@
 import type { WebhookMessage } from "./callbacks/message";
 import type { Config } from "./config/env";
 import type { Registry } from "./tenants/registry";
-import type { TenantState } from "./state/tenant-state";
+
 import type { Tenant } from "./tenants/schema";
 import type { Logger } from "./http/log";
 
@@ -10,7 +10,7 @@ export interface Env {
   /** Tenant records, the issuer index, usage ledgers (see docs/storage-schema.md). */
   KV: KVNamespace;
   /** One Durable Object per tenant: tasks, quota counters, idempotency keys. */
-  TENANT_STATE: DurableObjectNamespace<TenantState>;
+  TENANT_STATE: DurableObjectNamespace<import("./state/tenant-state").TenantState>;
   /** A single Durable Object that makes issuer claims atomic across tenants. */
   REGISTRY: DurableObjectNamespace<Registry>;
   /** Task-ended events on their way to tenant webhooks (src/callbacks; consumer and dead-letter queue too). */
@@ -26,7 +26,6 @@ export interface Env {
   LOG_LEVEL?: string;
   WEBHOOK_RETRY_SCHEDULE?: string;
   WEBHOOK_TIMEOUT_MS?: string;
-  QUOTA_STORE?: string;
   SWEEP_MIN_AGE_SECONDS?: string;
   QUOTA_PRICING?: string;
   [key: string]: unknown;

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { DELIVERY_LIST_MAX, WEBHOOK_SECRET_OVERLAP_MS } from "../config/constants";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { tenantState } from "../state/tenant-state";
+import { tenantObject } from "../state/client";
 import { registry } from "../tenants/registry";
 import { type Tenant, TENANT_ID_PATTERN } from "../tenants/schema";
 import { forgetTenant, getTenant } from "../tenants/store";
@@ -59,7 +59,7 @@ webhookAdminRoutes.get("/tenants/:id/deliveries", async (c) => {
   const cursorRaw = c.req.query("cursor");
   if (cursorRaw !== undefined && !/^\d{1,15}$/.test(cursorRaw))
     throw new ApiError("invalid_request", "cursor is not one this API returned", { param: "cursor" });
-  const page = await tenantState(c.env, tenant.id).listDeliveries(
+  const page = await tenantObject(c.env, tenant).listDeliveries(
     limit,
     cursorRaw === undefined ? undefined : Number(cursorRaw),
   );
@@ -69,9 +69,10 @@ webhookAdminRoutes.get("/tenants/:id/deliveries", async (c) => {
 webhookAdminRoutes.post("/deliveries/:id/redeliver", async (c) => {
   const deliveryId = c.req.param("id");
   const tenantId = tenantOfDelivery(deliveryId);
+  const tenant = tenantId && TENANT_ID_PATTERN.test(tenantId) ? await getTenant(c.env, tenantId) : null;
   // RPC typing cannot express the payload's `unknown` values; the object returns a WebhookMessage as is.
   const message = (
-    tenantId ? await tenantState(c.env, tenantId).redeliveryMessage(deliveryId) : null
+    tenant ? await tenantObject(c.env, tenant).redeliveryMessage(deliveryId) : null
   ) as WebhookMessage | null;
   if (!message) throw new ApiError("delivery_not_found", "No such delivery");
   await c.env.WEBHOOKS.send(message, { contentType: "json" });

@@ -7,7 +7,7 @@ import type { Config } from "../config/env";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { checkOutboundUrl } from "../net/urls";
-import { tenantState } from "../state/tenant-state";
+import { type TenantRef, tenantObject } from "../state/client";
 import { getTenant } from "../tenants/store";
 import type { DeliveryEntry, DeliveryOutcome } from "./ledger";
 import { type WebhookMessage, WebhookMessageSchema } from "./message";
@@ -63,7 +63,8 @@ async function attempt(
   const { config, log } = deps;
   const fields = { tenant_id: m.tenant_id, event_id: m.event_id, task_id: m.task_id, attempt: attemptNo };
   const tenant = await getTenant(env, m.tenant_id);
-  if (!tenant) {
+  if (!tenant || tenant.incarnation !== m.incarnation) {
+    // Deleted (and maybe re-created since): the event belongs to a life of the tenant that has ended.
     log.warn("webhook_tenant_gone", fields);
     return { ack: true };
   }
@@ -107,7 +108,7 @@ async function attempt(
     nextAttemptAt: delay === null ? null : Date.now() + delay * 1000,
     redelivery: m.redelivery,
   };
-  await record(env, m.tenant_id, entry, log);
+  await record(env, { id: m.tenant_id, incarnation: m.incarnation }, entry, log);
   log[outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
     ...fields,
     outcome,
@@ -128,10 +129,10 @@ async function attempt(
 }
 
 /** Recording is best effort: a lost record must not turn a delivered event into a duplicate. */
-async function record(env: Env, tenantId: string, entry: DeliveryEntry, log: Logger): Promise<void> {
+async function record(env: Env, tenant: TenantRef, entry: DeliveryEntry, log: Logger): Promise<void> {
   try {
-    await tenantState(env, tenantId).recordDelivery(entry);
+    await tenantObject(env, tenant).recordDelivery(entry);
   } catch (err) {
-    log.error("webhook_record_failed", { tenant_id: tenantId, event_id: entry.eventId, error: String(err) });
+    log.error("webhook_record_failed", { tenant_id: tenant.id, event_id: entry.eventId, error: String(err) });
   }
 }

@@ -3,7 +3,7 @@
 // (`POST /admin/deliveries/{id}/redeliver`). A message is acked only once that record is written.
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
-import { tenantState } from "../state/tenant-state";
+import { tenantObject } from "../state/client";
 import { WebhookMessageSchema } from "./message";
 
 export async function deadLetterBatch(batch: MessageBatch<unknown>, env: Env, log: Logger): Promise<void> {
@@ -19,7 +19,7 @@ async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise
   }
   const m = parsed.data;
   try {
-    await tenantState(env, m.tenant_id).recordDelivery({
+    await tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation }).recordDelivery({
       eventId: m.event_id,
       taskId: m.task_id,
       attempt: null,

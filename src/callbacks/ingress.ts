@@ -1,12 +1,13 @@
 // POST /callbacks/upstream/{token}: the upstream reports that a task ended. The token (signed by the gateway
-// when it created the task) names tenant and task; anything else is a 404 with nothing changed. The body is
+// when it created the task) names tenant, incarnation and task; anything else — including a callback for a
+// deleted tenant's task — is a 404 with nothing changed. The body is
 // only a hint, since the upstream does not sign callbacks: the task's state is confirmed with the upstream
 // before it is recorded, and recording its end writes the webhook event in the same step (see outbox.ts).
 import { Hono } from "hono";
 import { CALLBACK_CONFIRM_TIMEOUT_MS, CALLBACK_MAX_BODY_BYTES } from "../config/constants";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { tenantState } from "../state/tenant-state";
+import { tenantObject } from "../state/client";
 import { getTenant } from "../tenants/store";
 import { getUpstreamTask } from "../upstream/client";
 import { readBytesCapped } from "../util/stream";
@@ -27,10 +28,11 @@ callbackRoutes.post("/upstream/:token", async (c) => {
   const fields = { tenant_id: claims.tenantId, task_id: claims.taskId };
   const hint = await readHint(c.req.raw);
   const tenant = await getTenant(c.env, claims.tenantId);
-  const state = tenantState(c.env, claims.tenantId);
-  const record = tenant ? await state.getTask(claims.taskId) : null;
+  const current = tenant?.incarnation === claims.incarnation;
+  const state = tenantObject(c.env, { id: claims.tenantId, incarnation: claims.incarnation });
+  const record = current ? await state.getTask(claims.taskId) : null;
   if (!record || record.state === "aborted") {
-    log.warn("callback_rejected", { ...fields, reason: tenant ? "task_unknown" : "tenant_unknown" });
+    log.warn("callback_rejected", { ...fields, reason: current ? "task_unknown" : "tenant_unknown" });
     throw unknownCallback();
   }
   if (record.endedAt !== null) {

@@ -2,7 +2,7 @@
 // the delivery consumer. It carries what delivery needs except the tenant's secret and webhook URL, which are
 // read when delivering (they may change meanwhile, and secrets never sit in a queue).
 import * as z from "zod";
-import { TASK_ID_PREFIX } from "../config/constants";
+import type { TenantRef } from "../state/client";
 import { presentTask, type TenantTaskView } from "../tasks/present";
 import type { TaskRecord } from "../tasks/store";
 import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
@@ -10,6 +10,8 @@ import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 export const WebhookMessageSchema = z.object({
   v: z.literal(1),
   tenant_id: z.string().min(1).max(63),
+  /** The tenant's incarnation the event belongs to: a re-created tenant never receives the old one's events. */
+  incarnation: z.string().min(1).max(64),
   /** The Standard Webhooks `webhook-id`: one per task end, the same on every attempt and redelivery. */
   event_id: z.string().startsWith("msg_").max(200),
   task_id: z.string().min(1).max(200),
@@ -23,27 +25,32 @@ export const WebhookMessageSchema = z.object({
 });
 export type WebhookMessage = z.infer<typeof WebhookMessageSchema>;
 
-/** The event id of a task's end: derived from the task id, so every report of that end names one event. */
-export function eventIdFor(taskId: string): string {
-  return `msg_${taskId.startsWith(TASK_ID_PREFIX) ? taskId.slice(TASK_ID_PREFIX.length) : taskId}`;
+/**
+ * The event id of a task's end: derived from the tenant's incarnation and the task's row, so every report of
+ * that end names one event, and no two lives of a tenant share an event id.
+ */
+export function eventIdFor(tenant: TenantRef, row: string): string {
+  return `msg_${tenant.incarnation}_${row}`;
 }
 
 /** The event for an ended task, built from what the upstream reported (the task's final snapshot). */
 export function taskEndedMessage(
-  tenantId: string,
+  tenant: TenantRef,
   record: TaskRecord,
   upstream: UpstreamTask,
   redelivery = false,
 ): WebhookMessage {
-  const payload: TenantTaskView = presentTask(record.id, upstream, {
+  const taskId = record.publicId ?? record.id;
+  const payload: TenantTaskView = presentTask(taskId, upstream, {
     model: record.model,
     createdMs: record.createdAt,
   });
   return {
     v: 1,
-    tenant_id: tenantId,
-    event_id: eventIdFor(record.id),
-    task_id: record.id,
+    tenant_id: tenant.id,
+    incarnation: tenant.incarnation,
+    event_id: eventIdFor(tenant, record.id),
+    task_id: taskId,
     callback_url: record.callbackUrl,
     payload: { ...payload },
     ended_at: record.endedAt ?? record.updatedAt,
@@ -52,8 +59,8 @@ export function taskEndedMessage(
 }
 
 /** The same event rebuilt from the stored task (redelivery), or null when the task has not ended. */
-export function messageFromRecord(tenantId: string, record: TaskRecord): WebhookMessage | null {
+export function messageFromRecord(tenant: TenantRef, record: TaskRecord): WebhookMessage | null {
   if (record.endedAt === null || !record.snapshot) return null;
   const upstream = UpstreamTaskSchema.safeParse(JSON.parse(record.snapshot));
-  return upstream.success ? taskEndedMessage(tenantId, record, upstream.data, true) : null;
+  return upstream.success ? taskEndedMessage(tenant, record, upstream.data, true) : null;
 }

@@ -2,6 +2,7 @@
 // written synchronously in the same step that ends the task, so an ended task always has its event; the
 // object's alarm then hands rows to the WEBHOOKS queue and deletes each only after its `send` resolved.
 import { OUTBOX_FLUSH_BATCH, OUTBOX_RETRY_MS } from "../config/constants";
+import type { TenantRef } from "../state/client";
 import type { TaskRecord } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { taskEndedMessage, type WebhookMessage } from "./message";
@@ -22,7 +23,7 @@ export class Outbox {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly queue: Queue<WebhookMessage>,
-    private readonly tenantId: string,
+    private readonly tenant: TenantRef,
   ) {
     this.sql = storage.sql;
   }
@@ -32,7 +33,7 @@ export class Outbox {
    * observation's clock (a sweep passes its scheduled time); the send is scheduled on the real clock.
    */
   taskEnded(record: TaskRecord, upstream: UpstreamTask, endedAt: number): void {
-    const message = taskEndedMessage(this.tenantId, record, upstream);
+    const message = taskEndedMessage(this.tenant, record, upstream);
     const now = Date.now();
     this.sql.exec(
       "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
@@ -73,7 +74,7 @@ export class Outbox {
         JSON.stringify({
           level: "error",
           event: "outbox_send_failed",
-          tenant_id: this.tenantId,
+          tenant_id: this.tenant.id,
           event_id: row.event_id,
           failures: row.send_failures + 1,
           error: String(outcome.reason),

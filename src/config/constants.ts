@@ -100,20 +100,23 @@ export const IDEMPOTENCY_POLL_MAX_MS = 250;
 export const DEFAULT_SWEEP_MIN_AGE_S = 300;
 
 /**
- * Default of TASK_POLL_CACHE_MS: a task polled (or created) this recently is answered from its recorded
- * state. Collapses tight polling loops into one upstream query per second per task; 0 turns it off.
+ * Default of TASK_POLL_CACHE_MS: a live task polled this recently at the same location is answered from the
+ * Cache API. Collapses tight polling loops into one upstream query per second per task and location; 0
+ * turns it off.
  */
 export const DEFAULT_TASK_POLL_CACHE_MS = 1_000;
+/** An ended task's answer may be cached until its result links expire upstream ("valid for 24 hours"). */
+export const TASK_RESULTS_TTL_MS = 24 * 60 * 60_000;
+/** Rate refusals an isolate remembers at most (src/quota/edge-refusals.ts); the oldest goes first. */
+export const EDGE_REFUSALS_MAX = 10_000;
 /** A task still `creating` this long after the upstream timeout was orphaned by a dead request: aborted. */
 export const STUCK_CREATING_MARGIN_MS = 60_000;
 /** Upstream queries one sweep makes per tenant at most (the rest wait for the next minute). */
 export const SWEEP_BATCH = 25;
 /** Tenants swept in parallel by one cron run. */
 export const SWEEP_PARALLEL_TENANTS = 8;
-/** Ended tasks mirrored to KV (ledger entry, KV-mode counters) per Durable Object alarm run. */
+/** Ended tasks mirrored to KV (the ledger entry) per Durable Object alarm run. */
 export const KV_SYNC_BATCH = 50;
-/** QUOTA_STORE=kv counter documents expire when untouched this long (their newest month is long over). */
-export const KV_QUOTA_DOC_TTL_S = 62 * 24 * 60 * 60;
 /** KV ledger entries (`ledger:{tenant}:{YYYY-MM}:{task}`) expire after about 13 months. */
 export const LEDGER_KV_TTL_S = 400 * 24 * 60 * 60;
 /** Most ledger rows one admin usage page returns. */

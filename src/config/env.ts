@@ -87,7 +87,6 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   WEBHOOK_RETRY_SCHEDULE: delaySchedule,
   WEBHOOK_TIMEOUT_MS: positiveInt(DEFAULT_WEBHOOK_TIMEOUT_MS),
-  QUOTA_STORE: z.enum(["durable_object", "kv"]).default("durable_object"),
   SWEEP_MIN_AGE_SECONDS: positiveInt(DEFAULT_SWEEP_MIN_AGE_S),
   TASK_POLL_CACHE_MS: nonNegativeInt(DEFAULT_TASK_POLL_CACHE_MS),
   QUOTA_PRICING: pricingOverrides,
@@ -105,8 +104,6 @@ export interface Config {
   /** Seconds to wait before webhook attempt n+1 after attempt n failed; its length is the retry count. */
   webhookRetrySchedule: readonly number[];
   webhookTimeoutMs: number;
-  /** Where quota limits are enforced from (docs/quotas.md). */
-  quotaStore: "durable_object" | "kv";
   /** The sweeper asks the upstream about tasks silent for this long. */
   sweepMinAgeSeconds: number;
   /** A task polled this recently is answered from its recorded state, without asking the upstream. */
@@ -147,7 +144,6 @@ export function loadConfig(env: Record<string, unknown>): Config {
     logLevel: c.LOG_LEVEL,
     webhookRetrySchedule: c.WEBHOOK_RETRY_SCHEDULE,
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
-    quotaStore: c.QUOTA_STORE,
     sweepMinAgeSeconds: c.SWEEP_MIN_AGE_SECONDS,
     taskPollCacheMs: c.TASK_POLL_CACHE_MS,
     pricing: c.QUOTA_PRICING,

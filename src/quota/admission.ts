@@ -13,8 +13,6 @@ export interface AdmitRequest {
   task: NewTask;
   /** The tenant's `quotas` and `user_quotas` (the latter apply only when the task has a `sub`). */
   limits: { tenant: QuotaLimits; user: QuotaLimits };
-  /** False in `kv` mode, where the limits were checked against KV before this call. */
-  enforce: boolean;
   idempotency: IdempotencyClaim | null;
 }
 
@@ -78,7 +76,7 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   }
 
   const estimateUnits = toUnits(req.task.estimate);
-  const scopes = req.enforce ? limitedScopes(t.ledger, req.limits, sub, now) : [];
+  const scopes = limitedScopes(t.ledger, req.limits, sub, now);
   const refusal = decide(scopes, estimateUnits, now);
   if (refusal) return { kind: "refused", refusal, scopes };
 

@@ -61,7 +61,6 @@ export class QuotaBook {
   aborted(record: TaskRecord, failure: StoredResponse | null): void {
     this.ledger.release(record, record.reserved);
     this.idempotency.fail(record.id, failure);
-    if (record.quotaStore === "kv") this.wake();
   }
 
   /** The task ended (once per task): the hold is replaced by what it cost. */

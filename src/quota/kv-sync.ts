@@ -1,11 +1,10 @@
 // After a task ends, the tenant's Durable Object mirrors it to KV: the ledger entry an operator can list
-// (`ledger:{tenant}:{YYYY-MM}:{task}`, written once per task, so KV's one-write-per-second-per-key limit
-// is never near), and in `kv` mode the end of the task in the KV counters. Runs from the object's alarm
-// and the sweeper, never inside the step that ended the task; `kv_synced_at` marks what is done.
+// (`ledger:{tenant}:{YYYY-MM}:{row}`, written once per task, so KV's one-write-per-second-per-key limit
+// is never near). Runs from the object's alarm, never inside the step that ended the task; `kv_synced_at`
+// marks what is done. The object is this key range's only writer (and deletes it when the tenant is deleted).
 import { KV_SYNC_BATCH, LEDGER_KV_TTL_S } from "../config/constants";
 import type { TaskRecord, TaskStore } from "../tasks/store";
-import { KvQuota } from "./kv-store";
-import { monthOf, toUnits } from "./policy";
+import { monthOf } from "./policy";
 
 export function ledgerKey(tenantId: string, month: string, taskId: string): string {
   return `ledger:${tenantId}:${month}:${taskId}`;
@@ -20,36 +19,31 @@ export interface LedgerEntry {
   estimate: number;
   reserved: number;
   charged: number | null;
-  quota_store: string;
   created_at: string;
   ended_at: string | null;
 }
 
 export function ledgerEntry(r: TaskRecord): LedgerEntry {
   return {
-    task_id: r.id,
+    // Tasks the upstream never accepted have no public id; the row key stands in.
+    task_id: r.publicId ?? r.id,
     sub: r.sub,
     status: r.state,
     model: r.model,
     estimate: r.estimate,
     reserved: r.reserved,
     charged: r.charged,
-    quota_store: r.quotaStore,
     created_at: new Date(r.createdAt).toISOString(),
     ended_at: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
   };
 }
 
-async function syncOne(kv: KVNamespace, tenantId: string, r: TaskRecord, now: number): Promise<void> {
-  const aborted = r.state === "aborted";
-  if (!aborted) {
-    await kv.put(ledgerKey(tenantId, monthOf(r.createdAt), r.id), JSON.stringify(ledgerEntry(r)), {
-      expirationTtl: LEDGER_KV_TTL_S,
-      metadata: { sub: r.sub?.slice(0, 256) ?? null, status: r.state, charged: r.charged },
-    });
-  }
-  if (r.quotaStore === "kv")
-    await new KvQuota(kv, tenantId).end(r.sub, r.id, r.createdAt, toUnits(r.charged ?? 0), aborted, now);
+async function syncOne(kv: KVNamespace, tenantId: string, r: TaskRecord): Promise<void> {
+  if (r.state === "aborted") return;
+  await kv.put(ledgerKey(tenantId, monthOf(r.createdAt), r.id), JSON.stringify(ledgerEntry(r)), {
+    expirationTtl: LEDGER_KV_TTL_S,
+    metadata: { sub: r.sub?.slice(0, 256) ?? null, status: r.state, charged: r.charged },
+  });
 }
 
 /**
@@ -63,7 +57,7 @@ export async function syncEndedTasks(
   now: number,
 ): Promise<number | null> {
   const batch = tasks.unsynced(KV_SYNC_BATCH);
-  const results = await Promise.allSettled(batch.map((r) => syncOne(kv, tenantId, r, now)));
+  const results = await Promise.allSettled(batch.map((r) => syncOne(kv, tenantId, r)));
   let failed = 0;
   results.forEach((result, i) => {
     if (result.status === "fulfilled") tasks.markSynced(batch[i]!.id, now);

@@ -1,16 +1,17 @@
 // Quota visibility. GET /v1/usage: the caller's own limits and usage (the tenant's, and the user's when the
-// token has a `sub`), read from the store that enforces them. GET /admin/tenants/{id}/usage: the month's
+// token has a `sub`), read from the tenant's Durable Object, which enforces them. GET /admin/tenants/{id}/usage: the month's
 // ledger for operators — totals per tenant and user, and per task the credits reserved and settled —
-// served from the tenant's Durable Object, which is authoritative in both modes.
+// served from the tenant's Durable Object, which is authoritative.
 import { Hono } from "hono";
 import { LEDGER_PAGE_MAX } from "../config/constants";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { tenantState } from "../state/tenant-state";
+import { tenantObject } from "../state/client";
 import { TENANT_ID_PATTERN } from "../tenants/schema";
 import { getTenant } from "../tenants/store";
 import { fromUnits, monthOf, parseMonth } from "./policy";
-import { limitsOf, quotaStore } from "./store";
+import { limitsOf } from "./limits";
+import type { ScopeInput } from "./policy";
 import { scopeView } from "./view";
 
 export const usageRoutes = new Hono<AppEnv>();
@@ -18,9 +19,11 @@ export const usageRoutes = new Hono<AppEnv>();
 usageRoutes.get("/usage", async (c) => {
   const { tenant, sub } = c.get("principal");
   const now = Date.now();
-  const store = quotaStore(c.get("config").quotaStore, c.env, tenant.id);
-  const scopes = await store.usage(sub ?? null, limitsOf(tenant), now);
-  const view: Record<string, unknown> = { object: "usage", store: store.name };
+  const limits = limitsOf(tenant);
+  const snapshot = await tenantObject(c.env, tenant).usage(sub ?? null, now, limits);
+  const scopes: ScopeInput[] = [{ scope: "tenant", limits: limits.tenant, state: snapshot.tenant }];
+  if (snapshot.user) scopes.push({ scope: "user", limits: limits.user, state: snapshot.user });
+  const view: Record<string, unknown> = { object: "usage" };
   for (const s of scopes) view[s.scope] = scopeView(s.limits, s.state, now);
   if (sub !== undefined) (view.user as Record<string, unknown>).sub = sub;
   return c.json(view, 200, { "cache-control": "no-store" });
@@ -46,7 +49,7 @@ ledgerRoutes.get("/:id/usage", async (c) => {
   const tenant = await getTenant(c.env, id);
   if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
 
-  const page = await tenantState(c.env, id).monthLedger(monthMs, c.req.query("cursor") ?? null, limit);
+  const page = await tenantObject(c.env, tenant).monthLedger(monthMs, c.req.query("cursor") ?? null, limit);
   const totals = page.totals.map((t) => ({
     scope: t.scope === "tenant" ? "tenant" : "user",
     ...(t.scope === "tenant" ? {} : { sub: t.scope.slice("user:".length) }),

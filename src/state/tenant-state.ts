@@ -1,7 +1,8 @@
-// One Durable Object per tenant (SQLite-backed): the tenant's tasks, quota counters and callback outbox.
-// Every read and write of a tenant's tasks goes through this single object, so a task is visible the
-// moment its creation returns, from any location, and admission, settlement and event recording are each
-// one atomic step (synchronous SQL, no await in between).
+// One Durable Object per tenant incarnation (SQLite-backed): the tenant's tasks, quota counters, callback
+// outbox and delivery records. It does only what needs serialization — admission, a task's end, settlement,
+// the outbox — each as one atomic step (synchronous SQL, no await in between). Reading a task's state does
+// not come here (src/tasks/routes.ts polls at the edge). The class is a dispatcher: the logic lives in the
+// modules each method names. The Worker reaches it through src/state/client.ts.
 import { DurableObject } from "cloudflare:workers";
 import {
   DeliveryLedger,
@@ -20,6 +21,7 @@ import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
 import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
+import { type TenantRef, tenantOfObject } from "./client";
 import { type SweepReport, sweepTenant } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
@@ -34,6 +36,7 @@ export interface ObserveResult {
 }
 
 export class TenantState extends DurableObject<Env> {
+  private readonly tenant: TenantRef;
   private readonly tasks: TaskStore;
   private readonly outbox: Outbox;
   private readonly deliveries: DeliveryLedger;
@@ -41,13 +44,14 @@ export class TenantState extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Every stub is made by tenantObject(), which names the object `<tenant>~<incarnation>`; anything else
+    // is a bug that would file events under no tenant, so it fails here, loudly.
+    this.tenant = tenantOfObject(ctx.id.name);
     migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
     this.tasks = new TaskStore(ctx.storage.sql);
-    // Every stub is made with idFromName(tenant id), so the object knows its tenant.
-    const tenantId = ctx.id.name ?? "";
-    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, tenantId);
-    this.deliveries = new DeliveryLedger(ctx.storage.sql, tenantId);
-    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, tenantId);
+    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant);
+    this.deliveries = new DeliveryLedger(ctx.storage.sql, this.tenant.id);
+    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id);
   }
 
   /**
@@ -65,23 +69,24 @@ export class TenantState extends DurableObject<Env> {
    */
   async create(request: CreateRequest): Promise<CreateResult> {
     const config = loadConfig(this.env);
-    const tenantId = this.ctx.id.name ?? "";
     return createInObject(
       {
-        tenantId,
+        tenant: this.tenant,
         config,
-        log: configLogger(config, { request_id: request.requestId, tenant_id: tenantId }),
+        log: configLogger(config, { request_id: request.requestId, tenant_id: this.tenant.id }),
         admit: (r) => this.quota.admit(r),
         abort: (id, now, failure) => this.abortTask(id, now, failure),
-        attach: (id, upstream, now, response) => this.attachUpstream(id, upstream, now, response),
+        attach: (id, publicId, upstream, now, response) =>
+          this.attachUpstream(id, publicId, upstream, now, response),
       },
       request,
     );
   }
 
-  /** The upstream accepted the task: bind its id and first state, raise the hold, keep the answer. */
+  /** The upstream accepted the task: bind its ids and first state, raise the hold, keep the answer. */
   async attachUpstream(
     taskId: string,
+    publicId: string,
     upstream: UpstreamTask,
     now: number,
     response?: StoredResponse,
@@ -90,7 +95,7 @@ export class TenantState extends DurableObject<Env> {
       const current = this.tasks.get(taskId);
       if (!current) return null;
       const reserved = Math.max(current.reserved, upstream.usage?.credits_reserved ?? 0);
-      if (!this.tasks.attach(taskId, upstream, reserved, now)) return null;
+      if (!this.tasks.attach(taskId, publicId, upstream, reserved, now)) return null;
       this.quota.attached(current, reserved, response ?? null);
       return this.tasks.get(taskId);
     });
@@ -185,7 +190,7 @@ export class TenantState extends DurableObject<Env> {
       {
         tasks: this.tasks,
         config,
-        log: configLogger(config, { tenant_id: this.ctx.id.name ?? "" }),
+        log: configLogger(config, { tenant_id: this.tenant.id }),
         observe: (id, upstream, at) => this.observe(id, upstream, at),
         abort: (id, at) => this.abortTask(id, at),
         purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
@@ -209,11 +214,7 @@ export class TenantState extends DurableObject<Env> {
   /** The event a delivery record belongs to, rebuilt from the ended task, to be sent again. */
   async redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null> {
     const found = this.deliveries.find(deliveryId, Date.now());
-    const record = found && this.tasks.get(found.taskId);
-    return record ? messageFromRecord(this.ctx.id.name ?? "", record) : null;
+    const record = found && this.tasks.getByPublicId(found.taskId);
+    return record ? messageFromRecord(this.tenant, record) : null;
   }
-}
-
-export function tenantState(env: Env, tenantId: string): DurableObjectStub<TenantState> {
-  return env.TENANT_STATE.get(env.TENANT_STATE.idFromName(tenantId));
 }

@@ -1,6 +1,6 @@
-// POST /v1/videos/generations inside the tenant's Durable Object (default QUOTA_STORE): admission, the
-// upstream call and the attach in one RPC, so a request makes one round trip to the object, not two. The
-// Worker keeps what needs no tenant state (validation, policy, pricing, signing, rendering).
+// POST /v1/videos/generations inside the tenant's Durable Object: admission, the upstream call, the task's
+// public id and the attach in one RPC, so a request makes one round trip to the object. The Worker keeps
+// what needs no tenant state (validation, policy, pricing, signing, rendering).
 import { callbackUrl, signCallbackToken } from "../callbacks/token";
 import type { Config } from "../config/env";
 import type { UpstreamGenerationRequest } from "../generations/rewrite";
@@ -11,12 +11,14 @@ import { type StoredResponse, upstreamIdempotencyKey } from "../quota/idempotenc
 import type { ScopeInput } from "../quota/policy";
 import { storedFailure } from "../quota/replay";
 import { createUpstreamTask } from "../upstream/client";
+import type { TenantRef } from "../state/client";
 import type { UpstreamTask } from "../upstream/schema";
+import { sealTaskId, subHash } from "./ids";
 import { presentTask, type TenantTaskView } from "./present";
 
 export interface CreateRequest {
-  /** What the object admits (`enforce` is set by the object). */
-  admission: Omit<AdmitRequest, "enforce">;
+  /** What the object admits. */
+  admission: AdmitRequest;
   /** The upstream's request body, its callback URL signed by the Worker for `admission.task.id`. */
   body: UpstreamGenerationRequest;
   requestId: string;
@@ -37,6 +39,7 @@ export interface ErrorData {
 export type CreateResult =
   | {
       kind: "created";
+      /** The public id (src/tasks/ids.ts). */
       taskId: string;
       upstreamId: string;
       view: TenantTaskView;
@@ -48,12 +51,18 @@ export type CreateResult =
 
 /** The object's side: its config and logger, and its own (local, not RPC) admit/abort/attach steps. */
 export interface CreateDeps {
-  tenantId: string;
+  tenant: TenantRef;
   config: Config;
   log: Logger;
   admit(request: AdmitRequest): AdmitResult;
   abort(taskId: string, now: number, failure?: StoredResponse): Promise<void>;
-  attach(taskId: string, upstream: UpstreamTask, now: number, response?: StoredResponse): Promise<unknown>;
+  attach(
+    taskId: string,
+    publicId: string,
+    upstream: UpstreamTask,
+    now: number,
+    response?: StoredResponse,
+  ): Promise<unknown>;
 }
 
 export function errorData(err: ApiError): ErrorData {
@@ -75,7 +84,7 @@ export function apiErrorFrom(data: ErrorData): ApiError {
  * aborts, keeping the failure for idempotent duplicates. Other requests interleave during the fetch.
  */
 export async function createInObject(d: CreateDeps, req: CreateRequest): Promise<CreateResult> {
-  const admission = d.admit({ ...req.admission, enforce: true });
+  const admission = d.admit(req.admission);
   if (admission.kind !== "admitted") return admission;
   const { task, idempotency } = req.admission;
   const taskId = admission.taskId;
@@ -85,7 +94,7 @@ export async function createInObject(d: CreateDeps, req: CreateRequest): Promise
     const upstreamKey = idempotency
       ? await upstreamIdempotencyKey(
           d.config.signingSecret,
-          d.tenantId,
+          d.tenant.id,
           task.sub,
           idempotency.key,
           admission.idempotencyEpoch!,
@@ -105,14 +114,32 @@ export async function createInObject(d: CreateDeps, req: CreateRequest): Promise
   }
 
   const reserved = Math.max(task.estimate, upstream.usage?.credits_reserved ?? 0);
+  const publicId = await sealTaskId(
+    d.config.signingSecret,
+    { tenantId: d.tenant.id, incarnation: d.tenant.incarnation },
+    {
+      row: taskId,
+      upstreamId: upstream.id,
+      subHash: task.sub === null ? null : await subHash(task.sub),
+      createdSec: Math.floor(task.createdAt / 1000),
+      model: task.model,
+    },
+  );
   const view = {
-    ...presentTask(taskId, upstream, { model: task.model, createdMs: task.createdAt }),
+    ...presentTask(publicId, upstream, { model: task.model, createdMs: task.createdAt }),
     usage: { billing_rule: "per_second", credits_reserved: reserved },
   };
   const stored = idempotency ? { status: 200, body: JSON.stringify(view) } : undefined;
-  if (!(await d.attach(taskId, upstream, Date.now(), stored)))
-    d.log.error("task_attach_lost", { tenant_id: d.tenantId, task_id: taskId, upstream_id: upstream.id });
-  return { kind: "created", taskId, upstreamId: upstream.id, view, scopes: admission.scopes, reserved };
+  if (!(await d.attach(taskId, publicId, upstream, Date.now(), stored)))
+    d.log.error("task_attach_lost", { tenant_id: d.tenant.id, task_id: publicId, upstream_id: upstream.id });
+  return {
+    kind: "created",
+    taskId: publicId,
+    upstreamId: upstream.id,
+    view,
+    scopes: admission.scopes,
+    reserved,
+  };
 }
 
 /** A retry of a failed idempotent attempt reuses that attempt's task id: its callback URL is signed anew. */
@@ -123,6 +150,10 @@ async function bodyFor(
   signedFor: string,
 ): Promise<UpstreamGenerationRequest> {
   if (taskId === signedFor || body.callback_url === undefined) return body;
-  const token = await signCallbackToken(d.config.signingSecret, { tenantId: d.tenantId, taskId });
+  const token = await signCallbackToken(d.config.signingSecret, {
+    tenantId: d.tenant.id,
+    incarnation: d.tenant.incarnation,
+    taskId,
+  });
   return { ...body, callback_url: callbackUrl(d.config.publicBaseUrl, token) };
 }

@@ -1,9 +1,8 @@
 // POST /v1/videos/generations: validate against the contract and the tenant's policy, estimate the credits,
-// admit the request under the tenant's and the user's quotas (recording the task and its reservation, or
-// answering a repeated Idempotency-Key), forward with the operator's key, answer with the gateway's task id.
-// With QUOTA_STORE=durable_object admission, forwarding and attach are one RPC (./create-rpc.ts); the `kv`
-// store keeps two steps, since its decision is made in the Worker from KV before the object is called and
-// its counters are raised from the Worker after the upstream answers.
+// then one RPC to the tenant's Durable Object, which admits the request under the tenant's and the user's
+// quotas (or answers a repeated Idempotency-Key), forwards it with the operator's key and records the task
+// (./create-rpc.ts). The object is the only authority for admission; the edge only refuses early what the
+// object already refused (src/quota/edge-refusals.ts).
 import type { Context } from "hono";
 import { callbackUrl, signCallbackToken } from "../callbacks/token";
 import { MAX_BODY_BYTES } from "../config/constants";
@@ -14,25 +13,19 @@ import { toUpstreamRequest } from "../generations/rewrite";
 import { type GenerationRequest, parseGenerationRequest } from "../generations/schema";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
-import type { AdmitRequest, AdmitResult } from "../quota/admission";
+import type { AdmitRequest } from "../quota/admission";
+import { edgeRefusal, rememberRefusal } from "../quota/edge-refusals";
 import { rateLimitHeaders } from "../quota/headers";
-import {
-  type IdempotencyClaim,
-  parseIdempotencyKey,
-  requestHash,
-  upstreamIdempotencyKey,
-} from "../quota/idempotency";
+import { type IdempotencyClaim, parseIdempotencyKey, requestHash } from "../quota/idempotency";
+import { limitsOf } from "../quota/limits";
 import { estimate as estimateCredits } from "../quota/pricing";
 import { refusalError } from "../quota/refusal";
-import { replayed, storedFailure, waitForFirst } from "../quota/replay";
-import { limitsOf, quotaStore, type QuotaStore } from "../quota/store";
-import { tenantState } from "../state/tenant-state";
-import { createUpstreamTask, type UpstreamCall } from "../upstream/client";
+import { replayed, waitForFirst } from "../quota/replay";
+import { objectName, tenantObject } from "../state/client";
+import type { UpstreamCall } from "../upstream/client";
 import { EVOLINK } from "../upstream/providers";
-import type { UpstreamTask } from "../upstream/schema";
 import { apiErrorFrom, type CreateResult } from "./create-rpc";
-import { mintTaskId } from "./ids";
-import { presentTask } from "./present";
+import { newRowId } from "./ids";
 
 export function upstreamCall(c: Context<AppEnv>): UpstreamCall {
   return {
@@ -49,65 +42,58 @@ interface Creation {
   estimate: number;
   claim: IdempotencyClaim | null;
   now: number;
-  quota: QuotaStore;
 }
 
-type Admitted = Extract<AdmitResult, { kind: "admitted" }>;
-type Answered = Exclude<AdmitResult, { kind: "admitted" }>;
+type Answered = Exclude<CreateResult, { kind: "created" | "failed" }>;
 type Created = Extract<CreateResult, { kind: "created" }>;
 
 export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
-  const { tenant } = c.get("principal");
+  const { tenant, sub } = c.get("principal");
   const config = c.get("config");
   const key = parseIdempotencyKey(c.req.header("idempotency-key"));
   const body = await readJsonBody(c.req.raw, MAX_BODY_BYTES);
   const request = parseGenerationRequest(body, { allowLocalUrls: config.devAllowLocalUrls });
   enforcePolicy(request, tenant.policy);
-  const creation: Creation = {
+  const now = Date.now();
+  const limits = limitsOf(tenant);
+  // A repeated Idempotency-Key may be answered with its first result whatever the limits say: the object decides.
+  const early = key === undefined ? edgeRefusal(objectName(tenant), sub ?? null, limits, now) : null;
+  if (early) {
+    c.get("log").info("quota_refused", {
+      tenant_id: tenant.id,
+      limit: early.refusal.limit,
+      scope: early.refusal.scope,
+      edge: true,
+    });
+    throw refusalError(early.refusal, rateLimitHeaders(early.scopes, now));
+  }
+
+  const x: Creation = {
     request,
     estimate: estimateCredits(modelFor(request.model), request, config.pricing),
     claim: key === undefined ? null : { key, hash: await requestHash(body) },
-    now: Date.now(),
-    quota: quotaStore(config.quotaStore, c.env, tenant.id),
+    now,
   };
-  const admission = await admissionRequest(c, creation);
-  if (creation.quota.name === "durable_object") return createInObject(c, creation, admission);
-  const admitted = await creation.quota.admit(admission);
-  return admitted.kind === "admitted" ? forward(c, creation, admitted) : answer(c, creation, admitted);
-}
-
-/** The task to record and the limits and Idempotency-Key to admit it under. */
-async function admissionRequest(c: Context<AppEnv>, x: Creation): Promise<Omit<AdmitRequest, "enforce">> {
-  const { tenant, sub } = c.get("principal");
-  return {
+  const admission: AdmitRequest = {
     task: {
-      id: await mintTaskId(c.get("config").signingSecret, tenant.id, x.now),
+      id: newRowId(),
       sub: sub ?? null,
-      model: x.request.model,
-      createdAt: x.now,
-      callbackUrl: x.request.callback_url ?? null,
+      model: request.model,
+      createdAt: now,
+      callbackUrl: request.callback_url ?? null,
       estimate: x.estimate,
       reserved: x.estimate,
-      quotaStore: x.quota.name,
     },
-    limits: limitsOf(tenant),
+    limits,
     idempotency: x.claim,
   };
-}
-
-/** One round trip: the tenant's object admits, calls the upstream and attaches (src/tasks/create-rpc.ts). */
-async function createInObject(
-  c: Context<AppEnv>,
-  x: Creation,
-  admission: Omit<AdmitRequest, "enforce">,
-): Promise<Response> {
   const forwardHeaders: Record<string, string> = {};
   for (const name of EVOLINK.forwardHeaders) {
     const value = c.req.header(name);
     if (value) forwardHeaders[name] = value;
   }
   // The stub's RPC typing loses the `created` variant (its view has `unknown` fields); it is a CreateResult.
-  const result = (await tenantState(c.env, c.get("principal").tenant.id).create({
+  const result = (await tenantObject(c.env, tenant).create({
     admission,
     body: await upstreamBody(c, x, admission.task.id),
     requestId: c.get("requestId"),
@@ -123,11 +109,15 @@ async function createInObject(
   }
 }
 
-/** The upstream's request body, with the gateway's signed callback URL for `taskId`. */
+/** The upstream's request body, with the gateway's signed callback URL for the task's row. */
 async function upstreamBody(c: Context<AppEnv>, x: Creation, taskId: string) {
   const config = c.get("config");
-  const tenantId = c.get("principal").tenant.id;
-  const token = await signCallbackToken(config.signingSecret, { tenantId, taskId });
+  const { tenant } = c.get("principal");
+  const token = await signCallbackToken(config.signingSecret, {
+    tenantId: tenant.id,
+    incarnation: tenant.incarnation,
+    taskId,
+  });
   return toUpstreamRequest(x.request, { callbackUrl: callbackUrl(config.publicBaseUrl, token) });
 }
 
@@ -139,6 +129,7 @@ async function answer(c: Context<AppEnv>, x: Creation, admission: Answered): Pro
     case "refused": {
       const { limit, scope } = admission.refusal;
       c.get("log").info("quota_refused", { tenant_id: tenant.id, limit, scope });
+      rememberRefusal(objectName(tenant), sub ?? null, admission.refusal, admission.scopes, x.now);
       throw refusalError(admission.refusal, rateLimitHeaders(admission.scopes, x.now));
     }
     case "conflict":
@@ -152,49 +143,11 @@ async function answer(c: Context<AppEnv>, x: Creation, admission: Answered): Pro
     case "replay":
       return replayed(c, admission.response);
     case "in_progress": {
-      const state = tenantState(c.env, tenant.id);
+      const state = tenantObject(c.env, tenant);
       const check = () => state.idempotencyWait(sub ?? null, x.claim!.key, Date.now());
       return replayed(c, await waitForFirst(check, config.upstreamTimeoutMs));
     }
   }
-}
-
-/** `kv` store: forwards an admitted request; a failure before the upstream's task id comes back releases it. */
-async function forward(c: Context<AppEnv>, x: Creation, admission: Admitted): Promise<Response> {
-  const { tenant, sub } = c.get("principal");
-  const config = c.get("config");
-  const log = c.get("log");
-  const state = tenantState(c.env, tenant.id);
-  const taskId = admission.taskId;
-  const body = await upstreamBody(c, x, taskId);
-  const upstreamKey = x.claim
-    ? await upstreamIdempotencyKey(
-        config.signingSecret,
-        tenant.id,
-        sub ?? null,
-        x.claim.key,
-        admission.idempotencyEpoch!,
-      )
-    : undefined;
-  let upstream: UpstreamTask;
-  try {
-    upstream = await createUpstreamTask(upstreamCall(c), body, upstreamKey);
-  } catch (err) {
-    await state.abortTask(taskId, Date.now(), x.claim ? storedFailure(err) : undefined);
-    throw err;
-  }
-
-  const reserved = Math.max(x.estimate, upstream.usage?.credits_reserved ?? 0);
-  const view = {
-    ...presentTask(taskId, upstream, { model: x.request.model, createdMs: x.now }),
-    usage: { billing_rule: "per_second", credits_reserved: reserved },
-  };
-  const stored = x.claim ? { status: 200, body: JSON.stringify(view) } : undefined;
-  if (!(await state.attachUpstream(taskId, upstream, Date.now(), stored)))
-    log.error("task_attach_lost", { tenant_id: tenant.id, task_id: taskId, upstream_id: upstream.id });
-  if (reserved > x.estimate) await x.quota.raised(sub ?? null, taskId, reserved, x.now);
-  const { scopes } = admission;
-  return created(c, x, { kind: "created", taskId, upstreamId: upstream.id, view, scopes, reserved });
 }
 
 /** The created task, logged and rendered with the RateLimit fields of its admission. */

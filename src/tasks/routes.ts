@@ -1,29 +1,30 @@
-// The tenant-facing task routes. Ownership is checked twice: the id's MAC binds it to the tenant (no
-// storage read for a foreign or forged id), and the record's `sub` binds it to the end user. Every miss
-// is the same 404, so a task of another tenant or user is indistinguishable from one that does not exist.
+// The tenant-facing task routes. A poll happens at the edge: the task id is an envelope (./ids.ts) that
+// names the task's row, its upstream id and its creator, bound to the tenant's incarnation, so a GET opens
+// it, checks the caller, and asks the upstream — no Durable Object call and no KV read. The object hears of
+// a task's end once, after the answer (`waitUntil`), and answers only for tasks the upstream no longer knows.
+// Every miss is the same 404, so a task of another tenant or user is indistinguishable from none at all.
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { type TaskRecord, tenantState } from "../state/tenant-state";
+import { tenantObject } from "../state/client";
 import { getUpstreamTask } from "../upstream/client";
-import { UpstreamTaskSchema } from "../upstream/schema";
+import { TERMINAL_STATUSES, type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 import { createGeneration, upstreamCall } from "./create";
-import { isTaskIdOf } from "./ids";
+import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
+import { cachedPoll, cachePoll } from "./poll-cache";
 import { presentTask } from "./present";
 
 const notFound = () =>
   new ApiError("task_not_found", "The requested task could not be found", { param: "task_id" });
 
-/** Loads a task the caller may see, or throws the uniform 404. */
-export async function visibleTask(c: Context<AppEnv>, taskId: string): Promise<TaskRecord> {
+/** The claims of a task id the caller may see, or the uniform 404 — without any storage read. */
+export async function visibleTask(c: Context<AppEnv>, taskId: string): Promise<TaskIdClaims> {
   const { tenant, sub } = c.get("principal");
-  if (!(await isTaskIdOf(c.get("config").signingSecret, tenant.id, taskId))) throw notFound();
-  const record = await tenantState(c.env, tenant.id).getTask(taskId);
-  if (!record || !record.upstreamId || record.state === "creating" || record.state === "aborted")
-    throw notFound();
-  if (sub !== undefined && record.sub !== sub) throw notFound();
-  return record;
+  const binding = { tenantId: tenant.id, incarnation: tenant.incarnation };
+  const claims = await openTaskId(c.get("config").signingSecret, binding, taskId);
+  if (!claims || !(await visibleTo(claims, sub))) throw notFound();
+  return claims;
 }
 
 export const taskRoutes = new Hono<AppEnv>();
@@ -31,16 +32,56 @@ export const taskRoutes = new Hono<AppEnv>();
 taskRoutes.post("/videos/generations", createGeneration);
 
 taskRoutes.get("/tasks/:id", async (c) => {
-  const record = await visibleTask(c, c.req.param("id"));
-  const fallback = { model: record.model, createdMs: record.createdAt };
-  // An ended task no longer changes upstream, and one heard from within TASK_POLL_CACHE_MS has not had time
-  // to: serve the recorded state (a tight polling loop costs one upstream query per interval per task).
-  const fresh = Date.now() - record.updatedAt < c.get("config").taskPollCacheMs;
-  if (record.snapshot && (record.endedAt !== null || fresh)) {
-    return c.json(presentTask(record.id, UpstreamTaskSchema.parse(JSON.parse(record.snapshot)), fallback));
-  }
+  const id = c.req.param("id");
+  const claims = await visibleTask(c, id);
+  const config = c.get("config");
+  const cached = await cachedPoll(config, id, Date.now());
+  if (cached) return c.json(cached);
 
-  const upstream = await getUpstreamTask(upstreamCall(c), record.upstreamId!);
-  await tenantState(c.env, c.get("principal").tenant.id).observe(record.id, upstream, Date.now());
-  return c.json(presentTask(record.id, upstream, fallback));
+  const fallback = { model: claims.model, createdMs: claims.createdSec * 1000 };
+  let upstream: UpstreamTask;
+  try {
+    upstream = await getUpstreamTask(upstreamCall(c), claims.upstreamId);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "task_not_found")
+      return c.json(await recorded(c, id, claims));
+    throw err;
+  }
+  const view = presentTask(id, upstream, fallback);
+  const now = Date.now();
+  const ended = TERMINAL_STATUSES.has(upstream.status);
+  if (ended) {
+    // The object settles, writes the outbox and records the end exactly once, whoever reports it first.
+    const object = tenantObject(c.env, c.get("principal").tenant);
+    c.executionCtx.waitUntil(
+      object
+        .observe(claims.row, upstream, now)
+        .catch((err: unknown) =>
+          c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) }),
+        ),
+    );
+  }
+  c.executionCtx.waitUntil(cachePoll(config, id, view, ended, now));
+  return c.json(view);
 });
+
+/** A task the upstream no longer knows (its record expired there): the tenant's object has its last state. */
+async function recorded(c: Context<AppEnv>, id: string, claims: TaskIdClaims) {
+  const record = await tenantObject(c.env, c.get("principal").tenant).getTask(claims.row);
+  // Only an end is final; a live task the upstream forgot is the sweeper's to settle (as lost).
+  if (!record?.snapshot || record.endedAt === null || record.publicId !== id) throw notFound();
+  const parsed = UpstreamTaskSchema.safeParse(parseJson(record.snapshot));
+  if (!parsed.success) {
+    c.get("log").error("task_snapshot_invalid", { task_id: id, issues: parsed.error.issues.length });
+    throw notFound();
+  }
+  return presentTask(id, parsed.data, { model: record.model, createdMs: record.createdAt });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -27,7 +27,7 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_open ON tasks (ended_at, created_at);`,
   },
   {
-    // Quotas: which store holds the task's counters, when its end reached KV, and the indexes that
+    // Quotas: which store held the task's counters (unused since QUOTA_STORE=kv was retired), when its end reached KV, and the indexes that
     // count a scope's admissions in the rate window and its tasks in flight.
     name: "tasks/2",
     sql: `ALTER TABLE tasks ADD COLUMN quota_store TEXT NOT NULL DEFAULT 'durable_object';
@@ -37,15 +37,22 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_sub_open ON tasks (sub, ended_at);
      CREATE INDEX tasks_unsynced ON tasks (kv_synced_at, ended_at);`,
   },
+  {
+    // The id the tenant sees (src/tasks/ids.ts), minted once the upstream accepted the task; `id` stays
+    // the row key that callback tokens and the outbox name.
+    name: "tasks/3",
+    sql: `ALTER TABLE tasks ADD COLUMN public_id TEXT;
+     CREATE INDEX tasks_public ON tasks (public_id);`,
+  },
 ];
-
-/** Where a task's quota counters are enforced from (the Durable Object's ledger is kept either way). */
-export type QuotaStoreName = "durable_object" | "kv";
 
 export type TaskState = "creating" | "aborted" | TaskStatus;
 
 export interface TaskRecord {
+  /** The row key (`newRowId()`), internal: callback tokens name it. */
   id: string;
+  /** The id the tenant sees (an envelope, src/tasks/ids.ts); null until the upstream accepted the task. */
+  publicId: string | null;
   sub: string | null;
   upstreamId: string | null;
   state: TaskState;
@@ -62,8 +69,7 @@ export interface TaskRecord {
   charged: number | null;
   /** The last upstream task object seen, as JSON, for serving ended tasks without asking upstream. */
   snapshot: string | null;
-  quotaStore: QuotaStoreName;
-  /** When the task's end was mirrored to KV (ledger entry; KV counters in `kv` mode). */
+  /** When the task's end was mirrored to KV (the per-task ledger entry). */
   kvSyncedAt: number | null;
 }
 
@@ -76,7 +82,6 @@ export interface NewTask {
   estimate: number;
   /** Credits held for the task until it ends (raised to the upstream's reservation on attach). */
   reserved: number;
-  quotaStore: QuotaStoreName;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -84,6 +89,7 @@ type Row = Record<string, SqlStorageValue>;
 function toRecord(r: Row): TaskRecord {
   return {
     id: r.id as string,
+    publicId: (r.public_id as string | null) ?? null,
     sub: (r.sub as string | null) ?? null,
     upstreamId: (r.upstream_id as string | null) ?? null,
     state: r.state as TaskState,
@@ -96,7 +102,6 @@ function toRecord(r: Row): TaskRecord {
     reserved: r.reserved as number,
     charged: (r.charged as number | null) ?? null,
     snapshot: (r.snapshot as string | null) ?? null,
-    quotaStore: (r.quota_store as QuotaStoreName | undefined) ?? "durable_object",
     kvSyncedAt: (r.kv_synced_at as number | null) ?? null,
   };
 }
@@ -106,9 +111,8 @@ export class TaskStore {
 
   insert(task: NewTask): void {
     this.sql.exec(
-      `INSERT INTO tasks (id, sub, state, model, created_at, updated_at, callback_url, estimate, reserved,
-         quota_store)
-       VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (id, sub, state, model, created_at, updated_at, callback_url, estimate, reserved)
+       VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?)`,
       task.id,
       task.sub,
       task.model,
@@ -117,7 +121,6 @@ export class TaskStore {
       task.callbackUrl,
       task.estimate,
       task.reserved,
-      task.quotaStore,
     );
   }
 
@@ -128,13 +131,12 @@ export class TaskStore {
   revive(task: NewTask): boolean {
     const cursor = this.sql.exec(
       `UPDATE tasks SET state = 'creating', created_at = ?, updated_at = ?, ended_at = NULL, estimate = ?,
-         reserved = ?, charged = NULL, quota_store = ?, kv_synced_at = NULL, snapshot = NULL
+         reserved = ?, charged = NULL, kv_synced_at = NULL, snapshot = NULL
        WHERE id = ? AND state = 'aborted'`,
       task.createdAt,
       task.createdAt,
       task.estimate,
       task.reserved,
-      task.quotaStore,
       task.id,
     );
     return cursor.rowsWritten > 0;
@@ -145,13 +147,23 @@ export class TaskStore {
     return row ? toRecord(row) : null;
   }
 
-  /** Binds the upstream's id and first state to a task still `creating`. Returns false otherwise. */
-  attach(id: string, upstream: UpstreamTask, reserved: number, now: number): boolean {
+  /** The task a tenant knows by `publicId` (delivery records and operators name tasks so). */
+  getByPublicId(publicId: string): TaskRecord | null {
+    const row = this.sql.exec<Row>("SELECT * FROM tasks WHERE public_id = ?", publicId).toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Binds the upstream's id, the public id and the first state to a task still `creating`. Returns false
+   * otherwise.
+   */
+  attach(id: string, publicId: string, upstream: UpstreamTask, reserved: number, now: number): boolean {
     const state = TERMINAL_STATUSES.has(upstream.status) ? "processing" : upstream.status;
     const cursor = this.sql.exec(
-      `UPDATE tasks SET upstream_id = ?, state = ?, updated_at = ?, snapshot = ?, reserved = ?
+      `UPDATE tasks SET upstream_id = ?, public_id = ?, state = ?, updated_at = ?, snapshot = ?, reserved = ?
        WHERE id = ? AND state = 'creating'`,
       upstream.id,
+      publicId,
       state,
       now,
       JSON.stringify(upstream),

@@ -12,8 +12,8 @@ import {
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { Logger } from "../http/log";
-import { tenantState } from "../state/tenant-state";
-import { listTenants } from "../tenants/store";
+import { tenantObject } from "../state/client";
+import { getTenant, listTenants } from "../tenants/store";
 import { getUpstreamTask } from "../upstream/client";
 import type { UpstreamTask } from "../upstream/schema";
 import type { TaskRecord, TaskStore } from "./store";
@@ -93,6 +93,8 @@ export async function sweepTenant(d: SweepDeps, now: number): Promise<SweepRepor
 }
 
 /** The cron: every tenant (KV `tenant:` prefix, paginated), a few at a time. */
+const ZERO: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
+
 export async function sweepTenants(env: Env, now: number, log: Logger): Promise<SweepReport> {
   const total: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
   let cursor: string | undefined;
@@ -101,7 +103,12 @@ export async function sweepTenants(env: Env, now: number, log: Logger): Promise<
     const page = await listTenants(env, cursor, 1000);
     for (let i = 0; i < page.tenants.length; i += SWEEP_PARALLEL_TENANTS) {
       const group = page.tenants.slice(i, i + SWEEP_PARALLEL_TENANTS);
-      const results = await Promise.allSettled(group.map((t) => tenantState(env, t.id).sweep(now)));
+      const results = await Promise.allSettled(
+        group.map(async (t) => {
+          const tenant = await getTenant(env, t.id);
+          return tenant ? tenantObject(env, tenant).sweep(now) : ZERO;
+        }),
+      );
       results.forEach((r, j) => {
         if (r.status === "rejected") {
           log.error("sweep_tenant_failed", { tenant_id: group[j]!.id, error: String(r.reason) });

@@ -8,7 +8,7 @@ import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { checkOutboundUrl } from "../net/urls";
-import { safeEqual } from "../util/hmac";
+import { base32, safeEqual } from "../util/hmac";
 import { registry } from "./registry";
 import { type Tenant, TENANT_ID_PATTERN, type TenantInput, TenantInputSchema } from "./schema";
 import { forgetTenant, getTenant, listTenants } from "./store";
@@ -62,6 +62,7 @@ function buildRecord(id: string, input: TenantInput, existing: Tenant | null, no
   const keepRotation = existing?.webhook && !input.webhook?.secret;
   const record: Tenant = {
     id,
+    incarnation: existing?.incarnation ?? newIncarnation(),
     name: input.name,
     status: input.status,
     auth: input.auth,
@@ -78,6 +79,11 @@ function buildRecord(id: string, input: TenantInput, existing: Tenant | null, no
   };
   if (!input.webhook?.url) delete record.webhook!.url;
   return { record, generated };
+}
+
+/** A new tenant's incarnation: 80 random bits, base32. */
+function newIncarnation(): string {
+  return base32(crypto.getRandomValues(new Uint8Array(10)));
 }
 
 export const tenantRoutes = new Hono<AppEnv>();

@@ -152,6 +152,8 @@ const StoredWebhook = z.object({
 
 export const TenantSchema = z.object({
   id: z.string().regex(TENANT_ID_PATTERN),
+  /** This life of the tenant: set when it is created, new when it is re-created (src/state/client.ts). */
+  incarnation: z.string().regex(/^[a-z0-9]{8,64}$/),
   name: z.string(),
   status: z.enum(["active", "suspended"]),
   auth: z.object({

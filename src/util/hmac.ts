@@ -38,6 +38,26 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
+/** The inverse of `base32`, or null for anything that is not its output. */
+export function base32Decode(s: string): Uint8Array | null {
+  const out = new Uint8Array(Math.floor((s.length * 5) / 8));
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (const ch of s) {
+    const v = BASE32.indexOf(ch);
+    if (v < 0) return null;
+    value = ((value << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out[at++] = (value >>> (bits - 8)) & 0xff;
+      bits -= 8;
+    }
+  }
+  // Leftover bits are padding: they must be zero, so each byte string has exactly one spelling.
+  return bits < 5 && (value & ((1 << bits) - 1)) === 0 ? out : null;
+}
+
 export function base64url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);

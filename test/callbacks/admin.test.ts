@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DeliveryEntry } from "../../src/callbacks/ledger";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf } from "../helpers/objects";
 import { admin, gw } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
 import { deliveries, webhookTenant } from "./helpers";
@@ -75,7 +75,7 @@ describe("admin: webhook secret rotation", () => {
 describe("admin: deliveries", () => {
   it("lists a tenant's attempts newest first, in pages", async () => {
     const t = await webhookTenant();
-    const state = tenantState(env, t.id);
+    const state = await objectOf(t.id);
     for (let i = 1; i <= 5; i++)
       await state.recordDelivery(entry({ eventId: `msg_${i}`, at: Date.now() + i }));
     const page1 = (await (await admin(`/admin/tenants/${t.id}/deliveries?limit=2`)).json()) as {
@@ -99,7 +99,7 @@ describe("admin: deliveries", () => {
 
   it("hides records older than the retention (7 days) and prunes them", async () => {
     const t = await webhookTenant();
-    const state = tenantState(env, t.id);
+    const state = await objectOf(t.id);
     await state.recordDelivery(entry({ eventId: "msg_old", at: Date.now() - 8 * 24 * 3600_000 }));
     expect(await deliveries(t.id)).toEqual([]);
     await state.recordDelivery(entry({ eventId: "msg_new" }));
@@ -109,7 +109,7 @@ describe("admin: deliveries", () => {
   it("is per tenant", async () => {
     const a = await webhookTenant();
     const b = await webhookTenant();
-    await tenantState(env, a.id).recordDelivery(entry());
+    await (await objectOf(a.id)).recordDelivery(entry());
     expect(await deliveries(b.id)).toEqual([]);
   });
 

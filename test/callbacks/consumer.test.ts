@@ -11,11 +11,17 @@ import { HOOK_HOST, HOOK_URL, deliveries, receiver, webhookTenant } from "./help
 
 const SCHEDULE = "5,300,1800";
 
-function message(tenantId: string, over: Partial<WebhookMessage> = {}): WebhookMessage {
+function message(
+  tenant: { id: string; incarnation: string } | string,
+  over: Partial<WebhookMessage> = {},
+): WebhookMessage {
+  const { id: tenantId, incarnation } =
+    typeof tenant === "string" ? { id: tenant, incarnation: "unknownlife0" } : tenant;
   const taskId = `task-unified-1767225600-${crypto.randomUUID().replace(/-/g, "").slice(0, 29)}`;
   return {
     v: 1,
     tenant_id: tenantId,
+    incarnation,
     event_id: `msg_${taskId.slice("task-unified-".length)}`,
     task_id: taskId,
     callback_url: null,
@@ -76,7 +82,7 @@ describe("WEBHOOKS consumer", () => {
   it("acks a delivered event and records the attempt", async () => {
     const t = await webhookTenant();
     const hooks = receiver();
-    const m = message(t.id);
+    const m = message(t);
     const result = await deliver([m]);
     expect(result.explicitAcks).toEqual(["m0"]);
     expect(result.retryMessages).toEqual([]);
@@ -96,7 +102,7 @@ describe("WEBHOOKS consumer", () => {
   it.each([500, 502, 503, 408, 429])("retries HTTP %i per the schedule, with jitter", async (status) => {
     const t = await webhookTenant();
     receiver(HOOK_HOST, [status]);
-    const result = await deliver([message(t.id)], { attempts: 2 });
+    const result = await deliver([message(t)], { attempts: 2 });
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toHaveLength(1);
     const delay = result.retryMessages[0]!.delaySeconds!;
@@ -116,13 +122,13 @@ describe("WEBHOOKS consumer", () => {
   it("retries a timeout and a network error", async () => {
     const t = await webhookTenant();
     receiver(HOOK_HOST, ["hang"]);
-    const timedOut = await deliver([message(t.id)], { vars: { WEBHOOK_TIMEOUT_MS: "50" } });
+    const timedOut = await deliver([message(t)], { vars: { WEBHOOK_TIMEOUT_MS: "50" } });
     expect(timedOut.retryMessages.map((r) => r.msgId)).toEqual(["m0"]);
     expect(timedOut.retryMessages[0]!.delaySeconds).toBeGreaterThanOrEqual(4);
     expect(timedOut.retryMessages[0]!.delaySeconds).toBeLessThanOrEqual(6);
 
     // An unrouted host fails like a refused connection.
-    const unreachable = await deliver([message(t.id, { callback_url: "https://down.acme.example/hook" })]);
+    const unreachable = await deliver([message(t, { callback_url: "https://down.acme.example/hook" })]);
     expect(unreachable.retryMessages.map((r) => r.msgId)).toEqual(["m0"]);
     const records = await deliveries(t.id);
     expect(records.map((r) => [r.outcome, r.error, r.status_code])).toEqual([
@@ -136,7 +142,7 @@ describe("WEBHOOKS consumer", () => {
     async (status) => {
       const t = await webhookTenant();
       receiver(HOOK_HOST, [status]);
-      const result = await deliver([message(t.id)]);
+      const result = await deliver([message(t)]);
       expect(result.explicitAcks).toEqual(["m0"]);
       expect(result.retryMessages).toEqual([]);
       const [record] = await deliveries(t.id);
@@ -150,7 +156,7 @@ describe("WEBHOOKS consumer", () => {
       HOOK_HOST,
       () => new Response(null, { status: 302, headers: { location: "https://internal.acme.example/" } }),
     );
-    const result = await deliver([message(t.id)]);
+    const result = await deliver([message(t)]);
     expect(result.explicitAcks).toEqual(["m0"]);
     expect(callsTo("internal.acme.example")).toEqual([]);
     expect((await deliveries(t.id))[0]).toMatchObject({ outcome: "failed", status_code: 302 });
@@ -159,7 +165,7 @@ describe("WEBHOOKS consumer", () => {
   it("after the last scheduled attempt, retries without ack so the queue dead-letters it", async () => {
     const t = await webhookTenant();
     receiver(HOOK_HOST, [503]);
-    const result = await deliver([message(t.id)], { attempts: 4 }); // schedule has 3 entries: 4 attempts
+    const result = await deliver([message(t)], { attempts: 4 }); // schedule has 3 entries: 4 attempts
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages.map((r) => r.msgId)).toEqual(["m0"]);
     const [record] = await deliveries(t.id);
@@ -179,7 +185,7 @@ describe("WEBHOOKS consumer", () => {
       "https://127.0.0.1/x",
       "https://[::1]/x",
     ];
-    const result = await deliver(bad.map((url) => message(t.id, { callback_url: url })));
+    const result = await deliver(bad.map((url) => message(t, { callback_url: url })));
     expect(result.explicitAcks.sort()).toEqual(["m0", "m1", "m2", "m3"]);
     expect(callsTo()).toEqual([]);
     const records = await deliveries(t.id);
@@ -194,7 +200,7 @@ describe("WEBHOOKS consumer", () => {
     const t = await webhookTenant();
     const tenantHooks = receiver();
     const taskHooks = receiver("app.acme.example");
-    await deliver([message(t.id, { callback_url: "https://app.acme.example/done" })]);
+    await deliver([message(t, { callback_url: "https://app.acme.example/done" })]);
     expect(tenantHooks).toHaveLength(0);
     expect(taskHooks).toHaveLength(1);
     expect(new Webhook(t.webhookSecret).verify(taskHooks[0]!.body, taskHooks[0]!.headers)).toBeTruthy();
@@ -203,7 +209,7 @@ describe("WEBHOOKS consumer", () => {
   it("acks without sending when there is no destination, the tenant is gone, or the message is unreadable", async () => {
     const noHook = await webhookTenant(null);
     const result = await deliver([
-      message(noHook.id),
+      message(noHook),
       message("tenant-that-does-not-exist"),
       { v: 2, nonsense: true },
       "not even an object",
@@ -220,9 +226,9 @@ describe("WEBHOOKS consumer", () => {
     receiver("flaky.acme.example", [503]);
     receiver("gone.acme.example", [410]);
     const result = await deliver([
-      message(t.id),
-      message(t.id, { callback_url: "https://flaky.acme.example/h" }),
-      message(t.id, { callback_url: "https://gone.acme.example/h" }),
+      message(t),
+      message(t, { callback_url: "https://flaky.acme.example/h" }),
+      message(t, { callback_url: "https://gone.acme.example/h" }),
     ]);
     expect(result.explicitAcks.sort()).toEqual(["m0", "m2"]);
     expect(result.retryMessages.map((r) => r.msgId)).toEqual(["m1"]);
@@ -231,7 +237,7 @@ describe("WEBHOOKS consumer", () => {
   it("retries every message while the gateway is misconfigured", async () => {
     const t = await webhookTenant();
     receiver();
-    const result = await deliver([message(t.id)], { vars: { WEBHOOK_RETRY_SCHEDULE: "5,soon" } });
+    const result = await deliver([message(t)], { vars: { WEBHOOK_RETRY_SCHEDULE: "5,soon" } });
     expect(result.retryBatch).toMatchObject({ retry: true, delaySeconds: 60 });
     expect(result.explicitAcks).toEqual([]);
     expect(callsTo()).toEqual([]);
@@ -241,7 +247,7 @@ describe("WEBHOOKS consumer", () => {
 describe("dead-letter consumer", () => {
   it("records the dead letter and acks it", async () => {
     const t = await webhookTenant();
-    const m = message(t.id);
+    const m = message(t);
     const result = await run("reelgate-webhooks-dlq", [m]);
     expect(result.explicitAcks).toEqual(["m0"]);
     expect(callsTo()).toEqual([]);
@@ -269,7 +275,7 @@ it("retries a batch from a queue it does not know, rather than dropping it", asy
 it("signs only what it sends: the receiver sees the signature over the exact body", async () => {
   const t = await webhookTenant({ url: HOOK_URL });
   const hooks = receiver();
-  await deliver([message(t.id)]);
+  await deliver([message(t)]);
   const { body, headers } = hooks[0]!;
   expect(() => new Webhook(t.webhookSecret).verify(body.replace("completed", "failed"), headers)).toThrow();
 });

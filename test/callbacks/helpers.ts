@@ -11,6 +11,7 @@ export const HOOK_URL = `https://${HOOK_HOST}/reelgate`;
 
 export interface WebhookTenant extends TenantFixture {
   webhookSecret: string;
+  incarnation: string;
 }
 
 /** Creates a tenant through the admin API; `webhook` as given (the secret is generated when absent). */
@@ -20,10 +21,10 @@ export async function webhookTenant(
   const fixture = hsTenant(webhook ? { webhook } : {});
   const res = await admin(`/admin/tenants/${fixture.id}`, { method: "PUT", json: fixture.input });
   expect(res.status).toBe(201);
-  const body = (await res.json()) as { webhook: { secret?: string } };
+  const body = (await res.json()) as { incarnation: string; webhook: { secret?: string } };
   const webhookSecret = (webhook?.secret as string | undefined) ?? body.webhook.secret;
   if (!webhookSecret) throw new Error("no webhook secret shown on creation");
-  return { ...fixture, webhookSecret };
+  return { ...fixture, webhookSecret, incarnation: body.incarnation };
 }
 
 export interface Received {

@@ -5,7 +5,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { expect, it } from "vitest";
 import type { TenantState } from "../../src/state/tenant-state";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf, rowOf } from "../helpers/objects";
 import { startSimulator } from "../helpers/gateway";
 import { createTask, eventually, receiver, webhookTenant } from "./helpers";
 
@@ -26,7 +26,7 @@ it("keeps the event while the queue is down and sends it when the queue is back"
   const t = await webhookTenant();
   const hooks = receiver();
   const id = await createTask(t);
-  const stub = tenantState(env, t.id);
+  const stub = await objectOf(t.id);
   const attempts: unknown[] = [];
   await runInDurableObject(stub, (instance: TenantState) => {
     outboxOf(instance).queue = {
@@ -74,7 +74,8 @@ it("ends a task only together with its event: when the event cannot be written, 
   const t = await webhookTenant();
   const hooks = receiver();
   const id = await createTask(t);
-  const stub = tenantState(env, t.id);
+  const stub = await objectOf(t.id);
+  const row = await rowOf(t.id, id);
   await runInDurableObject(stub, (instance: TenantState) => {
     const outbox = instance as unknown as { outbox: { taskEnded: (...args: unknown[]) => void } };
     const original = outbox.outbox.taskEnded.bind(outbox.outbox);
@@ -87,11 +88,11 @@ it("ends a task only together with its event: when the event cannot be written, 
 
   await clock.advance(6_000); // the callback: ending the task fails with its event
   expect(sim.callbacks.map((c) => c.status)).toEqual([500]);
-  expect(await stub.getTask(id)).toMatchObject({ endedAt: null, state: "pending" });
+  expect(await stub.getTask(row)).toMatchObject({ endedAt: null, state: "pending" });
 
   await clock.advance(1_000); // the upstream's retry
   expect(sim.callbacks.map((c) => c.status)).toEqual([500, 200]);
-  expect(await stub.getTask(id)).toMatchObject({ state: "completed", endedAt: expect.any(Number) });
+  expect(await stub.getTask(row)).toMatchObject({ state: "completed", endedAt: expect.any(Number) });
   await eventually(() => expect(hooks).toHaveLength(1));
   expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({ id });
 });

@@ -51,14 +51,17 @@ async function es256Tenant(id: string, source: "inline" | "jwks_uri") {
 }
 
 const POST_OPS = { "TENANT_STATE.create": 1 };
-const LIVE_GET_OPS = { "TENANT_STATE.getTask": 1, "TENANT_STATE.observe": 1 };
-const ENDED_GET_OPS = { "TENANT_STATE.getTask": 1 };
+/** A poll happens at the edge: the task id carries what it needs (src/tasks/ids.ts). */
+const LIVE_GET_OPS = {};
+/** The poll that first sees the end tells the object, once, after answering (waitUntil). */
+const ENDING_GET_OPS = { "TENANT_STATE.observe": 1 };
 
 afterEach(() => vi.useRealTimers());
 
 describe("storage operations per request, after warm-up", () => {
-  it("POST and GET read no KV and fetch no keys; Durable Object calls are 1 and 2 (1 once the task ended)", async () => {
-    const { clock } = startSimulator();
+  it("POST makes one Durable Object call; a warm GET none, and no KV read: one upstream query", async () => {
+    const { sim, clock } = startSimulator();
+    sim.inject({ dropCallbacks: true }); // only polls query the upstream
     const tenant = await es256Tenant("perf-inline", "inline");
 
     const cold = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
@@ -71,33 +74,53 @@ describe("storage operations per request, after warm-up", () => {
     expect(post.ops).toEqual(POST_OPS);
     expect(callsTo(UPSTREAM_HOST).filter((c) => c.method === "POST")).toHaveLength(2);
 
+    const queries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
+    const before = queries();
     const get = await send(`/v1/tasks/${post.json.id}`, await tenant.token());
     expect(get.status).toBe(200);
     expect(get.ops).toEqual(LIVE_GET_OPS);
+    expect(queries()).toBe(before + 1);
 
     await clock.advance(10_000);
     const ending = await send(`/v1/tasks/${post.json.id}`, await tenant.token());
     expect(ending.json.status).toBe("completed");
-    const upstreamCalls = callsTo(UPSTREAM_HOST).length;
-    const ended = await send(`/v1/tasks/${post.json.id}`, await tenant.token());
-    expect(ended.json.status).toBe("completed");
-    expect(ended.ops).toEqual(ENDED_GET_OPS);
-    expect(callsTo(UPSTREAM_HOST)).toHaveLength(upstreamCalls);
+    expect(ending.ops).toEqual(ENDING_GET_OPS);
+    expect(queries()).toBe(before + 2);
   });
 
-  it("a GET within TASK_POLL_CACHE_MS makes one Durable Object call and no upstream call", async () => {
-    startSimulator();
+  it("a GET within TASK_POLL_CACHE_MS makes no Durable Object call, no KV read and no upstream query", async () => {
+    const { sim, clock } = startSimulator();
+    sim.inject({ dropCallbacks: true }); // only polls query the upstream
     const tenant = await es256Tenant("perf-poll-cache", "inline");
+    const cached = countingEnv({ ...(env as Env), TASK_POLL_CACHE_MS: "5000" });
+    const poll = async (id: string) => {
+      const request = new Request(`${GATEWAY}/v1/tasks/${id}`, {
+        headers: { authorization: `Bearer ${await tenant.token()}` },
+      });
+      const ctx = createExecutionContext();
+      const res = await app.fetch(request, cached.env, ctx);
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, json: (await res.json()) as any, ops: cached.take() };
+    };
     const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
-    const cached = countingEnv({ ...(env as Env), TASK_POLL_CACHE_MS: "60000" });
-    const upstreamCalls = callsTo(UPSTREAM_HOST).length;
-    const request = new Request(`${GATEWAY}/v1/tasks/${post.json.id}`, {
-      headers: { authorization: `Bearer ${await tenant.token()}` },
-    });
-    cached.take();
-    expect((await app.fetch(request, cached.env)).status).toBe(200);
-    expect(cached.take()).toEqual(ENDED_GET_OPS);
-    expect(callsTo(UPSTREAM_HOST)).toHaveLength(upstreamCalls);
+    const queries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
+    const first = await poll(post.json.id);
+    expect(first).toMatchObject({ status: 200, ops: {} });
+    const before = queries();
+    const again = await poll(post.json.id);
+    expect(again).toMatchObject({ status: 200, ops: {}, json: first.json });
+    expect(queries()).toBe(before);
+
+    // An ended task is cached until its results expire: the end is reported once, then never asked again.
+    await clock.advance(10_000);
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ["Date"], now: start + 6_000 });
+    const ending = await poll(post.json.id);
+    expect(ending).toMatchObject({ status: 200, ops: ENDING_GET_OPS, json: { status: "completed" } });
+    vi.useFakeTimers({ toFake: ["Date"], now: start + 16_000 }); // past the live TTL, within the tenant cache
+    const later = await poll(post.json.id);
+    expect(later).toMatchObject({ status: 200, ops: {}, json: ending.json });
+    expect(queries()).toBe(before + 1);
   });
 
   it("a tenant's key set from its jwks_uri is fetched once, then served from memory", async () => {

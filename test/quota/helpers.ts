@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { AdmitResult } from "../../src/quota/admission";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf } from "../helpers/objects";
 import { createTenant, hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { VALID_BODY, bearer, gw, withJson } from "../helpers/gateway";
 
@@ -46,7 +46,7 @@ export async function getTask(t: TenantFixture, id: string, sub: string | null =
 let seq = 0;
 
 /** Admits a task straight into the tenant's Durable Object at `now` (no upstream call). */
-export function admitAt(
+export async function admitAt(
   tenantId: string,
   now: number,
   opts: {
@@ -57,19 +57,17 @@ export function admitAt(
     key?: { key: string; hash: string };
   } = {},
 ): Promise<AdmitResult> {
-  return tenantState(env, tenantId).admit({
+  return (await objectOf(tenantId)).admit({
     task: {
-      id: `task-unified-${Math.floor(now / 1000)}-test${++seq}`,
+      id: (++seq).toString(16).padStart(20, "0"),
       sub: opts.sub === undefined ? "user-1" : opts.sub,
       model: VALID_BODY.model,
       createdAt: now,
       callbackUrl: null,
       estimate: opts.estimate ?? 10,
       reserved: opts.estimate ?? 10,
-      quotaStore: "durable_object",
     },
     limits: { tenant: opts.tenant ?? {}, user: opts.user ?? {} },
-    enforce: true,
     idempotency: opts.key ?? null,
   });
 }

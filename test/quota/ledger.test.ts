@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { monthOf, toUnits } from "../../src/quota/policy";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf } from "../helpers/objects";
 import { TaskStore } from "../../src/tasks/store";
 import { admitAt, openCounters, uniqueTenantId } from "./helpers";
 
@@ -16,7 +16,7 @@ type Sum = { scope: string; month: string; used: number; reserved: number };
 describe("the credit ledger", () => {
   it("always equals the sums over the tasks table", async () => {
     const id = uniqueTenantId();
-    const state = tenantState(env, id);
+    const state = await objectOf(id);
     const months = [Date.UTC(2026, 9, 31, 23, 59), Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 15)];
     const subs = ["alice", "bob", null];
     let n = 0;
@@ -49,6 +49,7 @@ describe("the credit ledger", () => {
         const reserved = rand(2) ? 31.4159 : 1;
         await state.attachUpstream(
           taskId,
+          `pub-${taskId}`,
           { id: upstreamId, status: "pending", usage: { credits_reserved: reserved } },
           now + 10,
         );

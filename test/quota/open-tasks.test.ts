@@ -10,7 +10,7 @@ import { IdempotencyTable } from "../../src/quota/idempotency";
 import { QuotaLedger } from "../../src/quota/ledger";
 import { QUOTA_MIGRATIONS } from "../../src/quota/migrations";
 import { migrate } from "../../src/state/migrations";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf } from "../helpers/objects";
 import { type NewTask, TaskStore } from "../../src/tasks/store";
 import { VALID_BODY } from "../helpers/gateway";
 import { admitAt, openCounters, uniqueTenantId } from "./helpers";
@@ -27,7 +27,6 @@ function newTask(i: number, createdAt: number, sub: string | null = `u${i % USER
     callbackUrl: null,
     estimate: 10,
     reserved: 10,
-    quotaStore: "durable_object",
   };
 }
 
@@ -43,7 +42,7 @@ function seed(sql: SqlStorage, open: number, inWindow: number, first = 0): void 
     const t = newTask(i, T0 - 3_600_000 + k);
     tasks.insert(t);
     if (k % 3 === 2) tasks.abort(t.id, T0 - 1_000_000);
-    else tasks.attach(t.id, { id: `up-${i}`, status: "pending" }, 10, T0 - 3_000_000);
+    else tasks.attach(t.id, `pub-${i}`, { id: `up-${i}`, status: "pending" }, 10, T0 - 3_000_000);
     if (k % 3 === 1) tasks.record(t.id, { id: `up-${i}`, status: "completed" }, T0 - 2_000_000);
   }
   for (let k = 0; k < inWindow; k++, i++) {
@@ -53,7 +52,7 @@ function seed(sql: SqlStorage, open: number, inWindow: number, first = 0): void 
       tasks.abort(t.id, T0 - 1_000);
       continue;
     }
-    tasks.attach(t.id, { id: `up-${i}`, status: "pending" }, 10, T0 - 1_000);
+    tasks.attach(t.id, `pub-${i}`, { id: `up-${i}`, status: "pending" }, 10, T0 - 1_000);
     tasks.record(t.id, { id: `up-${i}`, status: "failed" }, T0 - 500);
   }
 }
@@ -80,13 +79,12 @@ function countedAdmit(sql: SqlStorage, request: AdmitRequest): { result: AdmitRe
 const request = (i: number, limits: AdmitRequest["limits"]): AdmitRequest => ({
   task: newTask(1_000_000 + i, T0, "u1"),
   limits,
-  enforce: true,
   idempotency: null,
 });
 
 describe("admission with thousands of tasks", () => {
   it("reads a number of rows bounded by the limits, not by the tasks in flight or in the window", async () => {
-    const state = tenantState(env, uniqueTenantId());
+    const state = await objectOf(uniqueTenantId());
     const reads = await runInDurableObject(state, (_o, s: DurableObjectState) => {
       const sql = s.storage.sql;
       seed(sql, 2_000, 40);
@@ -117,7 +115,7 @@ describe("admission with thousands of tasks", () => {
 
   it("decides concurrency from the counters: exactly the limit, with the first expected end", async () => {
     const id = uniqueTenantId();
-    const state = tenantState(env, id);
+    const state = await objectOf(id);
     await runInDurableObject(state, (_o, s: DurableObjectState) => seed(s.storage.sql, 2_000, 0));
     const limits = { tenant: { max_concurrent_tasks: 2_001 }, user: { max_concurrent_tasks: 101 } };
     const last = await admitAt(id, T0, { sub: "u7", ...limits });
@@ -159,7 +157,7 @@ describe('migration "quota/2"', () => {
 
   it("backfills the counters of an existing object from its tasks, then keeps them", async () => {
     const id = uniqueTenantId();
-    const state = tenantState(env, id);
+    const state = await objectOf(id);
     const result = await runInDurableObject(state, (_o, s: DurableObjectState) => {
       const sql = s.storage.sql;
       undo(sql);

@@ -4,7 +4,7 @@
 // exactly once whatever mix of polls, callbacks and sweeps reports the end.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf, rowOf } from "../helpers/objects";
 import type { TenantFixture } from "../fixtures/tenants";
 import { UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
@@ -157,15 +157,16 @@ describe("settlement happens once per task", () => {
     // The end arrives by callback (tick), then by polls, then by direct reports and a sweep.
     await clock.advance(6_000);
     for (let i = 0; i < 3; i++) await getTask(t, id);
-    const state = tenantState(env, t.id);
+    const state = await objectOf(t.id);
+    const row = await rowOf(t.id, id);
     const completed = { id: upstreamId, status: "completed" as const, usage: { credits_used: 23.8 } };
     const reports = await Promise.all(
-      Array.from({ length: 10 }, () => state.observe(id, completed, Date.now())),
+      Array.from({ length: 10 }, () => state.observe(row, completed, Date.now())),
     );
     expect(reports.filter((r) => r?.firstEnd)).toHaveLength(0);
     await state.sweep(Date.now() + 3600_000);
     // A contradicting late report changes nothing either.
-    await state.observe(id, { id: upstreamId, status: "failed" }, Date.now());
+    await state.observe(row, { id: upstreamId, status: "failed" }, Date.now());
 
     expect(sim.callbacks.filter((c) => c.status === 200).length).toBeGreaterThanOrEqual(1);
     expect((await usage(t, null)).tenant.monthly_credits).toMatchObject({ used: BODY_CREDITS, reserved: 0 });
@@ -178,11 +179,12 @@ describe("settlement happens once per task", () => {
     const t = await quotaTenant();
     const id = await createdId(await generate(t));
     const upstreamId = sim.tasks()[0]!.id;
-    const state = tenantState(env, t.id);
+    const state = await objectOf(t.id);
+    const row = await rowOf(t.id, id);
     const reports = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         state.observe(
-          id,
+          row,
           { id: upstreamId, status: "completed", usage: { credits_used: 10 + i } },
           Date.now(),
         ),
@@ -190,7 +192,7 @@ describe("settlement happens once per task", () => {
     );
     const first = reports.filter((r) => r?.firstEnd);
     expect(first).toHaveLength(1);
-    const charged = first[0]!.record.charged ?? (await state.getTask(id))!.charged;
+    const charged = first[0]!.record.charged ?? (await state.getTask(row))!.charged;
     expect((await usage(t, null)).tenant.monthly_credits).toMatchObject({ used: charged, reserved: 0 });
     expect(callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET")).toHaveLength(0);
   });

@@ -1,10 +1,10 @@
 // Visibility: GET /v1/usage (the caller's own limits and usage), GET /admin/tenants/{id}/usage (the month's
-// ledger), the KV mirror of ended tasks, and QUOTA_STORE=kv's counters following a task's life.
+// ledger), and the KV mirror of ended tasks.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { kvQuotaKey } from "../../src/quota/kv-store";
 import { monthOf } from "../../src/quota/policy";
+import { rowOf } from "../helpers/objects";
 import type { TenantFixture } from "../fixtures/tenants";
 import { GATEWAY, VALID_BODY, admin, bearer, gw, startSimulator, withJson } from "../helpers/gateway";
 import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage } from "./helpers";
@@ -22,7 +22,6 @@ describe("GET /v1/usage", () => {
     await createdId(await generate(t, { sub: "bob" }));
     const u = await usage(t, "alice");
     expect(u.object).toBe("usage");
-    expect(u.store).toBe("durable_object");
     expect(u.tenant).toMatchObject({
       requests_per_minute: { limit: 10, used: 2, remaining: 8, reset_at: expect.any(String) },
       concurrent_tasks: { limit: 5, active: 2, remaining: 3, next_slot_in_seconds: null },
@@ -90,7 +89,6 @@ describe("GET /admin/tenants/{id}/usage", () => {
     expect(body.tasks[0]).toMatchObject({
       estimate: BODY_CREDITS,
       model: VALID_BODY.model,
-      quota_store: "durable_object",
       created_at: expect.any(String),
       ended_at: expect.any(String),
     });
@@ -146,62 +144,18 @@ describe("the KV mirror of the ledger", () => {
     await clock.advance(6_000);
     await getTask(t, id);
     const prefix = `ledger:${t.id}:${monthOf(Date.now())}:`;
+    // Keyed by the task's row in its object; the entry names the task by the id its tenant knows.
+    const key = `${prefix}${await rowOf(t.id, id)}`;
     await eventually(async () => {
       const list = await env.KV.list({ prefix });
-      expect(list.keys.map((k) => k.name)).toEqual([`${prefix}${id}`]);
+      expect(list.keys.map((k) => k.name)).toEqual([key]);
       expect(list.keys[0]!.metadata).toEqual({ sub: "user-1", status: "completed", charged: BODY_CREDITS });
     });
-    expect(await env.KV.get(`${prefix}${id}`, "json")).toMatchObject({
+    expect(await env.KV.get(key, "json")).toMatchObject({
       task_id: id,
       status: "completed",
       reserved: BODY_CREDITS,
       charged: BODY_CREDITS,
     });
-  });
-});
-
-describe("QUOTA_STORE=kv follows a task's life in KV", () => {
-  const kvEnv = { ...env, QUOTA_STORE: "kv" };
-  const kvFetch = (path: string, init: RequestInit) =>
-    app.fetch(new Request(`${GATEWAY}${path}`, init), kvEnv);
-
-  it("counts the admission, then the settlement, and reports from KV", async () => {
-    const { sim, clock } = startSimulator();
-    sim.inject({ dropCallbacks: true });
-    const t = await quotaTenant({ max_concurrent_tasks: 1, monthly_credits: 100 });
-    const token = await t.token({ sub: "alice" });
-    const created = await kvFetch("/v1/videos/generations", withJson(token, VALID_BODY));
-    expect(created.status).toBe(200);
-    const id = ((await created.json()) as { id: string }).id;
-    expect(created.headers.get("ratelimit")).toBe('"tenant-concurrency";r=0;t=120');
-    expect((await kvFetch("/v1/videos/generations", withJson(token, VALID_BODY))).status).toBe(429);
-
-    const doc = async () => (await env.KV.get(await kvQuotaKey(t.id, null), "json")) as Record<string, any>;
-    expect(Object.keys((await doc()).open)).toEqual([id]);
-    const read = async () =>
-      (await (await kvFetch("/v1/usage", bearer(token))).json()) as Record<string, any>;
-    expect((await read()).store).toBe("kv");
-    expect((await read()).tenant.monthly_credits).toMatchObject({ used: 0, reserved: BODY_CREDITS });
-
-    await clock.advance(6_000);
-    await getTask(t, id, "alice");
-    await eventually(async () => expect((await doc()).open).toEqual({}));
-    expect((await read()).tenant).toMatchObject({
-      concurrent_tasks: { active: 0 },
-      monthly_credits: { used: BODY_CREDITS, reserved: 0 },
-    });
-    expect((await read()).user.monthly_credits).toMatchObject({ used: BODY_CREDITS });
-    expect((await kvFetch("/v1/videos/generations", withJson(token, VALID_BODY))).status).toBe(200);
-  });
-
-  it("releases the admission when the upstream call fails", async () => {
-    const { sim } = startSimulator();
-    const t = await quotaTenant({ requests_per_minute: 1 });
-    const token = await t.token();
-    sim.inject({ create: { status: 500, count: 1 } });
-    expect((await kvFetch("/v1/videos/generations", withJson(token, VALID_BODY))).status).toBe(502);
-    const doc = async () => (await env.KV.get(await kvQuotaKey(t.id, null), "json")) as Record<string, any>;
-    await eventually(async () => expect((await doc()).recent).toEqual([]));
-    expect((await kvFetch("/v1/videos/generations", withJson(token, VALID_BODY))).status).toBe(200);
   });
 });

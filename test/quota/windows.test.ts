@@ -3,7 +3,7 @@
 // app passes Date.now(); how the app renders these decisions is covered by limits.test.ts.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf } from "../helpers/objects";
 import { admitAt, uniqueTenantId } from "./helpers";
 
 const NOV_30_LAST_MS = Date.UTC(2026, 11, 1) - 1;
@@ -54,7 +54,7 @@ describe("requests_per_minute: a window over the limit", () => {
     });
     if (refused.kind === "refused")
       expect(refused.scopes[0]!.state.window).toEqual({ count: 3, oldest: T0, freesSlot: T0 + 3_000 });
-    const usage = await tenantState(env, id).usage(null, T0 + 10_000, { ...rpm(2), user: {} });
+    const usage = await (await objectOf(id)).usage(null, T0 + 10_000, { ...rpm(2), user: {} });
     expect(usage.tenant.window).toEqual({ count: 5, oldest: T0, freesSlot: null });
 
     expect(await admitAt(id, T0 + 62_001, rpm(2))).toMatchObject({ refusal: { retryAfterS: 1 } });
@@ -67,7 +67,7 @@ describe("monthly_credits: calendar months in UTC", () => {
     const id = uniqueTenantId();
     const limits =
       scope === "tenant" ? { tenant: { monthly_credits: 30 } } : { user: { monthly_credits: 30 } };
-    const state = tenantState(env, id);
+    const state = await objectOf(id);
     expect((await admitAt(id, NOV_30_LAST_MS - 1000, { ...limits, estimate: 20 })).kind).toBe("admitted");
     const late = await admitAt(id, NOV_30_LAST_MS, { ...limits, estimate: 20 });
     expect(late).toMatchObject({

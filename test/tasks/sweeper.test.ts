@@ -6,7 +6,7 @@ import { createScheduledController, runDurableObjectAlarm } from "cloudflare:tes
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SWEEP_MIN_AGE_S, TASK_RETENTION_MS } from "../../src/config/constants";
 import worker from "../../src/index";
-import { tenantState } from "../../src/state/tenant-state";
+import { objectOf, rowOf } from "../helpers/objects";
 import { UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
 import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage } from "../quota/helpers";
@@ -82,7 +82,7 @@ describe("the reconciliation sweeper", () => {
     sim.reset();
     await runCron(Date.now() + MIN_AGE_MS + 1_000);
     expect(await ledgerRow(t.id, id)).toMatchObject({ status: "failed", charged: 0 });
-    const task = await tenantState(env, t.id).getTask(id);
+    const task = await (await objectOf(t.id)).getTask(await rowOf(t.id, id));
     expect(JSON.parse(task!.snapshot!)).toMatchObject({ status: "failed", error: { code: "task_lost" } });
     expect((await generate(t)).status).toBe(200);
   });
@@ -118,7 +118,7 @@ describe("the reconciliation sweeper", () => {
     expect((await generate(t)).status).toBe(429);
 
     await runCron(Date.now());
-    const state = tenantState(env, t.id);
+    const state = await objectOf(t.id);
     expect((await state.usage(null, Date.now())).tenant).toMatchObject({ active: 0, reservedUnits: 0 });
     expect(await state.idempotencyWait("user-1", "orphan", Date.now())).toEqual({ kind: "gone" });
     expect((await generate(t)).status).toBe(200);
@@ -136,20 +136,22 @@ describe("the reconciliation sweeper", () => {
   });
 
   it("deletes ended tasks after the retention period, once their end is in the KV ledger", async () => {
-    const { clock } = startSimulator();
+    const { sim, clock } = startSimulator();
     const t = await quotaTenant();
     const id = await createdId(await generate(t));
     await clock.advance(10_000);
     expect((await getTask(t, id)).status).toBe(200); // the poll ends it
-    const stub = tenantState(env, t.id);
+    const stub = await objectOf(t.id);
+    const row = await rowOf(t.id, id);
     // The end reaches the KV ledger through the object's alarm; run it until it has.
-    for (let i = 0; i < 10 && !(await stub.getTask(id))?.kvSyncedAt; i++) await runDurableObjectAlarm(stub);
-    expect((await stub.getTask(id))?.kvSyncedAt).not.toBeNull();
+    for (let i = 0; i < 10 && !(await stub.getTask(row))?.kvSyncedAt; i++) await runDurableObjectAlarm(stub);
+    expect((await stub.getTask(row))?.kvSyncedAt).not.toBeNull();
 
     await runCron(Date.now() + TASK_RETENTION_MS - 60_000);
-    expect(await stub.getTask(id)).not.toBeNull();
+    expect(await stub.getTask(row)).not.toBeNull();
     await runCron(Date.now() + TASK_RETENTION_MS + 60_000);
-    expect(await stub.getTask(id)).toBeNull();
+    expect(await stub.getTask(row)).toBeNull();
+    sim.reset(); // by then the upstream has long forgotten it too
     expect((await getTask(t, id)).status).toBe(404);
   });
 });

@@ -1,4 +1,6 @@
-// GET /v1/tasks/{id}: the upstream's task with the gateway's id, visible only to its owner.
+// GET /v1/tasks/{id}: the upstream's task with the gateway's id, visible only to its owner, answered at the
+// edge from the id alone (an envelope bound to the tenant), the upstream and — for a task the upstream
+// forgot — the object's record.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
@@ -6,6 +8,10 @@ import { loadConfig } from "../../src/config/env";
 import { createTenant, type TenantFixture } from "../fixtures/tenants";
 import { GATEWAY, UPSTREAM_HOST, VALID_BODY, bearer, gw, startSimulator, withJson } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
+import { objectOf, rowOf } from "../helpers/objects";
+import { countingEnv } from "../perf/counting";
+import type { Env } from "../../src/env";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 
 async function createTask(t: TenantFixture, sub: string | null = "user-1", body: object = VALID_BODY) {
   const res = await gw("/v1/videos/generations", withJson(await t.token({ sub }), body));
@@ -45,10 +51,8 @@ describe("GET /v1/tasks/{id}", () => {
     expect(JSON.stringify({ ...done, results: [] })).not.toContain(upstreamId);
     expect(done.usage).toBeUndefined();
 
-    // An ended task is served from the recorded final state: no further upstream query.
-    const before = callsTo(UPSTREAM_HOST).length;
+    // Polled again, an ended task answers the same (with the poll cache on, from the location's cache).
     expect((await (await getTask(t, id)).json()) as object).toEqual(done);
-    expect(callsTo(UPSTREAM_HOST).length).toBe(before);
   });
 
   it("shows a failed task's error in the task_error shape", async () => {
@@ -132,20 +136,113 @@ describe("GET /v1/tasks/{id}", () => {
   });
 });
 
-describe("poll collapsing (TASK_POLL_CACHE_MS)", () => {
-  it("answers a task heard from within the window from its recorded state, without asking the upstream", async () => {
+describe("task ids open at the edge", () => {
+  it("refuses a tampered, truncated, foreign or garbage id with 404 and no storage read or upstream call", async () => {
+    startSimulator();
+    const a = await createTenant();
+    const b = await createTenant();
+    const id = await createTask(a, "alice");
+    const counted = countingEnv(env as Env);
+    const poll = async (tenant: TenantFixture, taskId: string) => {
+      const ctx = createExecutionContext();
+      const req = new Request(`${GATEWAY}/v1/tasks/${taskId}`, bearer(await tenant.token({ sub: "alice" })));
+      const res = await app.fetch(req, counted.env, ctx);
+      await waitOnExecutionContext(ctx);
+      return res.status;
+    };
+    await poll(a, id); // warm the tenant caches
+    await poll(b, id);
+    counted.take();
+    const before = callsTo(UPSTREAM_HOST).length;
+    const body = id.slice("task-unified-".length);
+    const flipped = (i: number) => id.slice(0, i) + (id[i] === "a" ? "b" : "a") + id.slice(i + 1);
+    const variants = [
+      flipped(15), // inside the nonce
+      flipped(40), // inside the sealed claims
+      flipped(id.length - 1), // inside the tag
+      id.slice(0, -1),
+      `task-unified-${body.toUpperCase()}`,
+      `task-unified-${body}a`,
+      `task-unified-1757165031-uyujaw3d`, // the upstream's own id format
+      body,
+    ];
+    for (const v of variants) expect(await poll(a, v), v).toBe(404);
+    expect(await poll(b, id)).toBe(404); // another tenant's key binding
+    expect(counted.take()).toEqual({});
+    expect(callsTo(UPSTREAM_HOST).length).toBe(before);
+  });
+
+  it("keeps the task-unified- prefix and the [a-z0-9-] alphabet of the upstream's ids", async () => {
+    startSimulator();
+    const t = await createTenant();
+    const id = await createTask(t);
+    expect(id).toMatch(/^task-unified-[a-z2-7]+$/);
+    const again = await createTask(t);
+    expect(again).not.toBe(id);
+  });
+
+  it("answers from the object's record once the upstream no longer knows an ended task", async () => {
+    const { sim, clock } = startSimulator();
+    const t = await createTenant();
+    const id = await createTask(t);
+    await clock.advance(10_000); // completed; the callback ends it in the object
+    const done = (await (await getTask(t, id)).json()) as Record<string, unknown>;
+    expect(done.status).toBe("completed");
+    sim.reset(); // the upstream forgets its tasks
+    const res = await getTask(t, id);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(done);
+  });
+
+  it("a live task the upstream forgot is not found (the sweeper settles it as lost)", async () => {
+    const { sim } = startSimulator();
+    sim.inject({ dropCallbacks: true });
+    const t = await createTenant();
+    const id = await createTask(t);
+    sim.reset();
+    expect((await getTask(t, id)).status).toBe(404);
+  });
+
+  it("a record that no longer fits the schema is logged, not a bare 500", async () => {
+    const { sim, clock } = startSimulator();
+    const t = await createTenant();
+    const id = await createTask(t);
+    await clock.advance(10_000);
+    expect((await getTask(t, id)).status).toBe(200);
+    const stub = await objectOf(t.id);
+    const row = await rowOf(t.id, id);
+    await runInDurableObject(stub, (_o, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE tasks SET snapshot = '{\"status\": 7}' WHERE id = ?", row);
+    });
+    sim.reset();
+    const res = await getTask(t, id);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as any).error.code).toBe("task_not_found");
+  });
+});
+
+describe("poll collapsing (TASK_POLL_CACHE_MS, the Cache API)", () => {
+  it("answers a live task polled within the window from the location's cache, without asking the upstream", async () => {
     const { sim, clock } = startSimulator();
     sim.inject({ dropCallbacks: true }); // only polls tell the gateway about the end
     const t = await createTenant();
     const id = await createTask(t);
     const cached = { ...env, TASK_POLL_CACHE_MS: "60000" };
-    const poll = async () =>
-      app.fetch(new Request(`${GATEWAY}/v1/tasks/${id}`, bearer(await t.token())), cached);
+    const poll = async () => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(
+        new Request(`${GATEWAY}/v1/tasks/${id}`, bearer(await t.token())),
+        cached,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return (await res.json()) as { status: string };
+    };
 
+    expect((await poll()).status).toBe("pending");
     const before = callsTo(UPSTREAM_HOST).length;
-    await clock.advance(10_000); // finished upstream, but the gateway heard from it just now (creation)
-    const first = (await (await poll()).json()) as { status: string };
-    expect(first.status).toBe("pending");
+    await clock.advance(10_000); // finished upstream, but this location asked it just now
+    expect((await poll()).status).toBe("pending");
     expect(callsTo(UPSTREAM_HOST).length).toBe(before);
 
     // Off (the tests' default), the same poll asks the upstream and sees the end.
