@@ -24,6 +24,7 @@ import { type SweepReport, sweepTenant } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { migrate } from "./migrations";
+import { retire, type RetireResult } from "./retire";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -211,6 +212,16 @@ export class TenantState extends DurableObject<Env> {
     const found = this.deliveries.find(deliveryId, Date.now());
     const record = found && this.tasks.get(found.taskId);
     return record ? messageFromRecord(this.ctx.id.name ?? "", record) : null;
+  }
+
+  // --- Tenant lifecycle (src/state/retire.ts): DELETE /admin/tenants/{id} ends the incarnation here first.
+
+  /**
+   * Refuses while tasks are in flight unless `force`; otherwise wipes this object's storage and alarm and
+   * the KV documents it wrote (a batch per call: call again while `kvComplete` is false).
+   */
+  async retire(force: boolean): Promise<RetireResult> {
+    return retire({ tenantId: this.ctx.id.name ?? "", storage: this.ctx.storage, kv: this.env.KV }, force);
   }
 }
 

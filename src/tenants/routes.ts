@@ -1,5 +1,6 @@
 // The admin API for tenants (`Authorization: Bearer $ADMIN_TOKEN`): create/replace, read, list, delete.
-// Writes go through the Registry Durable Object (atomic issuer claims); reads come straight from KV.
+// Every call goes to the Registry Durable Object, the only writer and the authoritative reader of tenant
+// records; a DELETE first retires the tenant's own object (src/tenants/lifecycle.ts).
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
@@ -8,11 +9,13 @@ import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { checkOutboundUrl } from "../net/urls";
+import { tenantState } from "../state/tenant-state";
 import { safeEqual } from "../util/hmac";
-import { registry } from "./registry";
-import { type Tenant, TENANT_ID_PATTERN, type TenantInput, TenantInputSchema } from "./schema";
-import { forgetTenant, getTenant, listTenants } from "./store";
-import { generateWebhookSecret, tenantView } from "./view";
+import { retireObject } from "./lifecycle";
+import { registry } from "./registry-client";
+import { TENANT_ID_PATTERN, TenantInputSchema } from "./schema";
+import { forgetTenant } from "./store";
+import { tenantView } from "./view";
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuth(c, next) {
@@ -50,34 +53,16 @@ export function zodError(error: z.ZodError): ApiError {
   return new ApiError("invalid_request", message, keyParam ? { param: keyParam } : {});
 }
 
+function forceParam(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new ApiError("invalid_request", "force must be true or false", { param: "force" });
+}
+
 function checkUrl(raw: string | undefined, param: string, allowLocal: boolean): void {
   if (raw === undefined) return;
   const verdict = checkOutboundUrl(raw, { requireHttps: true, allowLocal });
   if (!verdict.ok) throw new ApiError("invalid_request", `${param}: ${verdict.reason}`, { param });
-}
-
-function buildRecord(id: string, input: TenantInput, existing: Tenant | null, now: Date) {
-  const generated =
-    (input.webhook?.secret ?? existing?.webhook?.secret) ? undefined : generateWebhookSecret();
-  const keepRotation = existing?.webhook && !input.webhook?.secret;
-  const record: Tenant = {
-    id,
-    name: input.name,
-    status: input.status,
-    auth: input.auth,
-    ...(input.policy ? { policy: input.policy } : {}),
-    ...(input.quotas ? { quotas: input.quotas } : {}),
-    ...(input.user_quotas ? { user_quotas: input.user_quotas } : {}),
-    webhook: {
-      ...(keepRotation ? existing.webhook : {}),
-      ...(input.webhook?.url ? { url: input.webhook.url } : {}),
-      secret: input.webhook?.secret ?? existing?.webhook?.secret ?? generated!,
-    },
-    created_at: existing?.created_at ?? now.toISOString(),
-    updated_at: now.toISOString(),
-  };
-  if (!input.webhook?.url) delete record.webhook!.url;
-  return { record, generated };
 }
 
 export const tenantRoutes = new Hono<AppEnv>();
@@ -91,41 +76,80 @@ tenantRoutes.put("/:id", async (c) => {
   checkUrl(input.auth.jwks_uri, "auth.jwks_uri", allowLocal);
   checkUrl(input.webhook?.url, "webhook.url", allowLocal);
 
-  const existing = await getTenant(c.env, id);
-  const { record, generated } = buildRecord(id, input, existing, new Date());
-  const result = await registry(c.env).putTenant(record);
-  if (result.conflictWith)
+  // One call: the Registry merges over its own record, claims the issuer and writes the KV replica.
+  const result = await registry(c.env).putTenant(id, input);
+  if (!result.ok)
     throw new ApiError("issuer_conflict", "Another tenant already uses this issuer", {
       param: "auth.issuer",
     });
-  forgetTenant(record.auth.issuer, ...(result.previousIssuer ? [result.previousIssuer] : []));
-  c.get("log").info("tenant_saved", { tenant_id: id, created: result.created });
+  const { tenant } = result;
+  forgetTenant(tenant.auth.issuer, ...(result.previousIssuer ? [result.previousIssuer] : []));
+  c.get("log").info("tenant_saved", {
+    tenant_id: id,
+    created: result.created,
+    version: tenant.version,
+    replicated: result.replicated,
+  });
   return c.json(
-    tenantView(record, generated ? { webhookSecret: generated } : {}),
+    tenantView(tenant, result.generatedSecret ? { webhookSecret: result.generatedSecret } : {}),
     result.created ? 201 : 200,
   );
 });
+
+const LIST_QUERY_MAX = 200;
 
 tenantRoutes.get("/", async (c) => {
   const limitRaw = c.req.query("limit");
   const limit = limitRaw === undefined ? 100 : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new ApiError("invalid_request", "limit must be an integer between 1 and 1000", { param: "limit" });
-  const page = await listTenants(c.env, c.req.query("cursor") || undefined, limit);
+  const cursor = c.req.query("cursor") || null;
+  if (cursor !== null && !TENANT_ID_PATTERN.test(cursor))
+    throw new ApiError("invalid_request", "cursor is not one this API returned", { param: "cursor" });
+  const q = c.req.query("q") || null;
+  if (q !== null && q.length > LIST_QUERY_MAX)
+    throw new ApiError("invalid_request", `q must be at most ${LIST_QUERY_MAX} characters`, { param: "q" });
+  const page = await registry(c.env).listTenants({ q, cursor, limit });
   return c.json({ object: "list", data: page.tenants, cursor: page.cursor });
 });
 
 tenantRoutes.get("/:id", async (c) => {
-  const tenant = await getTenant(c.env, tenantIdParam(c.req.param("id")));
+  const tenant = await registry(c.env).getTenant(tenantIdParam(c.req.param("id")));
   if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
   return c.json(tenantView(tenant));
 });
 
 tenantRoutes.delete("/:id", async (c) => {
   const id = tenantIdParam(c.req.param("id"));
-  const existing = await getTenant(c.env, id);
-  if (!(await registry(c.env).deleteTenant(id))) throw new ApiError("tenant_not_found", "No such tenant");
-  if (existing) forgetTenant(existing.auth.issuer);
-  c.get("log").info("tenant_deleted", { tenant_id: id });
+  const force = forceParam(c.req.query("force"));
+  const reg = registry(c.env);
+  const tenant = await reg.getTenant(id);
+  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
+  const log = c.get("log");
+
+  // The object first: it refuses while tasks are in flight, or wipes its storage and KV documents.
+  const state = tenantState(c.env, id);
+  const retired = await retireObject(state, force);
+  if (!retired.retired)
+    throw new ApiError(
+      "tenant_busy",
+      `The tenant has ${retired.open} task${retired.open === 1 ? "" : "s"} in flight; ` +
+        "wait for them to end, or delete with ?force=true (their credits and webhooks are lost)",
+    );
+  const deleted = await reg.deleteTenant(id, tenant.incarnation);
+  if (!deleted.ok) throw new ApiError("tenant_not_found", "No such tenant");
+  forgetTenant(tenant.auth.issuer);
+  // A request authenticated before the record went may have created a task since the wipe: wipe again.
+  const late = await retireObject(state, true);
+  const lateDeleted = late.retired ? late.kvDeleted : 0;
+  if (late.open > 0) log.warn("tenant_deleted_late_tasks", { tenant_id: id, tasks: late.open });
+  log.info("tenant_deleted", {
+    tenant_id: id,
+    incarnation: tenant.incarnation,
+    forced: force,
+    tasks_dropped: retired.open,
+    kv_deleted: retired.kvDeleted + lateDeleted,
+    kv_complete: late.retired && late.kvComplete,
+  });
   return c.body(null, 204);
 });

@@ -10,6 +10,8 @@ export function tenantView(t: Tenant, reveal: { webhookSecret?: string } = {}): 
   const { hs256_secret: _secret, ...auth } = t.auth;
   return {
     id: t.id,
+    incarnation: t.incarnation,
+    version: t.version,
     name: t.name,
     status: t.status,
     auth: { ...auth, key_source: keySource(t) },
