@@ -90,7 +90,7 @@ describe("DELETE /admin/tenants/{id}", () => {
     expect((await objectContents(t.id)).rows).toMatchObject({
       tasks: 2,
       webhook_deliveries: 1,
-      quota_months: 1,
+      quota_months: 2,
     });
 
     const res = await del(t.id, "?force=true");
