@@ -142,7 +142,7 @@ tenantRoutes.delete("/:id", async (c) => {
   // A request authenticated before the record went may have created a task since the wipe: wipe again.
   const late = await retireObject(state, true);
   const lateDeleted = late.retired ? late.kvDeleted : 0;
-  if (late.open > 0) log.warn("tenant_deleted_late_tasks", { tenant_id: id, tasks: late.open });
+  if (late.open > 0) log.warn("tenant_deleted_late_task", { tenant_id: id, tasks: late.open });
   log.info("tenant_deleted", {
     tenant_id: id,
     incarnation: tenant.incarnation,
