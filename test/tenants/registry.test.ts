@@ -1,10 +1,11 @@
 // The Registry as the one writer of tenant records: concurrent admin writes of one tenant lose nothing and
 // leave KV (record and issuer index) in agreement with its SQLite; versions rise and reach KV in order;
 // the incarnation is the server's; a stale KV copy is recognised; the admin list searches and pages.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TENANT_CACHE_TTL_MS } from "../../src/config/constants";
+import { registry } from "../../src/tenants/registry-client";
 import { findTenantByIssuer } from "../../src/tenants/store";
 import { createTenant, hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin } from "../helpers/gateway";
@@ -90,6 +91,36 @@ describe("one writer: concurrent admin writes", () => {
     const listed = await env.KV.list<{ version: number }>({ prefix: `tenant:${t.id}` });
     expect(listed.keys[0]?.metadata?.version).toBe(highest.version);
     expect(new Set(results.map((r) => r.version)).size).toBe(20);
+    expect(await registry(env).replicaVersion(t.id)).toBe(highest.version);
+  });
+
+  it("a copy to KV that was interrupted is finished by the Registry's alarm", async () => {
+    const t = await createTenant(hsTenant());
+    const stub = env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
+    // Caught up: no alarm is left armed.
+    expect(await runInDurableObject(stub, (_o, s: DurableObjectState) => s.storage.getAlarm())).toBeNull();
+    // A write committed to SQLite whose copy never ran (the object was evicted right after the commit).
+    const version = await runInDurableObject(stub, (_o, s: DurableObjectState) => {
+      const row = s.storage.sql
+        .exec<{ record: string; version: number }>("SELECT record, version FROM tenants WHERE id = ?", t.id)
+        .one();
+      const next = row.version + 1000;
+      const record = { ...JSON.parse(row.record), name: "Committed, not copied", version: next };
+      s.storage.sql.exec(
+        "UPDATE tenants SET record = ?, version = ?, name = ? WHERE id = ?",
+        JSON.stringify(record),
+        next,
+        record.name,
+        t.id,
+      );
+      s.storage.sql.exec("UPDATE registry_seq SET version = ? WHERE one = 1", next);
+      void s.storage.setAlarm(Date.now() + 5_000);
+      return next;
+    });
+    expect((await kvRecord(t.id))?.name).not.toBe("Committed, not copied");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await kvRecord(t.id)).toMatchObject({ name: "Committed, not copied", version });
+    expect(await runInDurableObject(stub, (_o, s: DurableObjectState) => s.storage.getAlarm())).toBeNull();
   });
 });
 
