@@ -1,6 +1,8 @@
-// The Worker's side of ending a tenant's incarnation: the tenant's object retires in batches (its storage
-// at once, its KV documents a batch per call), bounded so a huge ledger cannot hold a DELETE for ever.
+// Ending a tenant's incarnation (DELETE /admin/tenants/{id}), as plain orchestration over the two objects
+// involved: the tenant's own object retires first (busy check, then its storage and KV documents go), the
+// Registry then drops the record, and the object is wiped once more for a task created in between.
 import type { RetireResult } from "../state/retire";
+import type { RegistryApi } from "./registry-client";
 
 /** Calls after the first while KV documents remain; what is left then expires by its own TTL. */
 const RETIRE_MAX_ROUNDS = 20;
@@ -9,10 +11,30 @@ interface Retirable {
   retire(force: boolean): Promise<RetireResult>;
 }
 
-export type Retired =
-  { retired: false; open: number } | { retired: true; open: number; kvDeleted: number; kvComplete: boolean };
+export interface EndDeps {
+  registry: Pick<RegistryApi, "getTenant" | "deleteTenant">;
+  /** The tenant's own Durable Object. */
+  state: Retirable;
+  /** Drops the isolate's cached copy of the tenant (src/tenants/store.ts). */
+  forget: (issuer: string) => void;
+}
 
-export async function retireObject(state: Retirable, force: boolean): Promise<Retired> {
+export type EndResult =
+  | { ended: false; reason: "not_found" }
+  | { ended: false; reason: "busy"; open: number }
+  | {
+      ended: true;
+      incarnation: string;
+      /** Tasks in flight dropped by a forced delete. */
+      dropped: number;
+      /** Tasks created while the delete ran, wiped by the second pass. */
+      late: number;
+      kvDeleted: number;
+      kvComplete: boolean;
+    };
+
+/** Retires the object: its first answer, then more calls while KV documents remain (bounded). */
+async function retireAll(state: Retirable, force: boolean): Promise<RetireResult> {
   const first = await state.retire(force);
   if (!first.retired) return first;
   let { kvDeleted, kvComplete } = first;
@@ -23,4 +45,25 @@ export async function retireObject(state: Retirable, force: boolean): Promise<Re
     kvComplete = next.kvComplete;
   }
   return { retired: true, open: first.open, kvDeleted, kvComplete };
+}
+
+export async function endIncarnation(deps: EndDeps, id: string, force: boolean): Promise<EndResult> {
+  const tenant = await deps.registry.getTenant(id);
+  if (!tenant) return { ended: false, reason: "not_found" };
+  const retired = await retireAll(deps.state, force);
+  if (!retired.retired) return { ended: false, reason: "busy", open: retired.open };
+  // The incarnation guards against deleting a tenant re-created since it was read.
+  const deleted = await deps.registry.deleteTenant(id, tenant.incarnation);
+  if (!deleted.ok) return { ended: false, reason: "not_found" };
+  deps.forget(tenant.auth.issuer);
+  // A request authenticated before the record went may have created a task since the wipe.
+  const late = await retireAll(deps.state, true);
+  return {
+    ended: true,
+    incarnation: tenant.incarnation,
+    dropped: retired.open,
+    late: late.open,
+    kvDeleted: retired.kvDeleted + (late.retired ? late.kvDeleted : 0),
+    kvComplete: late.retired && late.kvComplete,
+  };
 }

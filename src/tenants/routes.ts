@@ -1,6 +1,6 @@
 // The admin API for tenants (`Authorization: Bearer $ADMIN_TOKEN`): create/replace, read, list, delete.
 // Every call goes to the Registry Durable Object, the only writer and the authoritative reader of tenant
-// records; a DELETE first retires the tenant's own object (src/tenants/lifecycle.ts).
+// records; a DELETE ends the incarnation in the tenant's own object first (src/tenants/lifecycle.ts).
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
@@ -11,7 +11,7 @@ import { ApiError } from "../http/errors";
 import { checkOutboundUrl } from "../net/urls";
 import { tenantState } from "../state/tenant-state";
 import { safeEqual } from "../util/hmac";
-import { retireObject } from "./lifecycle";
+import { endIncarnation } from "./lifecycle";
 import { registry } from "./registry-client";
 import { TENANT_ID_PATTERN, TenantInputSchema } from "./schema";
 import { forgetTenant } from "./store";
@@ -122,34 +122,28 @@ tenantRoutes.get("/:id", async (c) => {
 tenantRoutes.delete("/:id", async (c) => {
   const id = tenantIdParam(c.req.param("id"));
   const force = forceParam(c.req.query("force"));
-  const reg = registry(c.env);
-  const tenant = await reg.getTenant(id);
-  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
-  const log = c.get("log");
-
-  // The object first: it refuses while tasks are in flight, or wipes its storage and KV documents.
-  const state = tenantState(c.env, id);
-  const retired = await retireObject(state, force);
-  if (!retired.retired)
+  const result = await endIncarnation(
+    { registry: registry(c.env), state: tenantState(c.env, id), forget: (issuer) => forgetTenant(issuer) },
+    id,
+    force,
+  );
+  if (!result.ended && result.reason === "not_found")
+    throw new ApiError("tenant_not_found", "No such tenant");
+  if (!result.ended)
     throw new ApiError(
       "tenant_busy",
-      `The tenant has ${retired.open} task${retired.open === 1 ? "" : "s"} in flight; ` +
+      `The tenant has ${result.open} task${result.open === 1 ? "" : "s"} in flight; ` +
         "wait for them to end, or delete with ?force=true (their credits and webhooks are lost)",
     );
-  const deleted = await reg.deleteTenant(id, tenant.incarnation);
-  if (!deleted.ok) throw new ApiError("tenant_not_found", "No such tenant");
-  forgetTenant(tenant.auth.issuer);
-  // A request authenticated before the record went may have created a task since the wipe: wipe again.
-  const late = await retireObject(state, true);
-  const lateDeleted = late.retired ? late.kvDeleted : 0;
-  if (late.open > 0) log.warn("tenant_deleted_late_task", { tenant_id: id, tasks: late.open });
+  const log = c.get("log");
+  if (result.late > 0) log.warn("tenant_deleted_late_task", { tenant_id: id, tasks: result.late });
   log.info("tenant_deleted", {
     tenant_id: id,
-    incarnation: tenant.incarnation,
+    incarnation: result.incarnation,
     forced: force,
-    tasks_dropped: retired.open,
-    kv_deleted: retired.kvDeleted + lateDeleted,
-    kv_complete: late.retired && late.kvComplete,
+    tasks_dropped: result.dropped,
+    kv_deleted: result.kvDeleted,
+    kv_complete: result.kvComplete,
   });
   return c.body(null, 204);
 });

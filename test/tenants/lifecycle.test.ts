@@ -5,6 +5,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { tenantState } from "../../src/state/tenant-state";
+import { endIncarnation } from "../../src/tenants/lifecycle";
+import { registry } from "../../src/tenants/registry-client";
+import { forgetTenant } from "../../src/tenants/store";
 import { createTenant, hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin, bearer, gw, startSimulator } from "../helpers/gateway";
 import { createdId, generate, getTask } from "../quota/helpers";
@@ -136,5 +139,34 @@ describe("DELETE /admin/tenants/{id}", () => {
     // The object works as new: a task can be created and is the only one.
     await createdId(await generate(t));
     expect((await objectContents(t.id)).rows.tasks).toBe(1);
+  });
+
+  it("a task created between the object's wipe and the record's removal is wiped too", async () => {
+    const { sim } = startSimulator();
+    sim.inject({ dropCallbacks: true });
+    const t = await createTenant(hsTenant());
+    const real = registry(env);
+    let raced = "";
+    const result = await endIncarnation(
+      {
+        registry: {
+          getTenant: (id) => real.getTenant(id),
+          // The race: a request authenticated with the still-present record creates a task right here.
+          deleteTenant: async (id, incarnation) => {
+            raced = await createdId(await generate(t));
+            return real.deleteTenant(id, incarnation);
+          },
+        },
+        state: tenantState(env, t.id),
+        forget: (issuer) => forgetTenant(issuer),
+      },
+      t.id,
+      false,
+    );
+    expect(raced).toMatch(/^task-unified-/);
+    expect(result).toMatchObject({ ended: true, dropped: 0, late: 1 });
+    const contents = await objectContents(t.id);
+    expect(contents).toEqual(await objectContents(`never-used-${crypto.randomUUID().slice(0, 8)}`));
+    expect((await gw("/v1/usage", bearer(await t.token()))).status).toBe(401);
   });
 });
