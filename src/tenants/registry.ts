@@ -133,9 +133,9 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     };
   }
 
-  /** Replicates what a failed or interrupted pass left behind; throwing makes the runtime retry. */
+  /** Replicates what a failed or interrupted pass left behind (`replicate` re-arms while work remains). */
   override async alarm(): Promise<void> {
-    if (!(await this.replicate())) throw new Error("tenant replica still lagging");
+    await this.replicate();
   }
 
   private commit(record: Tenant): void {
@@ -153,7 +153,9 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     const pass = this.chain.then(async () => {
       try {
         const done = await replicatePass(this.env.KV, this.store);
-        if (done && this.store.nextReplicaJob() === null) void this.ctx.storage.deleteAlarm();
+        // Checked and acted on without an await in between, so no write can slip past unarmed.
+        if (done) void this.ctx.storage.deleteAlarm();
+        else void this.ctx.storage.setAlarm(Date.now());
         return done;
       } catch (err) {
         console.error(JSON.stringify({ level: "error", event: "tenant_replica_failed", error: String(err) }));
