@@ -26,6 +26,7 @@ import { type SweepReport, sweepTenant } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { migrate } from "./migrations";
+import { retire, type RetireResult } from "./retire";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -216,5 +217,15 @@ export class TenantState extends DurableObject<Env> {
     const found = this.deliveries.find(deliveryId, Date.now());
     const record = found && this.tasks.getByPublicId(found.taskId);
     return record ? messageFromRecord(this.tenant, record) : null;
+  }
+
+  // --- Tenant lifecycle (src/state/retire.ts): DELETE /admin/tenants/{id} ends the incarnation here first.
+
+  /**
+   * Refuses while tasks are in flight unless `force`; otherwise wipes this object's storage and alarm and
+   * the KV documents it wrote (a batch per call: call again while `kvComplete` is false).
+   */
+  async retire(force: boolean): Promise<RetireResult> {
+    return retire({ tenantId: this.tenant.id, storage: this.ctx.storage, kv: this.env.KV }, force);
   }
 }

@@ -1,5 +1,6 @@
 // The admin API for tenants (`Authorization: Bearer $ADMIN_TOKEN`): create/replace, read, list, delete.
-// Writes go through the Registry Durable Object (atomic issuer claims); reads come straight from KV.
+// Every call goes to the Registry Durable Object, the only writer and the authoritative reader of tenant
+// records; a DELETE ends the incarnation in the tenant's own object first (src/tenants/lifecycle.ts).
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
@@ -8,11 +9,13 @@ import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { checkOutboundUrl } from "../net/urls";
-import { base32, safeEqual } from "../util/hmac";
-import { registry } from "./registry";
-import { type Tenant, TENANT_ID_PATTERN, type TenantInput, TenantInputSchema } from "./schema";
-import { forgetTenant, getTenant, listTenants } from "./store";
-import { generateWebhookSecret, tenantView } from "./view";
+import { tenantObject } from "../state/client";
+import { safeEqual } from "../util/hmac";
+import { endIncarnation } from "./lifecycle";
+import { registry } from "./registry-client";
+import { TENANT_ID_PATTERN, TenantInputSchema } from "./schema";
+import { forgetTenant } from "./store";
+import { tenantView } from "./view";
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuth(c, next) {
@@ -50,40 +53,16 @@ export function zodError(error: z.ZodError): ApiError {
   return new ApiError("invalid_request", message, keyParam ? { param: keyParam } : {});
 }
 
+function forceParam(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new ApiError("invalid_request", "force must be true or false", { param: "force" });
+}
+
 function checkUrl(raw: string | undefined, param: string, allowLocal: boolean): void {
   if (raw === undefined) return;
   const verdict = checkOutboundUrl(raw, { requireHttps: true, allowLocal });
   if (!verdict.ok) throw new ApiError("invalid_request", `${param}: ${verdict.reason}`, { param });
-}
-
-function buildRecord(id: string, input: TenantInput, existing: Tenant | null, now: Date) {
-  const generated =
-    (input.webhook?.secret ?? existing?.webhook?.secret) ? undefined : generateWebhookSecret();
-  const keepRotation = existing?.webhook && !input.webhook?.secret;
-  const record: Tenant = {
-    id,
-    incarnation: existing?.incarnation ?? newIncarnation(),
-    name: input.name,
-    status: input.status,
-    auth: input.auth,
-    ...(input.policy ? { policy: input.policy } : {}),
-    ...(input.quotas ? { quotas: input.quotas } : {}),
-    ...(input.user_quotas ? { user_quotas: input.user_quotas } : {}),
-    webhook: {
-      ...(keepRotation ? existing.webhook : {}),
-      ...(input.webhook?.url ? { url: input.webhook.url } : {}),
-      secret: input.webhook?.secret ?? existing?.webhook?.secret ?? generated!,
-    },
-    created_at: existing?.created_at ?? now.toISOString(),
-    updated_at: now.toISOString(),
-  };
-  if (!input.webhook?.url) delete record.webhook!.url;
-  return { record, generated };
-}
-
-/** A new tenant's incarnation: 80 random bits, base32. */
-function newIncarnation(): string {
-  return base32(crypto.getRandomValues(new Uint8Array(10)));
 }
 
 export const tenantRoutes = new Hono<AppEnv>();
@@ -97,41 +76,78 @@ tenantRoutes.put("/:id", async (c) => {
   checkUrl(input.auth.jwks_uri, "auth.jwks_uri", allowLocal);
   checkUrl(input.webhook?.url, "webhook.url", allowLocal);
 
-  const existing = await getTenant(c.env, id);
-  const { record, generated } = buildRecord(id, input, existing, new Date());
-  const result = await registry(c.env).putTenant(record);
-  if (result.conflictWith)
+  // One call: the Registry merges over its own record, claims the issuer and writes the KV replica.
+  const result = await registry(c.env).putTenant(id, input);
+  if (!result.ok)
     throw new ApiError("issuer_conflict", "Another tenant already uses this issuer", {
       param: "auth.issuer",
     });
-  forgetTenant(record.auth.issuer, ...(result.previousIssuer ? [result.previousIssuer] : []));
-  c.get("log").info("tenant_saved", { tenant_id: id, created: result.created });
+  const { tenant } = result;
+  forgetTenant(tenant.auth.issuer, ...(result.previousIssuer ? [result.previousIssuer] : []));
+  c.get("log").info("tenant_saved", {
+    tenant_id: id,
+    created: result.created,
+    version: tenant.version,
+    replicated: result.replicated,
+  });
   return c.json(
-    tenantView(record, generated ? { webhookSecret: generated } : {}),
+    tenantView(tenant, result.generatedSecret ? { webhookSecret: result.generatedSecret } : {}),
     result.created ? 201 : 200,
   );
 });
+
+const LIST_QUERY_MAX = 200;
 
 tenantRoutes.get("/", async (c) => {
   const limitRaw = c.req.query("limit");
   const limit = limitRaw === undefined ? 100 : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new ApiError("invalid_request", "limit must be an integer between 1 and 1000", { param: "limit" });
-  const page = await listTenants(c.env, c.req.query("cursor") || undefined, limit);
+  const cursor = c.req.query("cursor") || null;
+  if (cursor !== null && !TENANT_ID_PATTERN.test(cursor))
+    throw new ApiError("invalid_request", "cursor is not one this API returned", { param: "cursor" });
+  const q = c.req.query("q") || null;
+  if (q !== null && q.length > LIST_QUERY_MAX)
+    throw new ApiError("invalid_request", `q must be at most ${LIST_QUERY_MAX} characters`, { param: "q" });
+  const page = await registry(c.env).listTenants({ q, cursor, limit });
   return c.json({ object: "list", data: page.tenants, cursor: page.cursor });
 });
 
 tenantRoutes.get("/:id", async (c) => {
-  const tenant = await getTenant(c.env, tenantIdParam(c.req.param("id")));
+  const tenant = await registry(c.env).getTenant(tenantIdParam(c.req.param("id")));
   if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
   return c.json(tenantView(tenant));
 });
 
 tenantRoutes.delete("/:id", async (c) => {
   const id = tenantIdParam(c.req.param("id"));
-  const existing = await getTenant(c.env, id);
-  if (!(await registry(c.env).deleteTenant(id))) throw new ApiError("tenant_not_found", "No such tenant");
-  if (existing) forgetTenant(existing.auth.issuer);
-  c.get("log").info("tenant_deleted", { tenant_id: id });
+  const force = forceParam(c.req.query("force"));
+  const result = await endIncarnation(
+    {
+      registry: registry(c.env),
+      object: (tenant) => tenantObject(c.env, tenant),
+      forget: (issuer) => forgetTenant(issuer),
+    },
+    id,
+    force,
+  );
+  if (!result.ended && result.reason === "not_found")
+    throw new ApiError("tenant_not_found", "No such tenant");
+  if (!result.ended)
+    throw new ApiError(
+      "tenant_busy",
+      `The tenant has ${result.open} task${result.open === 1 ? "" : "s"} in flight; ` +
+        "wait for them to end, or delete with ?force=true (their credits and webhooks are lost)",
+    );
+  const log = c.get("log");
+  if (result.late > 0) log.warn("tenant_deleted_late_task", { tenant_id: id, tasks: result.late });
+  log.info("tenant_deleted", {
+    tenant_id: id,
+    incarnation: result.incarnation,
+    forced: force,
+    tasks_dropped: result.dropped,
+    kv_deleted: result.kvDeleted,
+    kv_complete: result.kvComplete,
+  });
   return c.body(null, 204);
 });

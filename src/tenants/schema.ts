@@ -150,10 +150,15 @@ const StoredWebhook = z.object({
   previous_expires_at: z.number().optional(),
 });
 
+/** A tenant's incarnation: 16 base32 characters, set by the Registry when the tenant is created. */
+export const INCARNATION_PATTERN = /^[a-z2-7]{16}$/;
+
 export const TenantSchema = z.object({
   id: z.string().regex(TENANT_ID_PATTERN),
-  /** This life of the tenant: set when it is created, new when it is re-created (src/state/client.ts). */
-  incarnation: z.string().regex(/^[a-z0-9]{8,64}$/),
+  /** Server-managed (Registry): set when the tenant is created, kept by every later write; never input. */
+  incarnation: z.string().regex(INCARNATION_PATTERN),
+  /** Server-managed (Registry): raised by every write of the record, so a lower copy is a stale one. */
+  version: z.number().int().positive(),
   name: z.string(),
   status: z.enum(["active", "suspended"]),
   auth: z.object({

@@ -1,5 +1,6 @@
 // Reads tenant records from KV (parsed with zod) and keeps them in isolate memory for a bounded time, so
-// the request path does no KV read per request once warm. Writes go through the Registry Durable Object.
+// the request path does no KV read per request once warm. KV is the Registry's read replica: the Registry
+// Durable Object is the only writer (src/tenants/registry.ts) and admin reads go to it.
 import { TENANT_CACHE_TTL_MS } from "../config/constants";
 import type { Env } from "../env";
 import { type Tenant, TenantSchema } from "./schema";
@@ -8,8 +9,21 @@ export const tenantKey = (id: string) => `tenant:${id}`;
 export const issuerKey = (issuer: string) => `issuer:${issuer}`;
 
 /** What KV `list` returns per tenant, so the admin listing needs no read per tenant. */
-export function tenantMetadata(t: Tenant): { name: string; status: string; issuer: string } {
-  return { name: t.name.slice(0, 200), status: t.status, issuer: t.auth.issuer.slice(0, 400) };
+export function tenantMetadata(t: Tenant): { name: string; status: string; issuer: string; version: number } {
+  return {
+    name: t.name.slice(0, 200),
+    status: t.status,
+    issuer: t.auth.issuer.slice(0, 400),
+    version: t.version,
+  };
+}
+
+/**
+ * A KV copy older than one this isolate already saw (same incarnation, lower version) is stale: KV can
+ * serve a location's cached copy for a while after the Registry replaced it. The newer one is kept.
+ */
+export function isStaleCopy(copy: Tenant, seen: Tenant | null): boolean {
+  return seen !== null && seen.incarnation === copy.incarnation && seen.version > copy.version;
 }
 
 const MAX_CACHED = 2_000;
@@ -44,7 +58,19 @@ export async function findTenantByIssuer(env: Env, issuer: string, now = Date.no
   const id = await env.KV.get(issuerKey(issuer));
   const tenant = id ? await getTenant(env, id) : null;
   // The index may briefly point at a tenant whose issuer changed: trust the record, not the index.
-  const result = tenant && tenant.auth.issuer === issuer ? tenant : null;
+  let result = tenant && tenant.auth.issuer === issuer ? tenant : null;
+  if (result && hit?.tenant && isStaleCopy(result, hit.tenant)) {
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        event: "tenant_replica_stale",
+        tenant_id: result.id,
+        version: result.version,
+        seen: hit.tenant.version,
+      }),
+    );
+    result = hit.tenant;
+  }
   if (byIssuer.size >= MAX_CACHED) byIssuer.delete(byIssuer.keys().next().value as string);
   byIssuer.set(issuer, { tenant: result, at: now });
   return result;

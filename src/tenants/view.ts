@@ -11,6 +11,7 @@ export function tenantView(t: Tenant, reveal: { webhookSecret?: string } = {}): 
   return {
     id: t.id,
     incarnation: t.incarnation,
+    version: t.version,
     name: t.name,
     status: t.status,
     auth: { ...auth, key_source: keySource(t) },
