@@ -2,6 +2,7 @@
 // written synchronously in the same step that ends the task, so an ended task always has its event; the
 // object's alarm then hands rows to the WEBHOOKS queue and deletes each only after its `send` resolved.
 import { OUTBOX_FLUSH_BATCH, OUTBOX_RETRY_MS } from "../config/constants";
+import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { taskEndedMessage, type WebhookMessage } from "./message";
@@ -20,9 +21,10 @@ export class Outbox {
   private readonly sql: SqlStorage;
 
   constructor(
-    private readonly storage: DurableObjectStorage,
+    storage: DurableObjectStorage,
     private readonly queue: Queue<WebhookMessage>,
     private readonly tenantId: string,
+    private readonly alarm: Pick<AlarmClock, "armBy">,
   ) {
     this.sql = storage.sql;
   }
@@ -42,7 +44,7 @@ export class Outbox {
       now,
     );
     // Wake the alarm now; the alarm dispatcher re-arms for whatever else is due.
-    void this.storage.setAlarm(now);
+    this.alarm.armBy(now);
   }
 
   /** Sends the due rows to the queue. Returns when the outbox next needs a run, or null when empty. */

@@ -20,9 +20,10 @@ import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
 import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
-import { type SweepReport, sweepTenant } from "../tasks/sweeper";
+import { creatingDeadline, silentDeadline, type SweepDeps, sweepStep } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
+import { AlarmClock } from "./alarm";
 import { migrate } from "./migrations";
 
 export type { TaskRecord } from "../tasks/store";
@@ -38,16 +39,20 @@ export class TenantState extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly deliveries: DeliveryLedger;
   private readonly quota: QuotaBook;
+  /** The one alarm: every concern arms it through here (src/state/alarm.ts). */
+  private readonly alarms: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
     this.tasks = new TaskStore(ctx.storage.sql);
+    this.alarms = new AlarmClock(ctx.storage);
+    void ctx.blockConcurrencyWhile(() => this.alarms.load());
     // Every stub is made with idFromName(tenant id), so the object knows its tenant.
     const tenantId = ctx.id.name ?? "";
-    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, tenantId);
+    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, tenantId, this.alarms);
     this.deliveries = new DeliveryLedger(ctx.storage.sql, tenantId);
-    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, tenantId);
+    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, tenantId, this.alarms);
   }
 
   /**
@@ -56,7 +61,7 @@ export class TenantState extends DurableObject<Env> {
    * early callback always finds it — or a refusal that writes nothing.
    */
   async admit(request: AdmitRequest): Promise<AdmitResult> {
-    return this.quota.admit(request);
+    return this.admitAndArm(request);
   }
 
   /**
@@ -71,7 +76,7 @@ export class TenantState extends DurableObject<Env> {
         tenantId,
         config,
         log: configLogger(config, { request_id: request.requestId, tenant_id: tenantId }),
-        admit: (r) => this.quota.admit(r),
+        admit: (r) => this.admitAndArm(r),
         abort: (id, now, failure) => this.abortTask(id, now, failure),
         attach: (id, upstream, now, response) => this.attachUpstream(id, upstream, now, response),
       },
@@ -92,6 +97,7 @@ export class TenantState extends DurableObject<Env> {
       const reserved = Math.max(current.reserved, upstream.usage?.credits_reserved ?? 0);
       if (!this.tasks.attach(taskId, upstream, reserved, now)) return null;
       this.quota.attached(current, reserved, response ?? null);
+      this.alarms.armBy(silentDeadline(loadConfig(this.env), now));
       return this.tasks.get(taskId);
     });
   }
@@ -140,25 +146,23 @@ export class TenantState extends DurableObject<Env> {
   /**
    * The object's one alarm, shared by every concern that needs a wake-up. Each step does its due work and
    * returns when it next wants to run (null: never); the alarm is re-armed for the earliest. A step may
-   * also wake the alarm early with `setAlarm(now)`, so no step may rely on its own alarm time surviving.
+   * also wake the alarm early (`alarms.armBy(now)`), so no step may rely on its own alarm time surviving.
    */
   override async alarm(): Promise<void> {
-    const steps: (() => Promise<number | null>)[] = [
-      () => this.outbox.flush(Date.now()),
-      () => this.quota.syncKv(Date.now()),
-    ];
-    const wants = await Promise.all(
-      steps.map((step) =>
-        step().catch((err: unknown) => {
-          console.error(JSON.stringify({ level: "error", event: "alarm_step_failed", error: String(err) }));
-          return Date.now() + 30_000;
-        }),
-      ),
-    );
+    this.alarms.fired();
+    const step = (run: () => Promise<number | null>) =>
+      run().catch((err: unknown) => {
+        console.error(JSON.stringify({ level: "error", event: "alarm_step_failed", error: String(err) }));
+        return Date.now() + 30_000;
+      });
+    const wants = await Promise.all([
+      step(() => this.outbox.flush(Date.now())),
+      step(() => this.quota.syncKv(Date.now())),
+    ]);
+    // The sweeper last: its retention deadline counts the ends the KV step has just mirrored.
+    wants.push(await step(() => sweepStep(this.sweepDeps(), Date.now())));
     const next = Math.min(...wants.filter((t): t is number => t !== null));
-    if (!Number.isFinite(next)) return;
-    const armed = await this.ctx.storage.getAlarm();
-    if (armed === null || armed > next) await this.ctx.storage.setAlarm(next);
+    if (Number.isFinite(next)) this.alarms.armBy(next);
   }
 
   // --- Quotas (src/quota): the caller's usage, the operator's ledger, idempotent duplicates, the sweeper.
@@ -178,22 +182,28 @@ export class TenantState extends DurableObject<Env> {
     return this.quota.wait(sub, key, now);
   }
 
-  /** The reconciliation sweep (src/tasks/sweeper.ts) at `now`, the cron's scheduled time. */
-  async sweep(now: number): Promise<SweepReport> {
+  /**
+   * Admission, and — admitted — the alarm armed by the new task's `creating` deadline, in the same step.
+   * The deadline counts from the object's clock: `createdAt` is the Worker's, possibly another machine's.
+   */
+  private admitAndArm(request: AdmitRequest): AdmitResult {
+    const result = this.quota.admit(request);
+    if (result.kind === "admitted") this.alarms.armBy(creatingDeadline(loadConfig(this.env), Date.now()));
+    return result;
+  }
+
+  /** What the sweeper step of the alarm (src/tasks/sweeper.ts) works with. */
+  private sweepDeps(): SweepDeps {
     const config = loadConfig(this.env);
-    return sweepTenant(
-      {
-        tasks: this.tasks,
-        config,
-        log: configLogger(config, { tenant_id: this.ctx.id.name ?? "" }),
-        observe: (id, upstream, at) => this.observe(id, upstream, at),
-        abort: (id, at) => this.abortTask(id, at),
-        purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
-        // KV documents are pruned by the real clock, not the sweep's scheduled time.
-        syncKv: () => this.quota.syncKv(Date.now()),
-      },
-      now,
-    );
+    return {
+      tasks: this.tasks,
+      config,
+      log: configLogger(config, { tenant_id: this.ctx.id.name ?? "" }),
+      observe: (id, upstream, at) => this.observe(id, upstream, at),
+      abort: (id, at) => this.abortTask(id, at),
+      purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
+      nextIdempotencyExpiry: () => this.quota.nextIdempotencyExpiry(),
+    };
   }
 
   // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.
