@@ -9,6 +9,7 @@ import type { Logger } from "../http/log";
 import { checkOutboundUrl } from "../net/urls";
 import { tenantState } from "../state/tenant-state";
 import { getTenant } from "../tenants/store";
+import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./ledger";
 import { type WebhookMessage, WebhookMessageSchema } from "./message";
 import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./policy";
@@ -67,7 +68,7 @@ async function attempt(
     log.warn("webhook_tenant_gone", fields);
     return { ack: true };
   }
-  const destination = m.callback_url ?? tenant.webhook?.url;
+  const destination = webhookDestination(m, tenant);
   if (!destination || !tenant.webhook?.secret) {
     log.info("webhook_no_destination", fields);
     return { ack: true };

@@ -6,6 +6,7 @@ import type * as z from "zod";
 import { MAX_BODY_BYTES } from "../config/constants";
 import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";
+import { bearerCredentials } from "../http/bearer";
 import { ApiError } from "../http/errors";
 import { checkOutboundUrl } from "../net/urls";
 import { safeEqual } from "../util/hmac";
@@ -16,8 +17,7 @@ import { generateWebhookSecret, tenantView } from "./view";
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuth(c, next) {
-    const header = c.req.header("authorization") ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const token = bearerCredentials(c.req.header("authorization"));
     if (!token || !(await safeEqual(token, c.get("config").adminToken))) {
       throw new ApiError("unauthorized", "Invalid admin token", {
         headers: { "WWW-Authenticate": 'Bearer realm="reelgate-admin", error="invalid_token"' },

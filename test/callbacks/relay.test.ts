@@ -148,6 +148,8 @@ describe("callback relay, end to end", () => {
       [1, "retrying"],
     ]);
     expect(records[1]!.error).toBe("HTTP 500; retries exhausted");
+    // The tenant's webhook.url was the destination: the dead-letter record names it too.
+    expect(records.map((r) => r.url)).toEqual(Array(5).fill(HOOK_URL));
 
     receiver(HOOK_HOST, [200]);
     const res = await admin(`/admin/deliveries/${records[0]!.id}/redeliver`, { method: "POST" });
