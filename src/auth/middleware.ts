@@ -31,6 +31,8 @@ export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<AppEnv> {
       findTenantByIssuer: (issuer) => opts.findTenantByIssuer(c.env, issuer),
       now: now(),
       keys: opts.keys,
+      // Fail closed: an app that set no config fetches public https key sets only.
+      allowLocalUrls: c.get("config")?.devAllowLocalUrls === true,
     });
     if (!result.ok) refuse(c, result.reason, result.tenantId);
     if (result.tenant.status === "suspended") {

@@ -6,7 +6,7 @@
 import type { Config } from "../config/env";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
-import { checkOutboundUrl } from "../net/urls";
+import { checkGatewayUrl } from "../net/urls";
 import { tenantState } from "../state/tenant-state";
 import { getTenant } from "../tenants/store";
 import { webhookDestination } from "./destination";
@@ -75,7 +75,7 @@ async function attempt(
   }
 
   const at = Date.now();
-  const checked = checkOutboundUrl(destination, { requireHttps: true, allowLocal: config.devAllowLocalUrls });
+  const checked = checkGatewayUrl(destination, { allowLocal: config.devAllowLocalUrls });
   let result: AttemptResult;
   let latencyMs: number | null = null;
   if (!checked.ok) {

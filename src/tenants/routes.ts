@@ -8,7 +8,7 @@ import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";
 import { bearerCredentials } from "../http/bearer";
 import { ApiError } from "../http/errors";
-import { checkOutboundUrl } from "../net/urls";
+import { checkGatewayUrl } from "../net/urls";
 import { safeEqual } from "../util/hmac";
 import { registry } from "./registry";
 import { type Tenant, TENANT_ID_PATTERN, type TenantInput, TenantInputSchema } from "./schema";
@@ -52,7 +52,7 @@ export function zodError(error: z.ZodError): ApiError {
 
 function checkUrl(raw: string | undefined, param: string, allowLocal: boolean): void {
   if (raw === undefined) return;
-  const verdict = checkOutboundUrl(raw, { requireHttps: true, allowLocal });
+  const verdict = checkGatewayUrl(raw, { allowLocal });
   if (!verdict.ok) throw new ApiError("invalid_request", `${param}: ${verdict.reason}`, { param });
 }
 
