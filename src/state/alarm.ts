@@ -22,6 +22,20 @@ export class AlarmClock {
     void this.storage.setAlarm(at);
   }
 
+  /**
+   * `storage.transactionSync(fn)`, keeping the remembered time true to storage: when `fn` throws, the
+   * setAlarm it made rolls back with its writes, so the time remembered before it is the one still armed.
+   */
+  transaction<T>(fn: () => T): T {
+    const before = this.armedAt;
+    try {
+      return this.storage.transactionSync(fn);
+    } catch (err) {
+      this.armedAt = before;
+      throw err;
+    }
+  }
+
   /** The alarm handler started: the platform deletes the running alarm unless a new one is set during it. */
   fired(): void {
     this.armedAt = null;

@@ -91,7 +91,7 @@ export class TenantState extends DurableObject<Env> {
     now: number,
     response?: StoredResponse,
   ): Promise<TaskRecord | null> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (!current) return null;
       const reserved = Math.max(current.reserved, upstream.usage?.credits_reserved ?? 0);
@@ -107,7 +107,7 @@ export class TenantState extends DurableObject<Env> {
    * reservation and slot are released, and duplicates waiting on its Idempotency-Key get `failure`.
    */
   async abortTask(taskId: string, now: number, failure?: StoredResponse): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+    this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null);
     });
@@ -124,7 +124,7 @@ export class TenantState extends DurableObject<Env> {
   async observe(taskId: string, upstream: UpstreamTask, now: number): Promise<ObserveResult | null> {
     // One transaction: if settlement or the event cannot be written, the task does not end either, and the
     // next report (an upstream retry, a poll, the sweeper) ends it again.
-    return this.ctx.storage.transactionSync(() => {
+    return this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (!current || current.upstreamId !== upstream.id) return null;
       if (current.endedAt !== null) return { record: current, firstEnd: false };
