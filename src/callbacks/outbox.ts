@@ -31,7 +31,7 @@ export class Outbox {
 
   /**
    * Records a task's end event. Synchronous: it commits with the write that ended the task. `endedAt` is the
-   * observation's clock (a sweep passes its scheduled time); the send is scheduled on the real clock.
+   * observation's clock (whatever its caller passed); the send is scheduled on the real clock.
    */
   taskEnded(record: TaskRecord, upstream: UpstreamTask, endedAt: number): void {
     const message = taskEndedMessage(this.tenantId, record, upstream);

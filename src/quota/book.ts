@@ -116,8 +116,8 @@ export class QuotaBook {
   }
 
   /**
-   * Wakes the object's alarm so `syncKv` runs after this step commits — on the real clock, since a sweep
-   * observes at its scheduled time.
+   * Wakes the object's alarm so `syncKv` runs after this step commits — on the real clock, whatever `now`
+   * the observation carried.
    */
   private wake(): void {
     this.alarm.armBy(Date.now());
