@@ -5,7 +5,13 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SWEEP_MIN_AGE_S, SWEEP_RETRY_MS, TASK_RETENTION_MS } from "../../src/config/constants";
+import {
+  DEFAULT_SWEEP_MIN_AGE_S,
+  IDEMPOTENCY_TTL_MS,
+  STUCK_CREATING_MARGIN_MS,
+  SWEEP_RETRY_MS,
+  TASK_RETENTION_MS,
+} from "../../src/config/constants";
 import { tenantState } from "../../src/state/tenant-state";
 import { TaskStore } from "../../src/tasks/store";
 import { age, armedAlarm, runAlarm } from "../helpers/alarm";
@@ -14,8 +20,8 @@ import { callsTo, route } from "../helpers/outbound";
 import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage } from "../quota/helpers";
 
 const MIN_AGE_MS = DEFAULT_SWEEP_MIN_AGE_S * 1000;
-/** The test config's UPSTREAM_TIMEOUT_MS (1500) plus STUCK_CREATING_MARGIN_MS. */
-const ABORT_AFTER_MS = 1_500 + 60_000;
+/** How long a task may stay `creating`: the test config's UPSTREAM_TIMEOUT_MS plus the margin. */
+const ABORT_AFTER_MS = Number(env.UPSTREAM_TIMEOUT_MS) + STUCK_CREATING_MARGIN_MS;
 /** Upstream queries about one upstream task. */
 const queries = (upstreamId: string) =>
   callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET" && c.url.endsWith(`/v1/tasks/${upstreamId}`))
@@ -184,6 +190,35 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
     expect((await getTask(t, id)).status).toBe(404);
     // An object with nothing left to sweep arms no alarm.
     expect(await armedAlarm(t.id)).toBeNull();
+  });
+
+  it("purges an expired Idempotency-Key record at its expiry, then waits for the task's purge", async () => {
+    const { clock } = startSimulator();
+    const t = await quotaTenant();
+    const id = await createdId(await generate(t, { headers: { "idempotency-key": "once" } }));
+    await clock.advance(10_000);
+    expect((await getTask(t, id)).status).toBe(200); // ends it
+    const stub = tenantState(env, t.id);
+    for (let i = 0; i < 10 && !(await stub.getTask(id))?.kvSyncedAt; i++) await runAlarm(t.id);
+    const ended = (await stub.getTask(id))!;
+    const expiresAt = () =>
+      runInDurableObject(stub, (_o, state: DurableObjectState) =>
+        state.storage.sql
+          .exec<{ t: number }>("SELECT expires_at AS t FROM idempotency")
+          .toArray()
+          .map((r) => r.t),
+      );
+    const [expiry] = await expiresAt();
+    expect(expiry).toBe(ended.createdAt + IDEMPOTENCY_TTL_MS);
+    for (let i = 0; i < 10 && ((await armedAlarm(t.id)) ?? 0) < expiry!; i++) await runAlarm(t.id);
+    expect(await armedAlarm(t.id)).toBe(expiry); // the earliest deadline left: the key's expiry
+
+    await runInDurableObject(stub, (_o, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE idempotency SET expires_at = expires_at - ?", IDEMPOTENCY_TTL_MS);
+    });
+    expect(await runAlarm(t.id)).toBe(true);
+    expect(await expiresAt()).toEqual([]);
+    expect(await armedAlarm(t.id)).toBe(ended.endedAt! + TASK_RETENTION_MS);
   });
 
   it("finds its next deadline from indexes: a few rows read, whatever the number of tasks", async () => {
