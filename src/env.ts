@@ -1,35 +1,12 @@
-// Bindings and per-request variables, typed once. `Env` mirrors wrangler.jsonc; `AppEnv` is hono's view.
-import type { WebhookMessage } from "./callbacks/message";
+// Bindings and per-request variables, typed once. `Env` is what `wrangler types` generates from
+// wrangler.jsonc (src/worker-configuration.d.ts, never edited by hand) plus the optional settings declared in
+// src/worker-env.d.ts; `AppEnv` is hono's view.
 import type { Config } from "./config/env";
-import type { Registry } from "./tenants/registry";
-
-import type { Tenant } from "./tenants/schema";
 import type { Logger } from "./http/log";
+import type { Tenant } from "./tenants/schema";
 
-export interface Env {
-  /** Tenant records, the issuer index, usage ledgers (see docs/storage-schema.md). */
-  KV: KVNamespace;
-  /** One Durable Object per tenant: tasks, quota counters, idempotency keys. */
-  TENANT_STATE: DurableObjectNamespace<import("./state/tenant-state").TenantState>;
-  /** A single Durable Object that makes issuer claims atomic across tenants. */
-  REGISTRY: DurableObjectNamespace<Registry>;
-  /** Task-ended events on their way to tenant webhooks (src/callbacks; consumer and dead-letter queue too). */
-  WEBHOOKS: Queue<WebhookMessage>;
-
-  UPSTREAM_BASE_URL?: string;
-  UPSTREAM_API_KEY?: string;
-  UPSTREAM_TIMEOUT_MS?: string;
-  PUBLIC_BASE_URL?: string;
-  ADMIN_TOKEN?: string;
-  SIGNING_SECRET?: string;
-  DEV_ALLOW_LOCAL_URLS?: string;
-  LOG_LEVEL?: string;
-  WEBHOOK_RETRY_SCHEDULE?: string;
-  WEBHOOK_TIMEOUT_MS?: string;
-  SWEEP_MIN_AGE_SECONDS?: string;
-  QUOTA_PRICING?: string;
-  [key: string]: unknown;
-}
+/** The Worker's bindings, vars and secrets: the generated `Cloudflare.Env`. */
+export type Env = Cloudflare.Env;
 
 export interface Principal {
   tenant: Tenant;

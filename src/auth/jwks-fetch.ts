@@ -1,5 +1,7 @@
-// One bounded fetch of a tenant's published key set: https only, a timeout, a byte cap enforced while the
-// body streams in, and the result parsed with JwksSchema. It never throws; failures come back as a reason.
+// One bounded fetch of a tenant's published key set: the URL rule every gateway-called URL follows (the one
+// the admin API checked `jwks_uri` with), a timeout, a byte cap enforced while the body streams in, and the
+// result parsed with JwksSchema. It never throws; failures come back as a reason.
+import { checkGatewayUrl } from "../net/urls";
 import { type PublicJwk, JwksSchema } from "../tenants/schema";
 import { readBytesCapped } from "../util/stream";
 
@@ -9,6 +11,8 @@ export interface JwksFetchOptions {
   fetch: FetchFn;
   timeoutMs: number;
   maxBytes: number;
+  /** DEV_ALLOW_LOCAL_URLS: loopback key servers are fetched too, over http as well. */
+  allowLocal: boolean;
 }
 
 export type JwksFetchResult =
@@ -17,12 +21,13 @@ export type JwksFetchResult =
   | { ok: false; reason: "jwks_unavailable" | "jwks_invalid" | "tenant_misconfigured" };
 
 export async function fetchJwks(uri: string, options: JwksFetchOptions): Promise<JwksFetchResult> {
-  if (!isHttpsUrl(uri)) return { ok: false, reason: "tenant_misconfigured" };
+  const checked = checkGatewayUrl(uri, { allowLocal: options.allowLocal });
+  if (!checked.ok) return { ok: false, reason: "tenant_misconfigured" };
   // One deadline for the whole exchange: the response headers and every chunk of the body.
   const signal = AbortSignal.timeout(options.timeoutMs);
   let response: Response;
   try {
-    response = await options.fetch(uri, {
+    response = await options.fetch(checked.url.href, {
       method: "GET",
       headers: { accept: "application/jwk-set+json, application/json" },
       // A key server that redirects is treated as down rather than followed somewhere unchecked.
@@ -44,15 +49,6 @@ export async function fetchJwks(uri: string, options: JwksFetchOptions): Promise
   }
   if (text === null) return { ok: false, reason: "jwks_invalid" };
   return parseJwks(text);
-}
-
-function isHttpsUrl(raw: string): boolean {
-  try {
-    const url = new URL(raw);
-    return url.protocol === "https:" && url.username === "" && url.password === "";
-  } catch {
-    return false;
-  }
 }
 
 /** The body as UTF-8, or null when it exceeds `maxBytes` (declared or actual) or is not valid UTF-8. */

@@ -26,14 +26,21 @@ export type TenantKeys =
   | { ok: true; kind: "secret"; key: CryptoKey }
   | { ok: false; reason: KeyFailureReason };
 
+/** What the deployment allows a key fetch: DEV_ALLOW_LOCAL_URLS (the same rule the admin API checked with). */
+export interface KeyFetchPolicy {
+  allowLocalUrls: boolean;
+}
+
+const PUBLIC_ONLY: KeyFetchPolicy = { allowLocalUrls: false };
+
 export interface KeyResolver {
   /** The tenant's current keys. May fetch its `jwks_uri` (bounded, coalesced); never throws. */
-  keysFor(tenant: Tenant, now: number): Promise<TenantKeys>;
+  keysFor(tenant: Tenant, now: number, policy?: KeyFetchPolicy): Promise<TenantKeys>;
   /**
    * After a token named a `kid` the held set lacks: refetch the tenant's `jwks_uri` unless a fetch was
    * attempted within the cool-down. Null when nothing was refetched (cool-down, or keys that are not fetched).
    */
-  refreshAfterUnknownKid(tenant: Tenant, now: number): Promise<TenantKeys | null>;
+  refreshAfterUnknownKid(tenant: Tenant, now: number, policy?: KeyFetchPolicy): Promise<TenantKeys | null>;
 }
 
 export interface KeyResolverOptions {
@@ -50,6 +57,7 @@ export interface KeyResolverOptions {
 
 interface RemoteEntry {
   uri: string;
+  allowLocal: boolean;
   set?: { getKey: JWTVerifyGetKey; fetchedAt: number };
   /** When the last fetch started, successful or not: the cool-down counts from here. */
   lastAttemptAt?: number;
@@ -79,10 +87,10 @@ export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver
     return keys;
   }
 
-  function remoteEntry(tenant: Tenant, uri: string): RemoteEntry {
+  function remoteEntry(tenant: Tenant, uri: string, policy: KeyFetchPolicy): RemoteEntry {
     const hit = remote.get(tenant.id);
-    if (hit && hit.uri === uri) return hit;
-    const entry: RemoteEntry = { uri };
+    if (hit && hit.uri === uri && hit.allowLocal === policy.allowLocalUrls) return hit;
+    const entry: RemoteEntry = { uri, allowLocal: policy.allowLocalUrls };
     remote.set(tenant.id, entry);
     return entry;
   }
@@ -109,7 +117,7 @@ export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver
   }
 
   async function fetchInto(entry: RemoteEntry, now: number): Promise<void> {
-    const result = await fetchJwks(entry.uri, settings);
+    const result = await fetchJwks(entry.uri, { ...settings, allowLocal: entry.allowLocal });
     if (!result.ok) {
       entry.lastFailure = result.reason;
       return;
@@ -123,21 +131,21 @@ export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver
   }
 
   return {
-    async keysFor(tenant, now) {
+    async keysFor(tenant, now, policy = PUBLIC_ONLY) {
       const uri = tenant.auth.jwks_uri;
       if (keySourceCount(tenant.auth) !== 1) return { ok: false, reason: "tenant_misconfigured" };
       if (uri === undefined) return localKeys(tenant);
-      const entry = remoteEntry(tenant, uri);
+      const entry = remoteEntry(tenant, uri, policy);
       const fresh = entry.set !== undefined && now - entry.set.fetchedAt < settings.freshMs;
       // A key server that just failed is not asked again inside the cool-down: stale keys serve meanwhile.
       if (!fresh && (entry.inflight || !coolingDown(entry, now))) await refresh(entry, now);
       return current(entry, now);
     },
 
-    async refreshAfterUnknownKid(tenant, now) {
+    async refreshAfterUnknownKid(tenant, now, policy = PUBLIC_ONLY) {
       const uri = tenant.auth.jwks_uri;
       if (uri === undefined || keySourceCount(tenant.auth) !== 1) return null;
-      const entry = remoteEntry(tenant, uri);
+      const entry = remoteEntry(tenant, uri, policy);
       if (!entry.inflight && coolingDown(entry, now)) return null;
       await refresh(entry, now);
       return current(entry, now);

@@ -3,6 +3,7 @@
 // A suspended tenant is told so (403) only once its token has verified.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Env, AppEnv } from "../env";
+import { bearerCredentials } from "../http/bearer";
 import { ApiError } from "../http/errors";
 import type { Tenant } from "../tenants/schema";
 import type { KeyResolver } from "./keys";
@@ -17,8 +18,6 @@ export interface TenantAuthOptions {
   keys?: KeyResolver;
 }
 
-const BEARER = /^Bearer[ ]+([^ ]+)[ ]*$/i;
-
 export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<AppEnv> {
   if (typeof opts?.findTenantByIssuer !== "function") {
     throw new Error("tenantAuth: findTenantByIssuer(env, issuer) is required");
@@ -26,12 +25,14 @@ export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<AppEnv> {
   const now = opts.now ?? Date.now;
 
   return async function tenantAuth(c, next) {
-    const token = bearerToken(c.req.header("authorization"));
+    const token = bearerCredentials(c.req.header("authorization"));
     if (token === undefined) refuse(c, "missing_token", undefined);
     const result = await verifyTenantToken(token, {
       findTenantByIssuer: (issuer) => opts.findTenantByIssuer(c.env, issuer),
       now: now(),
       keys: opts.keys,
+      // Fail closed: an app that set no config fetches public https key sets only.
+      allowLocalUrls: c.get("config")?.devAllowLocalUrls === true,
     });
     if (!result.ok) refuse(c, result.reason, result.tenantId);
     if (result.tenant.status === "suspended") {
@@ -41,11 +42,6 @@ export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<AppEnv> {
     c.set("principal", { tenant: result.tenant, sub: result.sub });
     await next();
   };
-}
-
-/** The credentials of an `Authorization: Bearer <token>` header, or undefined when there are none. */
-function bearerToken(header: string | undefined): string | undefined {
-  return header === undefined ? undefined : BEARER.exec(header)?.[1];
 }
 
 function refuse(c: Context<AppEnv>, reason: AuthFailureReason, tenantId: string | undefined): never {

@@ -16,6 +16,8 @@ export interface VerifyDeps {
   now: number;
   /** Defaults to the isolate's shared resolver. */
   keys?: KeyResolver;
+  /** DEV_ALLOW_LOCAL_URLS: a loopback `jwks_uri` is fetched (default false: public https only). */
+  allowLocalUrls?: boolean;
 }
 
 export type VerifyResult =
@@ -36,12 +38,13 @@ export async function verifyTenantToken(token: string, deps: VerifyDeps): Promis
   if (!(algorithms as string[]).includes(unverified.alg)) return fail("alg_not_allowed");
 
   const resolver = deps.keys ?? sharedKeyResolver;
-  const keys = await resolver.keysFor(tenant, deps.now);
+  const policy = { allowLocalUrls: deps.allowLocalUrls ?? false };
+  const keys = await resolver.keysFor(tenant, deps.now, policy);
   if (!keys.ok) return fail(keys.reason);
   let checked = await checkToken(token, keys, tenant, algorithms, deps.now);
   if (!checked.ok && checked.reason === "kid_unknown" && unverified.kid !== undefined) {
     // The key server may have rotated: one refetch (unless one happened within the cool-down), one retry.
-    const refreshed = await resolver.refreshAfterUnknownKid(tenant, deps.now);
+    const refreshed = await resolver.refreshAfterUnknownKid(tenant, deps.now, policy);
     if (refreshed?.ok) checked = await checkToken(token, refreshed, tenant, algorithms, deps.now);
   }
   if (!checked.ok) return fail(checked.reason);

@@ -6,9 +6,10 @@
 import type { Config } from "../config/env";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
-import { checkOutboundUrl } from "../net/urls";
+import { checkGatewayUrl } from "../net/urls";
 import { type TenantRef, tenantObject } from "../state/client";
 import { getTenant } from "../tenants/store";
+import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./ledger";
 import { type WebhookMessage, WebhookMessageSchema } from "./message";
 import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./policy";
@@ -68,14 +69,14 @@ async function attempt(
     log.warn("webhook_tenant_gone", fields);
     return { ack: true };
   }
-  const destination = m.callback_url ?? tenant.webhook?.url;
+  const destination = webhookDestination(m, tenant);
   if (!destination || !tenant.webhook?.secret) {
     log.info("webhook_no_destination", fields);
     return { ack: true };
   }
 
   const at = Date.now();
-  const checked = checkOutboundUrl(destination, { requireHttps: true, allowLocal: config.devAllowLocalUrls });
+  const checked = checkGatewayUrl(destination, { allowLocal: config.devAllowLocalUrls });
   let result: AttemptResult;
   let latencyMs: number | null = null;
   if (!checked.ok) {

@@ -4,6 +4,8 @@
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { tenantObject } from "../state/client";
+import { getTenant } from "../tenants/store";
+import { webhookDestination } from "./destination";
 import { WebhookMessageSchema } from "./message";
 
 export async function deadLetterBatch(batch: MessageBatch<unknown>, env: Env, log: Logger): Promise<void> {
@@ -19,12 +21,14 @@ async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise
   }
   const m = parsed.data;
   try {
+    // The destination as the consumer chose it: a task without its own callback_url went to the webhook.
+    const url = webhookDestination(m, m.callback_url === null ? await getTenant(env, m.tenant_id) : null);
     await tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation }).recordDelivery({
       eventId: m.event_id,
       taskId: m.task_id,
       attempt: null,
       at: Date.now(),
-      url: m.callback_url,
+      url,
       statusCode: null,
       latencyMs: null,
       outcome: "dead_lettered",

@@ -3,6 +3,7 @@
 // object's alarm then hands rows to the WEBHOOKS queue and deletes each only after its `send` resolved.
 import { OUTBOX_FLUSH_BATCH, OUTBOX_RETRY_MS } from "../config/constants";
 import type { TenantRef } from "../state/client";
+import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { taskEndedMessage, type WebhookMessage } from "./message";
@@ -21,16 +22,17 @@ export class Outbox {
   private readonly sql: SqlStorage;
 
   constructor(
-    private readonly storage: DurableObjectStorage,
+    storage: DurableObjectStorage,
     private readonly queue: Queue<WebhookMessage>,
     private readonly tenant: TenantRef,
+    private readonly alarm: Pick<AlarmClock, "armBy">,
   ) {
     this.sql = storage.sql;
   }
 
   /**
    * Records a task's end event. Synchronous: it commits with the write that ended the task. `endedAt` is the
-   * observation's clock (a sweep passes its scheduled time); the send is scheduled on the real clock.
+   * observation's clock (whatever its caller passed); the send is scheduled on the real clock.
    */
   taskEnded(record: TaskRecord, upstream: UpstreamTask, endedAt: number): void {
     const message = taskEndedMessage(this.tenant, record, upstream);
@@ -43,7 +45,7 @@ export class Outbox {
       now,
     );
     // Wake the alarm now; the alarm dispatcher re-arms for whatever else is due.
-    void this.storage.setAlarm(now);
+    this.alarm.armBy(now);
   }
 
   /** Sends the due rows to the queue. Returns when the outbox next needs a run, or null when empty. */

@@ -111,10 +111,10 @@ export const TASK_RESULTS_TTL_MS = 24 * 60 * 60_000;
 export const EDGE_REFUSALS_MAX = 10_000;
 /** A task still `creating` this long after the upstream timeout was orphaned by a dead request: aborted. */
 export const STUCK_CREATING_MARGIN_MS = 60_000;
-/** Upstream queries one sweep makes per tenant at most (the rest wait for the next minute). */
+/** Upstream queries one sweep (one alarm run) makes at most; with more due, the alarm runs again at once. */
 export const SWEEP_BATCH = 25;
-/** Tenants swept in parallel by one cron run. */
-export const SWEEP_PARALLEL_TENANTS = 8;
+/** After a sweep whose upstream queries failed, the object's alarm asks again this much later. */
+export const SWEEP_RETRY_MS = 60_000;
 /** Ended tasks mirrored to KV (the ledger entry) per Durable Object alarm run. */
 export const KV_SYNC_BATCH = 50;
 /** KV ledger entries (`ledger:{tenant}:{YYYY-MM}:{task}`) expire after about 13 months. */

@@ -114,12 +114,12 @@ export interface Config {
 const cache = new WeakMap<object, Config>();
 
 /** Parses the bindings into a Config, or throws a `misconfigured` ApiError naming the bad settings. */
-export function loadConfig(env: Record<string, unknown>): Config {
+export function loadConfig(env: object): Config {
   const hit = cache.get(env);
   if (hit) return hit;
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.shape)) {
-    const v = env[key];
+    const v = (env as Record<string, unknown>)[key];
     // Empty strings are "unset" (wrangler passes `--var X:` as ""), so defaults apply.
     raw[key] = typeof v === "string" && v.trim() === "" ? undefined : v;
   }

@@ -2,7 +2,7 @@
 // hosts its callback_url may point at. Violations are `403 policy_violation` naming the field, and say
 // when the value at fault was a default the client never sent.
 import { ApiError } from "../http/errors";
-import { canonicalHost } from "../net/urls";
+import { callbackHostAllowed } from "../net/host-patterns";
 import type { TenantPolicy } from "../tenants/schema";
 import type { GenerationRequest } from "./schema";
 
@@ -37,33 +37,6 @@ export function enforcePolicy(req: GenerationRequest, policy: TenantPolicy | und
       );
     }
   }
-}
-
-/**
- * True when `hostname` matches one of `patterns`: an exact host ("hooks.example.com"), or a wildcard
- * ("*.example.com") that matches subdomains at any depth but not "example.com" itself.
- */
-export function callbackHostAllowed(hostname: string, patterns: readonly string[]): boolean {
-  const host = comparable(hostname);
-  if (host === undefined) return false;
-  return patterns.some((pattern) => {
-    const wildcard = pattern.startsWith("*.");
-    const base = comparable(wildcard ? pattern.slice(2) : pattern);
-    if (base === undefined) return false;
-    return wildcard ? host.endsWith(`.${base}`) : host === base;
-  });
-}
-
-/** True when `pattern` is a host or a "*." wildcard host that `callbackHostAllowed` can match. */
-export function isCallbackHostPattern(pattern: string): boolean {
-  return comparable(pattern.startsWith("*.") ? pattern.slice(2) : pattern) !== undefined;
-}
-
-/** Canonical host without a trailing dot, so "Hooks.Example.com." matches "hooks.example.com". */
-function comparable(host: string): string | undefined {
-  const canonical = canonicalHost(host);
-  if (canonical === undefined || canonical.includes("*")) return undefined;
-  return canonical.endsWith(".") ? canonical.slice(0, -1) : canonical;
 }
 
 function violation(param: string, message: string): ApiError {

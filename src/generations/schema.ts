@@ -3,7 +3,7 @@
 // Returns one normalized `GenerationRequest`, or throws one ApiError naming the first bad field.
 import * as z from "zod";
 import { ApiError } from "../http/errors";
-import { checkOutboundUrl, checkVideoUrl } from "../net/urls";
+import { checkGatewayUrl, checkVideoUrl } from "../net/urls";
 import { invalid, issueToError, describe } from "./issues";
 import {
   MODELS,
@@ -79,7 +79,7 @@ function resolveModel(model: unknown, models: ModelRegistry): ModelSpec {
 
 function normalize(spec: ModelSpec, wire: WireRequest, allowLocal: boolean): GenerationRequest {
   const videoUrls = wire.video_urls.map((raw, i) => {
-    const check = checkVideoUrl(raw, { allowLocal });
+    const check = checkVideoUrl(raw);
     if (!check.ok) throw invalid(`video_urls[${i}]`, `video_urls[${i}] ${check.reason}`);
     return check.url.href;
   });
@@ -95,7 +95,7 @@ function normalize(spec: ModelSpec, wire: WireRequest, allowLocal: boolean): Gen
   const shotType = wire.model_params?.shot_type;
   if (shotType !== undefined) request.shot_type = shotType;
   if (wire.callback_url !== undefined) {
-    const check = checkOutboundUrl(wire.callback_url, { requireHttps: true, allowLocal });
+    const check = checkGatewayUrl(wire.callback_url, { allowLocal });
     if (!check.ok) throw invalid("callback_url", `callback_url ${check.reason}`);
     request.callback_url = check.url.href;
   }

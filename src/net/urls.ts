@@ -53,9 +53,21 @@ export function checkOutboundUrl(raw: string, opts: OutboundUrlOptions): Outboun
   return { ok: true, url };
 }
 
-/** The rule for `video_urls`: http or https, no credentials, no private or reserved hosts. */
-export function checkVideoUrl(raw: string, opts: { allowLocal: boolean }): OutboundUrlResult {
-  return checkOutboundUrl(raw, { requireHttps: false, allowLocal: opts.allowLocal });
+/**
+ * The rule for every URL the gateway itself calls — callback_url, webhook.url, jwks_uri — at admission and
+ * again at fetch time: https to a public host; with DEV_ALLOW_LOCAL_URLS, loopback too, over http as well.
+ */
+export function checkGatewayUrl(raw: string, opts: { allowLocal: boolean }): OutboundUrlResult {
+  return checkOutboundUrl(raw, { requireHttps: true, allowLocal: opts.allowLocal });
+}
+
+/**
+ * The rule for `video_urls`: http or https, no credentials, no private or reserved hosts. The upstream
+ * fetches them, never the gateway, so no flag makes a local address reachable: DEV_ALLOW_LOCAL_URLS does not
+ * apply.
+ */
+export function checkVideoUrl(raw: string): OutboundUrlResult {
+  return checkOutboundUrl(raw, { requireHttps: false, allowLocal: false });
 }
 
 /**

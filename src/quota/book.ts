@@ -3,6 +3,7 @@
 // GET /v1/usage and the operator's ledger. Every write is synchronous, inside the step that causes it;
 // mirroring ended tasks to KV happens afterwards, from the object's alarm (`syncKv`).
 import { LEDGER_PAGE_MAX } from "../config/constants";
+import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord, TaskStore } from "../tasks/store";
 import { reportedCreditsUsed, type UpstreamTask } from "../upstream/schema";
 import { admit, type AdmitRequest, type AdmitResult } from "./admission";
@@ -39,6 +40,7 @@ export class QuotaBook {
     private readonly tasks: TaskStore,
     private readonly kv: KVNamespace,
     private readonly tenantId: string,
+    private readonly alarm: Pick<AlarmClock, "armBy">,
   ) {
     this.ledger = new QuotaLedger(storage.sql);
     this.idempotency = new IdempotencyTable(storage.sql);
@@ -102,17 +104,22 @@ export class QuotaBook {
     return this.idempotency.purge(now, limit);
   }
 
+  /** When the oldest Idempotency-Key record expires (the sweeper purges it then), or null. */
+  nextIdempotencyExpiry(): number | null {
+    return this.idempotency.nextExpiry();
+  }
+
   /** Alarm step: mirror ended tasks to KV. Returns when it next wants to run, or null. */
   syncKv(now: number): Promise<number | null> {
     return syncEndedTasks(this.kv, this.tasks, this.tenantId, now);
   }
 
   /**
-   * Wakes the object's alarm so `syncKv` runs after this step commits — on the real clock, since a sweep
-   * observes at its scheduled time.
+   * Wakes the object's alarm so `syncKv` runs after this step commits — on the real clock, whatever `now`
+   * the observation carried.
    */
   private wake(): void {
-    void this.storage.setAlarm(Date.now());
+    this.alarm.armBy(Date.now());
   }
 }
 

@@ -189,6 +189,14 @@ export class IdempotencyTable {
   }
 
   /** Deletes expired records, at most `limit`. Returns how many went. */
+  /** When the oldest record expires (index `idempotency_expiry`), or null when there is none. */
+  nextExpiry(): number | null {
+    const row = this.sql
+      .exec<{ t: number }>("SELECT expires_at AS t FROM idempotency ORDER BY expires_at LIMIT 1")
+      .toArray()[0];
+    return row ? row.t : null;
+  }
+
   purge(now: number, limit: number): number {
     return this.sql.exec(
       `DELETE FROM idempotency WHERE rowid IN

@@ -22,9 +22,10 @@ import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
 import { type TenantRef, tenantOfObject } from "./client";
-import { type SweepReport, sweepTenant } from "../tasks/sweeper";
+import { creatingDeadline, silentDeadline, type SweepDeps, sweepStep } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
+import { AlarmClock } from "./alarm";
 import { migrate } from "./migrations";
 import { retire, type RetireResult } from "./retire";
 
@@ -42,6 +43,8 @@ export class TenantState extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly deliveries: DeliveryLedger;
   private readonly quota: QuotaBook;
+  /** The one alarm: every concern arms it through here (src/state/alarm.ts). */
+  private readonly alarms: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,9 +53,11 @@ export class TenantState extends DurableObject<Env> {
     this.tenant = tenantOfObject(ctx.id.name);
     migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
     this.tasks = new TaskStore(ctx.storage.sql);
-    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant);
+    this.alarms = new AlarmClock(ctx.storage);
+    void ctx.blockConcurrencyWhile(() => this.alarms.load());
+    this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant, this.alarms);
     this.deliveries = new DeliveryLedger(ctx.storage.sql, this.tenant.id);
-    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id);
+    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms);
   }
 
   /**
@@ -61,7 +66,7 @@ export class TenantState extends DurableObject<Env> {
    * early callback always finds it — or a refusal that writes nothing.
    */
   async admit(request: AdmitRequest): Promise<AdmitResult> {
-    return this.quota.admit(request);
+    return this.admitAndArm(request);
   }
 
   /**
@@ -75,7 +80,7 @@ export class TenantState extends DurableObject<Env> {
         tenant: this.tenant,
         config,
         log: configLogger(config, { request_id: request.requestId, tenant_id: this.tenant.id }),
-        admit: (r) => this.quota.admit(r),
+        admit: (r) => this.admitAndArm(r),
         abort: (id, now, failure) => this.abortTask(id, now, failure),
         attach: (id, publicId, upstream, now, response) =>
           this.attachUpstream(id, publicId, upstream, now, response),
@@ -92,12 +97,13 @@ export class TenantState extends DurableObject<Env> {
     now: number,
     response?: StoredResponse,
   ): Promise<TaskRecord | null> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (!current) return null;
       const reserved = Math.max(current.reserved, upstream.usage?.credits_reserved ?? 0);
       if (!this.tasks.attach(taskId, publicId, upstream, reserved, now)) return null;
       this.quota.attached(current, reserved, response ?? null);
+      this.alarms.armBy(silentDeadline(loadConfig(this.env), now));
       return this.tasks.get(taskId);
     });
   }
@@ -107,7 +113,7 @@ export class TenantState extends DurableObject<Env> {
    * reservation and slot are released, and duplicates waiting on its Idempotency-Key get `failure`.
    */
   async abortTask(taskId: string, now: number, failure?: StoredResponse): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+    this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null);
     });
@@ -124,7 +130,7 @@ export class TenantState extends DurableObject<Env> {
   async observe(taskId: string, upstream: UpstreamTask, now: number): Promise<ObserveResult | null> {
     // One transaction: if settlement or the event cannot be written, the task does not end either, and the
     // next report (an upstream retry, a poll, the sweeper) ends it again.
-    return this.ctx.storage.transactionSync(() => {
+    return this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (!current || current.upstreamId !== upstream.id) return null;
       if (current.endedAt !== null) return { record: current, firstEnd: false };
@@ -146,25 +152,23 @@ export class TenantState extends DurableObject<Env> {
   /**
    * The object's one alarm, shared by every concern that needs a wake-up. Each step does its due work and
    * returns when it next wants to run (null: never); the alarm is re-armed for the earliest. A step may
-   * also wake the alarm early with `setAlarm(now)`, so no step may rely on its own alarm time surviving.
+   * also wake the alarm early (`alarms.armBy(now)`), so no step may rely on its own alarm time surviving.
    */
   override async alarm(): Promise<void> {
-    const steps: (() => Promise<number | null>)[] = [
-      () => this.outbox.flush(Date.now()),
-      () => this.quota.syncKv(Date.now()),
-    ];
-    const wants = await Promise.all(
-      steps.map((step) =>
-        step().catch((err: unknown) => {
-          console.error(JSON.stringify({ level: "error", event: "alarm_step_failed", error: String(err) }));
-          return Date.now() + 30_000;
-        }),
-      ),
-    );
+    this.alarms.fired();
+    const step = (run: () => Promise<number | null>) =>
+      run().catch((err: unknown) => {
+        console.error(JSON.stringify({ level: "error", event: "alarm_step_failed", error: String(err) }));
+        return Date.now() + 30_000;
+      });
+    const wants = await Promise.all([
+      step(() => this.outbox.flush(Date.now())),
+      step(() => this.quota.syncKv(Date.now())),
+    ]);
+    // The sweeper last: its retention deadline counts the ends the KV step has just mirrored.
+    wants.push(await step(() => sweepStep(this.sweepDeps(), Date.now())));
     const next = Math.min(...wants.filter((t): t is number => t !== null));
-    if (!Number.isFinite(next)) return;
-    const armed = await this.ctx.storage.getAlarm();
-    if (armed === null || armed > next) await this.ctx.storage.setAlarm(next);
+    if (Number.isFinite(next)) this.alarms.armBy(next);
   }
 
   // --- Quotas (src/quota): the caller's usage, the operator's ledger, idempotent duplicates, the sweeper.
@@ -184,22 +188,28 @@ export class TenantState extends DurableObject<Env> {
     return this.quota.wait(sub, key, now);
   }
 
-  /** The reconciliation sweep (src/tasks/sweeper.ts) at `now`, the cron's scheduled time. */
-  async sweep(now: number): Promise<SweepReport> {
+  /**
+   * Admission, and — admitted — the alarm armed by the new task's `creating` deadline, in the same step.
+   * The deadline counts from the object's clock: `createdAt` is the Worker's, possibly another machine's.
+   */
+  private admitAndArm(request: AdmitRequest): AdmitResult {
+    const result = this.quota.admit(request);
+    if (result.kind === "admitted") this.alarms.armBy(creatingDeadline(loadConfig(this.env), Date.now()));
+    return result;
+  }
+
+  /** What the sweeper step of the alarm (src/tasks/sweeper.ts) works with. */
+  private sweepDeps(): SweepDeps {
     const config = loadConfig(this.env);
-    return sweepTenant(
-      {
-        tasks: this.tasks,
-        config,
-        log: configLogger(config, { tenant_id: this.tenant.id }),
-        observe: (id, upstream, at) => this.observe(id, upstream, at),
-        abort: (id, at) => this.abortTask(id, at),
-        purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
-        // KV documents are pruned by the real clock, not the sweep's scheduled time.
-        syncKv: () => this.quota.syncKv(Date.now()),
-      },
-      now,
-    );
+    return {
+      tasks: this.tasks,
+      config,
+      log: configLogger(config, { tenant_id: this.tenant.id }),
+      observe: (id, upstream, at) => this.observe(id, upstream, at),
+      abort: (id, at) => this.abortTask(id, at),
+      purgeIdempotency: (at, limit) => this.quota.purgeExpired(at, limit),
+      nextIdempotencyExpiry: () => this.quota.nextIdempotencyExpiry(),
+    };
   }
 
   // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.

@@ -27,8 +27,8 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_open ON tasks (ended_at, created_at);`,
   },
   {
-    // Quotas: which store held the task's counters (unused since QUOTA_STORE=kv was retired), when its end reached KV, and the indexes that
-    // count a scope's admissions in the rate window and its tasks in flight.
+    // Quotas: which store held the task's counters (unused since QUOTA_STORE=kv was retired), when its end
+    // reached KV, and the indexes that count a scope's admissions in the rate window and its tasks in flight.
     name: "tasks/2",
     sql: `ALTER TABLE tasks ADD COLUMN quota_store TEXT NOT NULL DEFAULT 'durable_object';
      ALTER TABLE tasks ADD COLUMN kv_synced_at INTEGER;
@@ -43,6 +43,16 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
     name: "tasks/3",
     sql: `ALTER TABLE tasks ADD COLUMN public_id TEXT;
      CREATE INDEX tasks_public ON tasks (public_id);`,
+  },
+  {
+    // The sweeper's deadlines (src/tasks/sweeper.ts), each the first entry of a partial index (named with
+    // INDEXED BY, so the planner cannot fall back to a scan), so the object's alarm finds its next wake-up
+    // without scanning: the oldest silence of a task in flight, the oldest task still `creating`, the
+    // oldest end already mirrored to KV (retention purge).
+    name: "tasks/sweep-deadlines",
+    sql: `CREATE INDEX tasks_silent ON tasks (updated_at) WHERE ended_at IS NULL AND upstream_id IS NOT NULL;
+     CREATE INDEX tasks_creating ON tasks (created_at) WHERE state = 'creating';
+     CREATE INDEX tasks_purgeable ON tasks (ended_at) WHERE ended_at IS NOT NULL AND kv_synced_at IS NOT NULL;`,
   },
 ];
 
@@ -213,8 +223,8 @@ export class TaskStore {
   silentInFlight(createdBefore: number, updatedBefore: number, limit: number): TaskRecord[] {
     return this.sql
       .exec<Row>(
-        `SELECT * FROM tasks WHERE ended_at IS NULL AND upstream_id IS NOT NULL AND created_at < ?
-           AND updated_at < ?
+        `SELECT * FROM tasks INDEXED BY tasks_silent
+         WHERE ended_at IS NULL AND upstream_id IS NOT NULL AND created_at < ? AND updated_at < ?
          ORDER BY updated_at LIMIT ?`,
         createdBefore,
         updatedBefore,
@@ -232,7 +242,8 @@ export class TaskStore {
   purgeEnded(before: number, limit: number): number {
     return this.sql.exec(
       `DELETE FROM tasks WHERE id IN (
-         SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? AND kv_synced_at IS NOT NULL LIMIT ?)`,
+         SELECT id FROM tasks INDEXED BY tasks_purgeable
+         WHERE ended_at IS NOT NULL AND ended_at < ? AND kv_synced_at IS NOT NULL LIMIT ?)`,
       before,
       limit,
     ).rowsWritten;
@@ -241,9 +252,42 @@ export class TaskStore {
   /** Tasks stuck in `creating` (the Worker died mid-create) since before `before`. */
   stuckCreating(before: number, limit: number): TaskRecord[] {
     return this.sql
-      .exec<Row>(`SELECT * FROM tasks WHERE state = 'creating' AND created_at < ? LIMIT ?`, before, limit)
+      .exec<Row>(
+        `SELECT * FROM tasks INDEXED BY tasks_creating WHERE state = 'creating' AND created_at < ? LIMIT ?`,
+        before,
+        limit,
+      )
       .toArray()
       .map(toRecord);
+  }
+
+  /** `updated_at` of the task in flight heard of least recently (index `tasks_silent`), or null. */
+  oldestSilent(): number | null {
+    return this.first(
+      `SELECT updated_at AS t FROM tasks INDEXED BY tasks_silent
+       WHERE ended_at IS NULL AND upstream_id IS NOT NULL ORDER BY updated_at LIMIT 1`,
+    );
+  }
+
+  /** `created_at` of the oldest task still `creating` (index `tasks_creating`), or null. */
+  oldestCreating(): number | null {
+    return this.first(
+      `SELECT created_at AS t FROM tasks INDEXED BY tasks_creating WHERE state = 'creating'
+       ORDER BY created_at LIMIT 1`,
+    );
+  }
+
+  /** `ended_at` of the oldest ended task whose end reached KV (index `tasks_purgeable`), or null. */
+  oldestPurgeable(): number | null {
+    return this.first(
+      `SELECT ended_at AS t FROM tasks INDEXED BY tasks_purgeable
+       WHERE ended_at IS NOT NULL AND kv_synced_at IS NOT NULL ORDER BY ended_at LIMIT 1`,
+    );
+  }
+
+  private first(query: string): number | null {
+    const row = this.sql.exec<{ t: number }>(query).toArray()[0];
+    return row ? row.t : null;
   }
 
   /** Ended tasks whose end has not reached KV yet, oldest end first. */

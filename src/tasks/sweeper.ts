@@ -1,19 +1,17 @@
 // The reconciliation sweeper, so no concurrency slot and no credit stays held because a callback never
-// came. A Cron Trigger (`scheduled` in src/index.ts) visits every tenant's Durable Object; each asks the
-// upstream about its tasks that have been silent for SWEEP_MIN_AGE_SECONDS and feeds the answers into the
-// same `observe()` path as polls and callbacks, aborts tasks orphaned in `creating`, and tidies up.
+// came. It is one step of each tenant object's own alarm (no Cron, no fan-out over tenants): it asks the
+// upstream about the object's tasks silent for SWEEP_MIN_AGE_SECONDS (feeding the answers into the same
+// `observe()` path as polls and callbacks), aborts tasks orphaned in `creating`, purges what has expired,
+// and returns its next deadline — read from indexes, so an object with no such task arms nothing.
 import type { Config } from "../config/env";
 import {
   STUCK_CREATING_MARGIN_MS,
   SWEEP_BATCH,
-  SWEEP_PARALLEL_TENANTS,
+  SWEEP_RETRY_MS,
   TASK_RETENTION_MS,
 } from "../config/constants";
-import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { Logger } from "../http/log";
-import { tenantObject } from "../state/client";
-import { getTenant, listTenants } from "../tenants/store";
 import { getUpstreamTask } from "../upstream/client";
 import type { UpstreamTask } from "../upstream/schema";
 import type { TaskRecord, TaskStore } from "./store";
@@ -26,7 +24,7 @@ export interface SweepReport {
   ended: number;
   /** Tasks the upstream no longer knows (404): ended as failed, nothing charged. */
   lost: number;
-  /** Queries that failed; those tasks are asked again next run. */
+  /** Queries that failed; those tasks are asked again after SWEEP_RETRY_MS. */
   failed: number;
   /** Expired Idempotency-Key records deleted. */
   purged: number;
@@ -34,7 +32,7 @@ export interface SweepReport {
   expired: number;
 }
 
-/** What one tenant's sweep needs from its Durable Object. */
+/** What the sweep needs from its Durable Object. */
 export interface SweepDeps {
   tasks: TaskStore;
   config: Config;
@@ -42,7 +40,23 @@ export interface SweepDeps {
   observe(taskId: string, upstream: UpstreamTask, now: number): Promise<{ firstEnd: boolean } | null>;
   abort(taskId: string, now: number): Promise<void>;
   purgeIdempotency(now: number, limit: number): number;
-  syncKv(now: number): Promise<unknown>;
+  /** When the oldest Idempotency-Key record expires, or null when there is none. */
+  nextIdempotencyExpiry(): number | null;
+}
+
+/** How long a task may stay in `creating` before the sweeper takes it for orphaned. */
+export function creatingAbortAfterMs(config: Config): number {
+  return config.upstreamTimeoutMs + STUCK_CREATING_MARGIN_MS;
+}
+
+/** When a task created at `createdAt` (still `creating`) is due to be aborted. */
+export function creatingDeadline(config: Config, createdAt: number): number {
+  return createdAt + creatingAbortAfterMs(config);
+}
+
+/** When a task in flight last heard of at `updatedAt` is due to be asked about. */
+export function silentDeadline(config: Config, updatedAt: number): number {
+  return updatedAt + config.sweepMinAgeSeconds * 1000;
 }
 
 /** The end the gateway records for a task the upstream answers 404 for. */
@@ -75,51 +89,45 @@ async function reconcile(d: SweepDeps, task: TaskRecord, now: number, report: Sw
   if (result?.firstEnd) report.ended++;
 }
 
-/** One tenant's sweep at `now` (the cron's scheduled time). */
-export async function sweepTenant(d: SweepDeps, now: number): Promise<SweepReport> {
+/** The earliest of the object's sweep deadlines (each one index seek), or null when it has none. */
+export function nextSweepDeadline(d: SweepDeps): number | null {
+  const creating = d.tasks.oldestCreating();
+  const silent = d.tasks.oldestSilent();
+  const purgeable = d.tasks.oldestPurgeable();
+  const deadlines = [
+    creating === null ? null : creatingDeadline(d.config, creating),
+    silent === null ? null : silentDeadline(d.config, silent),
+    purgeable === null ? null : purgeable + TASK_RETENTION_MS,
+    d.nextIdempotencyExpiry(),
+  ].filter((t): t is number => t !== null);
+  return deadlines.length ? Math.min(...deadlines) : null;
+}
+
+/** Does the sweep work due at `now` (a batch of each kind). */
+export async function sweepDue(d: SweepDeps, now: number): Promise<SweepReport> {
   const report: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
-  const orphanedBefore = now - d.config.upstreamTimeoutMs - STUCK_CREATING_MARGIN_MS;
-  for (const task of d.tasks.stuckCreating(orphanedBefore, SWEEP_BATCH)) {
+  // Each bound is inclusive (+1 on the stores' strict `<`), so a task is due exactly at its deadline.
+  for (const task of d.tasks.stuckCreating(now - creatingAbortAfterMs(d.config) + 1, SWEEP_BATCH)) {
     await d.abort(task.id, now);
     report.aborted++;
   }
-  const silentSince = now - d.config.sweepMinAgeSeconds * 1000;
+  const silentSince = now - d.config.sweepMinAgeSeconds * 1000 + 1;
   const silent = d.tasks.silentInFlight(silentSince, silentSince, SWEEP_BATCH);
   await Promise.all(silent.map((task) => reconcile(d, task, now, report)));
   report.purged = d.purgeIdempotency(now, SWEEP_BATCH * 40);
-  report.expired = d.tasks.purgeEnded(now - TASK_RETENTION_MS, SWEEP_BATCH * 40);
-  await d.syncKv(now);
+  report.expired = d.tasks.purgeEnded(now - TASK_RETENTION_MS + 1, SWEEP_BATCH * 40);
   return report;
 }
 
-/** The cron: every tenant (KV `tenant:` prefix, paginated), a few at a time. */
-const ZERO: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
-
-export async function sweepTenants(env: Env, now: number, log: Logger): Promise<SweepReport> {
-  const total: SweepReport = { aborted: 0, queried: 0, ended: 0, lost: 0, failed: 0, purged: 0, expired: 0 };
-  let cursor: string | undefined;
-  let tenants = 0;
-  do {
-    const page = await listTenants(env, cursor, 1000);
-    for (let i = 0; i < page.tenants.length; i += SWEEP_PARALLEL_TENANTS) {
-      const group = page.tenants.slice(i, i + SWEEP_PARALLEL_TENANTS);
-      const results = await Promise.allSettled(
-        group.map(async (t) => {
-          const tenant = await getTenant(env, t.id);
-          return tenant ? tenantObject(env, tenant).sweep(now) : ZERO;
-        }),
-      );
-      results.forEach((r, j) => {
-        if (r.status === "rejected") {
-          log.error("sweep_tenant_failed", { tenant_id: group[j]!.id, error: String(r.reason) });
-          return;
-        }
-        for (const k of Object.keys(total) as (keyof SweepReport)[]) total[k] += r.value[k];
-      });
-    }
-    tenants += page.tenants.length;
-    cursor = page.cursor ?? undefined;
-  } while (cursor);
-  log.info("sweep_done", { tenants, ...total });
-  return total;
+/**
+ * The alarm step: the due work, then the next deadline. Work still due means a full batch (run again at
+ * once) or failed queries (again after SWEEP_RETRY_MS, so a down upstream is not asked in a tight loop).
+ */
+export async function sweepStep(d: SweepDeps, now: number): Promise<number | null> {
+  const report = await sweepDue(d, now);
+  const done = report.aborted + report.queried + report.purged + report.expired;
+  if (done > 0 || report.failed > 0) d.log.info("sweep_done", { ...report });
+  const next = nextSweepDeadline(d);
+  if (next === null || next > now) return next;
+  return report.failed > 0 || done === 0 ? now + SWEEP_RETRY_MS : now;
 }

@@ -7,8 +7,9 @@ import type * as z from "zod";
 import { MAX_BODY_BYTES } from "../config/constants";
 import type { AppEnv } from "../env";
 import { readJsonBody } from "../http/body";
+import { bearerCredentials } from "../http/bearer";
 import { ApiError } from "../http/errors";
-import { checkOutboundUrl } from "../net/urls";
+import { checkGatewayUrl } from "../net/urls";
 import { tenantObject } from "../state/client";
 import { safeEqual } from "../util/hmac";
 import { endIncarnation } from "./lifecycle";
@@ -19,8 +20,7 @@ import { tenantView } from "./view";
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuth(c, next) {
-    const header = c.req.header("authorization") ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const token = bearerCredentials(c.req.header("authorization"));
     if (!token || !(await safeEqual(token, c.get("config").adminToken))) {
       throw new ApiError("unauthorized", "Invalid admin token", {
         headers: { "WWW-Authenticate": 'Bearer realm="reelgate-admin", error="invalid_token"' },
@@ -61,7 +61,7 @@ function forceParam(raw: string | undefined): boolean {
 
 function checkUrl(raw: string | undefined, param: string, allowLocal: boolean): void {
   if (raw === undefined) return;
-  const verdict = checkOutboundUrl(raw, { requireHttps: true, allowLocal });
+  const verdict = checkGatewayUrl(raw, { allowLocal });
   if (!verdict.ok) throw new ApiError("invalid_request", `${param}: ${verdict.reason}`, { param });
 }
 

@@ -257,6 +257,17 @@ describe("dead-letter consumer", () => {
       task_id: m.task_id,
       attempt: null,
       outcome: "dead_lettered",
+      // The task had no callback_url of its own: the tenant's webhook.url was where it could not go.
+      url: HOOK_URL,
+    });
+  });
+
+  it("records the task's own callback_url when that was the destination", async () => {
+    const t = await webhookTenant();
+    await run("reelgate-webhooks-dlq", [message(t, { callback_url: "https://app.acme.example/done" })]);
+    expect((await deliveries(t.id))[0]).toMatchObject({
+      outcome: "dead_lettered",
+      url: "https://app.acme.example/done",
     });
   });
 

@@ -3,11 +3,11 @@
 // the WEBHOOKS queue, and the consumer delivers a Standard Webhooks request the `standardwebhooks` library
 // verifies unchanged. Retries and the dead-letter queue run on the test schedule (1 s, 1 s, 1 s).
 import { env } from "cloudflare:workers";
-import { createScheduledController, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { objectOf, rowOf } from "../helpers/objects";
+import { age, runAlarm } from "../helpers/alarm";
 import { GATEWAY, UPSTREAM_HOST, admin, startSimulator } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
 import {
@@ -149,6 +149,8 @@ describe("callback relay, end to end", () => {
       [1, "retrying"],
     ]);
     expect(records[1]!.error).toBe("HTTP 500; retries exhausted");
+    // The tenant's webhook.url was the destination: the dead-letter record names it too.
+    expect(records.map((r) => r.url)).toEqual(Array(5).fill(HOOK_URL));
 
     receiver(HOOK_HOST, [200]);
     const res = await admin(`/admin/deliveries/${records[0]!.id}/redeliver`, { method: "POST" });
@@ -228,10 +230,12 @@ describe("callback relay, end to end", () => {
     expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({ id });
   });
 
-  it("delivers a task whose callback never came, once the reconciliation sweeper sees it end", async () => {
+  it("delivers a task whose callback never came, once its object's alarm sweeps it", async () => {
     const { t, hooks, id } = await taskWithLostCallback();
-    // The Cron Trigger, run as if SWEEP_MIN_AGE_SECONDS (and more) had passed since the task was last heard of.
-    await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 3_600_000 }), env);
+    // The tenant object's own alarm, run once SWEEP_MIN_AGE_SECONDS (and more) have passed since the task
+    // was last heard of: there is no Cron any more.
+    await age(t.id, 3_600_000);
+    expect(await runAlarm(t.id)).toBe(true);
     await eventually(() => expect(hooks).toHaveLength(1));
     expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({
       id,

@@ -1,7 +1,8 @@
 // enforcePolicy: each tenant policy rule is a 403 policy_violation naming the field, defaults count as
 // sent, and callback_hosts matches exact hosts and "*." subdomain wildcards only.
 import { describe, expect, it } from "vitest";
-import { callbackHostAllowed, enforcePolicy, isCallbackHostPattern } from "../../src/generations/policy";
+import { enforcePolicy } from "../../src/generations/policy";
+import { callbackHostAllowed, isCallbackHostPattern } from "../../src/net/host-patterns";
 import { parseGenerationRequest, type GenerationRequest } from "../../src/generations/schema";
 import { ApiError } from "../../src/http/errors";
 import type { TenantPolicy } from "../../src/tenants/schema";

@@ -207,10 +207,10 @@ describe("video_urls", () => {
     expectInvalid({ ...minimal(), video_urls }, param, message);
   });
 
-  it("allows loopback video URLs only with DEV_ALLOW_LOCAL_URLS", () => {
+  it("refuses loopback video URLs even with DEV_ALLOW_LOCAL_URLS (the upstream fetches them)", () => {
     const body = { ...minimal(), video_urls: ["http://localhost:8788/ref.mp4"] };
     expect(error(body).param).toBe("video_urls[0]");
-    expect(parse(body, true).video_urls).toEqual(["http://localhost:8788/ref.mp4"]);
+    expect(error(body, true).param).toBe("video_urls[0]");
     expect(error({ ...minimal(), video_urls: ["http://10.0.0.5/ref.mp4"] }, true).param).toBe(
       "video_urls[0]",
     );

@@ -97,7 +97,7 @@ describe("forbidden hosts in every spelling", () => {
     expect(new URL(raw).hostname).toBe(host);
     expect(isForbiddenHost(new URL(raw).hostname)).toBe(true);
     expect(reason(raw)).toBe(FORBIDDEN);
-    expect(checkVideoUrl(raw.replace("https:", "http:"), { allowLocal: false })).toEqual({
+    expect(checkVideoUrl(raw.replace("https:", "http:"))).toEqual({
       ok: false,
       reason: FORBIDDEN,
     });
@@ -164,8 +164,8 @@ describe("public hosts pass", () => {
 describe("URL shape rules", () => {
   it("requires https for callbacks but allows http for video URLs", () => {
     expect(reason("http://example.com/cb")).toBe("must use https");
-    expect(checkVideoUrl("http://cdn.example.com/a.mp4", { allowLocal: false }).ok).toBe(true);
-    expect(checkVideoUrl("HTTPS://cdn.example.com/a.mp4", { allowLocal: false }).ok).toBe(true);
+    expect(checkVideoUrl("http://cdn.example.com/a.mp4").ok).toBe(true);
+    expect(checkVideoUrl("HTTPS://cdn.example.com/a.mp4").ok).toBe(true);
   });
 
   it.each([
@@ -175,7 +175,7 @@ describe("URL shape rules", () => {
     "javascript:alert(1)",
   ])("refuses the scheme of %s", (raw) => {
     expect(reason(raw)).toBe("must be an absolute https:// URL");
-    expect(checkVideoUrl(raw, { allowLocal: false })).toEqual({
+    expect(checkVideoUrl(raw)).toEqual({
       ok: false,
       reason: "must be an absolute http(s):// URL",
     });
@@ -239,9 +239,10 @@ describe("DEV_ALLOW_LOCAL_URLS relaxes loopback only", () => {
     "http://[::1]:8080/",
     "https://localhost/",
     "http://localhost./",
-  ])("%s is allowed, over http too", (raw) => {
+  ])("%s is allowed for URLs the gateway calls, over http too; never as a video URL", (raw) => {
     expect(checkOutboundUrl(raw, dev).ok).toBe(true);
-    expect(checkVideoUrl(raw, { allowLocal: true }).ok).toBe(true);
+    // Never for video_urls: the upstream fetches those, and it cannot reach the operator's loopback.
+    expect(checkVideoUrl(raw).ok).toBe(false);
     expect(checkOutboundUrl(raw, https).ok).toBe(false);
   });
 

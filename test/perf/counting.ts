@@ -26,7 +26,7 @@ export function countingEnv(base: Env): CountingEnv {
     else if (isQueue(binding)) env[name] = wrapMethods(name, binding, ["send", "sendBatch"], count);
   }
   return {
-    env: env as Env,
+    env: env as unknown as Env,
     take() {
       const out = tally;
       tally = {};

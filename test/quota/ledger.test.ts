@@ -17,7 +17,10 @@ describe("the credit ledger", () => {
   it("always equals the sums over the tasks table", async () => {
     const id = uniqueTenantId();
     const state = await objectOf(id);
-    const months = [Date.UTC(2026, 9, 31, 23, 59), Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 15)];
+    // Next year's October/November: in the future, so the object's own alarm (woken by every end) finds no
+    // sweep deadline due and leaves the tasks in `creating` and in flight as this test made them.
+    const y = new Date().getUTCFullYear() + 1;
+    const months = [Date.UTC(y, 9, 31, 23, 59), Date.UTC(y, 10, 1), Date.UTC(y, 10, 15)];
     const subs = ["alice", "bob", null];
     let n = 0;
     let aborts = 0;
@@ -102,7 +105,7 @@ describe("the credit ledger", () => {
       const open = openCounters(sql);
       // The sweeper's purge deletes ended tasks whose end reached KV; the tasks in flight stay counted.
       sql.exec("UPDATE tasks SET kv_synced_at = ended_at WHERE ended_at IS NOT NULL");
-      const purged = new TaskStore(sql).purgeEnded(Date.UTC(2027, 0, 1), 1000);
+      const purged = new TaskStore(sql).purgeEnded(Date.UTC(y + 1, 0, 1), 1000);
       return [open, openCounters(sql), purged] as const;
     });
     expect(open.counters).toEqual(open.expected);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, gw } from "../helpers/gateway";
+import { ADMIN_TOKEN, admin, gw } from "../helpers/gateway";
 import { createTenant, hsTenant } from "../fixtures/tenants";
 
 const ecJwk = {
@@ -23,6 +23,17 @@ describe("admin API authentication", () => {
       expect(await res.json()).toMatchObject({
         error: { code: "unauthorized", type: "authentication_error" },
       });
+    }
+  });
+
+  it("reads the Bearer scheme case-insensitively, as the tenant API does (one shared parser)", async () => {
+    for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) {
+      const res = await gw("/admin/tenants", { headers: { authorization: `${scheme} ${ADMIN_TOKEN}` } });
+      expect(res.status, scheme).toBe(200);
+    }
+    // …and the same header shapes fail for both: no credentials, or more than one word.
+    for (const header of ["Bearer", "Bearer ", `Bearer ${ADMIN_TOKEN} extra`, `Bearer\t${ADMIN_TOKEN}`]) {
+      expect((await gw("/admin/tenants", { headers: { authorization: header } })).status, header).toBe(401);
     }
   });
 });
