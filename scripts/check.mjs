@@ -12,6 +12,8 @@ const report = join(root, ".wrangler", "vitest-report.json");
 mkdirSync(dirname(report), { recursive: true });
 
 const steps = [
+  ["assets", ["node", "scripts/build-assets.mjs"]],
+  ["openapi", ["node", "scripts/openapi.mjs", "--check"]],
   ["format", ["prettier", "--check", "--log-level", "warn", "."]],
   ["types", ["tsc", "--noEmit", "-p", "tsconfig.json"]],
   ["tests", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]],

@@ -21,6 +21,7 @@ import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
 import { type SweepReport, sweepTenant } from "../tasks/sweeper";
+import { listTasks, TASK_LIST_MIGRATIONS, type TaskListPage, type TaskListQuery } from "../tasks/list";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { migrate } from "./migrations";
@@ -41,7 +42,12 @@ export class TenantState extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
+    migrate(ctx.storage.sql, [
+      ...TASK_MIGRATIONS,
+      ...CALLBACK_MIGRATIONS,
+      ...QUOTA_MIGRATIONS,
+      ...TASK_LIST_MIGRATIONS,
+    ]);
     this.tasks = new TaskStore(ctx.storage.sql);
     // Every stub is made with idFromName(tenant id), so the object knows its tenant.
     const tenantId = ctx.id.name ?? "";
@@ -211,6 +217,12 @@ export class TenantState extends DurableObject<Env> {
     const found = this.deliveries.find(deliveryId, Date.now());
     const record = found && this.tasks.get(found.taskId);
     return record ? messageFromRecord(this.ctx.id.name ?? "", record) : null;
+  }
+
+  // --- Task lists (src/tasks/list.ts): GET /v1/tasks and the admin task list; indexed, never a scan.
+
+  async listTasks(query: TaskListQuery): Promise<TaskListPage> {
+    return listTasks(this.ctx.storage.sql, query);
   }
 }
 
