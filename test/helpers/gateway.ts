@@ -68,7 +68,11 @@ export function startSimulator(options: { contract?: boolean } = {}): SimHarness
       options.contract === false ? null : ((env.UPSTREAM_CONTRACT as Record<string, unknown> | null) ?? null),
   });
   route(UPSTREAM_HOST, (req) => sim.fetch(req));
-  route(new URL(GATEWAY).host, async (req) => sweepResponse(await exports.default.fetch(req)));
+  route(new URL(GATEWAY).host, async (req) => {
+    const res = await sweepResponse(await exports.default.fetch(req));
+    await checkAgainstOpenApi(req.method, req.url, res);
+    return res;
+  });
   return { sim, clock };
 }
 
