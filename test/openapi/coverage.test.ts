@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
+import { parseGenerationRequest } from "../../src/generations/schema";
 import { buildDocument } from "../../src/openapi/build";
 import { admin, gw } from "../helpers/gateway";
 import { checkAgainstOpenApi, DOCUMENTS } from "../helpers/openapi";
@@ -71,6 +72,42 @@ describe("OpenAPI coverage", () => {
       "wan2.6-reference-video-flash",
       "wan2.6-reference-video",
     ]);
+  });
+});
+
+describe("the documents' examples", () => {
+  it("every success example validates against its own response schema", async () => {
+    let examples = 0;
+    for (const doc of Object.values(DOCUMENTS)) {
+      for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+        for (const [method, op] of Object.entries(item)) {
+          for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+            const example = response.content?.["application/json"]?.example;
+            if (example === undefined || Number(status) >= 400) continue;
+            const url = `https://g.test${path.replace(/\{[^}]+\}/g, "x")}`;
+            const res = new Response(JSON.stringify(example), {
+              status: Number(status),
+              headers: { "content-type": "application/json" },
+            });
+            await checkAgainstOpenApi(method, url, res);
+            examples++;
+          }
+        }
+      }
+    }
+    expect(examples).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe("the request examples", () => {
+  it("every create example is a body the gateway accepts", () => {
+    const create = (DOCUMENTS.tenant.paths as any)["/v1/videos/generations"].post;
+    const examples = Object.values(create.requestBody.content["application/json"].examples) as {
+      value: unknown;
+    }[];
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const { value } of examples)
+      expect(() => parseGenerationRequest(value, { allowLocalUrls: false })).not.toThrow();
   });
 });
 
