@@ -62,9 +62,14 @@ function errorResponses(op: OperationSpec): Record<string, Json> {
     if (list.some((c) => RETRY_AFTER_CODES.has(c)))
       headers["Retry-After"] = { $ref: "#/components/headers/Retry-After" };
     if (status === 401) headers["WWW-Authenticate"] = { $ref: "#/components/headers/WWW-Authenticate" };
-    if (status === 429 && op.idempotencyKey) {
-      headers["RateLimit-Policy"] = { $ref: "#/components/headers/RateLimit-Policy" };
-      headers["RateLimit"] = { $ref: "#/components/headers/RateLimit" };
+    if (op.idempotencyKey) {
+      // A repeated Idempotency-Key replays the first answer, errors included; quota refusals (402, 429)
+      // carry the RateLimit fields of the admission that refused them.
+      headers["Idempotency-Replayed"] = { $ref: "#/components/headers/Idempotency-Replayed" };
+      if (status === 402 || status === 429) {
+        headers["RateLimit-Policy"] = { $ref: "#/components/headers/RateLimit-Policy" };
+        headers["RateLimit"] = { $ref: "#/components/headers/RateLimit" };
+      }
     }
     out[String(status)] = {
       description: list.map((c) => `\`${c}\``).join(", "),

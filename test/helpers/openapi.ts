@@ -8,8 +8,17 @@ import tenant from "../../openapi/tenant.json";
 
 type Json = Record<string, unknown>;
 interface Operation {
-  responses: Record<string, { content?: Record<string, { schema: Json }> }>;
+  responses: Record<string, { headers?: Json; content?: Record<string, { schema: Json }> }>;
 }
+
+/** Headers the documents describe per response: one a response carries must be documented for it. */
+const DESCRIBED_HEADERS = [
+  "ratelimit-policy",
+  "ratelimit",
+  "retry-after",
+  "idempotency-replayed",
+  "www-authenticate",
+];
 interface Route {
   method: string;
   template: string;
@@ -85,6 +94,12 @@ export async function checkAgainstOpenApi(method: string, url: string, res: Resp
   const response = route.operation.responses[String(res.status)];
   if (!response)
     throw new Error(`OpenAPI: ${where} is not a documented response of ${verb} ${route.template}`);
+  const documentedHeaders = new Set(Object.keys(response.headers ?? {}).map((h) => h.toLowerCase()));
+  if (!res.headers.has("x-request-id")) throw new Error(`OpenAPI: ${where} has no X-Request-Id`);
+  for (const name of DESCRIBED_HEADERS) {
+    if (res.headers.has(name) && !documentedHeaders.has(name))
+      throw new Error(`OpenAPI: ${where} carries ${name}, which the document does not give this response`);
+  }
   const media = response.content?.["application/json"];
   if (!media) {
     if (text !== "") throw new Error(`OpenAPI: ${where} has a body, but the document gives it none`);

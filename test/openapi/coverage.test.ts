@@ -87,7 +87,7 @@ describe("the documents' examples", () => {
             const url = `https://g.test${path.replace(/\{[^}]+\}/g, "x")}`;
             const res = new Response(JSON.stringify(example), {
               status: Number(status),
-              headers: { "content-type": "application/json" },
+              headers: { "content-type": "application/json", "x-request-id": "req-0001-test" },
             });
             await checkAgainstOpenApi(method, url, res);
             examples++;
@@ -112,8 +112,11 @@ describe("the request examples", () => {
 });
 
 describe("the response checker", () => {
-  const json = (body: unknown, status = 200) =>
-    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const json = (body: unknown, status = 200, extra: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { "content-type": "application/json", "x-request-id": "req-0001-test", ...extra },
+    });
 
   it("refuses an undocumented status, an undocumented field and an unrouted 200", async () => {
     await expect(
@@ -124,6 +127,10 @@ describe("the response checker", () => {
     ).rejects.toThrow(/does not match/);
     await expect(checkAgainstOpenApi("GET", "https://g.test/nowhere", json({ ok: true }))).rejects.toThrow(
       /no documented operation/,
+    );
+    const undocumentedHeader = json({ ok: true }, 200, { "retry-after": "5" });
+    await expect(checkAgainstOpenApi("GET", "https://g.test/healthz", undocumentedHeader)).rejects.toThrow(
+      /carries retry-after/,
     );
     const wrongCode = json({ error: { code: "tenant_not_found", message: "x", type: "x" } }, 404);
     await expect(checkAgainstOpenApi("GET", "https://g.test/v1/tasks/x", wrongCode)).rejects.toThrow(
