@@ -3,12 +3,16 @@
 // and Queues persisted under .wrangler/state), plus the bundled upstream simulator when no
 // UPSTREAM_API_KEY is set, a local webhook receiver (scripts/receiver.mjs), then a demo tenant whose
 // webhooks go to that receiver. Ctrl-C stops everything.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadUpstreamContract } from "./contract.mjs";
 import * as demo from "./demo.mjs";
 
 const children = [];
+
+// The static assets (the API reference, the OpenAPI documents) wrangler serves from public/.
+const assets = spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" });
+if (assets.status !== 0) process.exit(assets.status ?? 1);
 const realUpstream = Boolean(process.env.UPSTREAM_API_KEY);
 
 function run(name, args, command = "wrangler") {

@@ -7,6 +7,9 @@ import type { AppEnv } from "./env";
 import { notFound, onError, requestContext } from "./http/middleware";
 import { ledgerRoutes, usageRoutes } from "./quota/routes";
 import { taskRoutes } from "./tasks/routes";
+import { adminTaskRoutes, taskListRoutes } from "./tasks/list-routes";
+import { modelRoutes } from "./generations/catalog";
+import { adminOpenApi } from "./openapi/serve";
 import { adminAuth, tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/store";
 
@@ -20,6 +23,8 @@ app.use("/admin/*", adminAuth());
 app.route("/admin/tenants", tenantRoutes);
 app.route("/admin/tenants", ledgerRoutes);
 app.route("/admin", webhookAdminRoutes);
+app.route("/admin/tenants", adminTaskRoutes);
+app.get("/admin/openapi.json", adminOpenApi);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);
@@ -27,6 +32,8 @@ app.route("/callbacks", callbackRoutes);
 app.use("/v1/*", tenantAuth({ findTenantByIssuer }));
 app.route("/v1", taskRoutes);
 app.route("/v1", usageRoutes);
+app.route("/v1", taskListRoutes);
+app.route("/v1", modelRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -6,6 +6,8 @@ import { Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
 export const FLASH_FILE = "openapi-wan2.6-reference-video-flash.json";
 export const TASK_FILE = "openapi-get-task-detail.json";
 export const FLASH_REQUEST_SCHEMA = "Wan26ReferenceVideoFlashRequest";
+export const NON_FLASH_FILE = "openapi-wan2.6-reference-video.json";
+export const NON_FLASH_REQUEST_SCHEMA = "Wan26ReferenceVideoRequest";
 export const TASK_DETAIL_SCHEMA = "TaskDetailResponse";
 
 type Contract = Record<string, unknown>;
@@ -17,9 +19,15 @@ const WRAPPER_KEYWORDS = new Set(["properties", "items", "$ref", "allOf", "anyOf
 
 const cache = new WeakMap<Contract, Map<string, Validator>>();
 
-/** Errors of `body` against the flash request schema; empty = valid. Throws when the contract lacks the file. */
+/**
+ * Errors of `body` against its model's request schema (the non-flash file for `wan2.6-reference-video`, the
+ * flash file otherwise); empty = valid. Throws when the contract lacks the file.
+ */
 export function validateAgainstContract(contract: Contract, body: unknown): string[] {
-  return validateWith(contract, FLASH_FILE, FLASH_REQUEST_SCHEMA, body);
+  const model = isObject(body) ? body.model : undefined;
+  return model === "wan2.6-reference-video"
+    ? validateWith(contract, NON_FLASH_FILE, NON_FLASH_REQUEST_SCHEMA, body)
+    : validateWith(contract, FLASH_FILE, FLASH_REQUEST_SCHEMA, body);
 }
 
 /** Errors of `body` against TaskDetailResponse (openapi-get-task-detail.json); empty = valid. */

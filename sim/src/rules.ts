@@ -5,6 +5,12 @@ import type { CreateBody } from "./types";
 import { callbackUrlProblem, parseHttpUrl } from "./urls";
 
 export const MODEL = "wan2.6-reference-video-flash";
+export const NON_FLASH_MODEL = "wan2.6-reference-video";
+/** The models served; only the flash model has the `generate_audio` switch (its OpenAPI file has it). */
+export const MODELS: Record<string, { audioSwitch: boolean }> = {
+  [MODEL]: { audioSwitch: true },
+  [NON_FLASH_MODEL]: { audioSwitch: false },
+};
 export const ASPECT_RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4"] as const;
 export const QUALITIES = ["720p", "1080p"] as const;
 export const SHOT_TYPES = ["single", "multi"] as const;
@@ -31,9 +37,12 @@ type Check = (body: Record<string, unknown>, allowLocalCallbacks: boolean) => st
 const checks: Check[] = [
   (b) =>
     Object.keys(b)
-      .filter((k) => !TOP_LEVEL_FIELDS.has(k))
+      .filter((k) => !TOP_LEVEL_FIELDS.has(k) || (k === "generate_audio" && !hasAudioSwitch(b.model)))
       .map((k) => `unknown field ${k}`),
-  (b) => (b.model === MODEL ? [] : [`model must be ${MODEL}`]),
+  (b) =>
+    typeof b.model === "string" && Object.hasOwn(MODELS, b.model)
+      ? []
+      : [`model must be one of ${Object.keys(MODELS).join(", ")}`],
   (b) => checkPrompt(b.prompt),
   (b) => checkVideoUrls(b.video_urls),
   (b) => oneOf("aspect_ratio", b.aspect_ratio, ASPECT_RATIOS),
@@ -46,6 +55,10 @@ const checks: Check[] = [
       : ["generate_audio must be true or false"],
   (b, allowLocal) => checkCallbackUrl(b.callback_url, allowLocal),
 ];
+
+function hasAudioSwitch(model: unknown): boolean {
+  return typeof model !== "string" || MODELS[model]?.audioSwitch !== false;
+}
 
 /** Every prose-rule problem of `body`; empty when it is an acceptable create request. */
 export function checkCreateBody(body: unknown, allowLocalCallbacks: boolean): string[] {

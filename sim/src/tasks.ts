@@ -3,7 +3,6 @@
 // (VideoGenerationResponse, README §1) and the task detail (TaskDetailResponse, README §3).
 import type { CreateBody, Outcome, SimTask, TaskStatus, Timings } from "./types";
 import { creditsFor } from "./pricing";
-import { MODEL } from "./rules";
 
 export const RESULT_HOST = "https://media.sim.evolink.test";
 export const ID_PREFIX = "task-unified-";
@@ -76,7 +75,7 @@ export function createView(task: SimTask, timings: Timings): Record<string, unkn
   return {
     created: task.created,
     id: task.id,
-    model: MODEL,
+    model: task.request.model,
     object: "video.generation.task",
     progress: 0,
     status: "pending",
@@ -91,7 +90,7 @@ export function detailView(task: SimTask): Record<string, unknown> {
   const view: Record<string, unknown> = {
     created: task.created,
     id: task.id,
-    model: MODEL,
+    model: task.request.model,
     object: "video.generation.task",
     progress: task.progress,
     status: task.status,

@@ -121,3 +121,16 @@ export const KV_SYNC_BATCH = 50;
 export const LEDGER_KV_TTL_S = 400 * 24 * 60 * 60;
 /** Most ledger rows one admin usage page returns. */
 export const LEDGER_PAGE_MAX = 1_000;
+
+// --- Task lists (GET /v1/tasks, GET /admin/tenants/{id}/tasks; src/tasks/list.ts).
+/** Largest `page_size` of a task list (EvoLink's CLI asks for up to 100). */
+export const TASK_LIST_PAGE_MAX = 100;
+/** `page_size` when the request leaves it out. */
+export const TASK_LIST_PAGE_DEFAULT = 20;
+/**
+ * Deepest row a task list pages to ((page − 1) × page_size): offset paging reads the rows it skips, so this
+ * bounds one list request's rows read. Older tasks are reached by narrowing with `created_before`.
+ */
+export const TASK_LIST_MAX_OFFSET = 10_000;
+/** With a creation-time range, `total` is counted up to this many tasks (`total_exact: false` beyond). */
+export const TASK_LIST_COUNT_CAP = 10_000;

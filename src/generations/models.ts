@@ -74,8 +74,8 @@ export const WAN26_REFERENCE_VIDEO_FLASH: ModelSpec = {
 };
 
 /**
- * The non-flash model, described but not registered: the gateway fronts the flash model only.
- * Registering it is adding it to MODELS. It has no `generate_audio` switch and no silent discount.
+ * The non-flash model (upstream openapi-wan2.6-reference-video.json): the same request minus the
+ * `generate_audio` switch, twice the rate (4.76 credits/s, README §6) and no silent discount.
  */
 export const WAN26_REFERENCE_VIDEO: ModelSpec = {
   ...WAN26_REFERENCE_VIDEO_FLASH,
@@ -86,8 +86,11 @@ export const WAN26_REFERENCE_VIDEO: ModelSpec = {
 
 export type ModelRegistry = ReadonlyMap<string, ModelSpec>;
 
-/** The models the gateway accepts, by id. */
-export const MODELS: ModelRegistry = new Map([[WAN26_REFERENCE_VIDEO_FLASH.id, WAN26_REFERENCE_VIDEO_FLASH]]);
+/** The models the gateway accepts, by id (a tenant's `policy.allowed_models` may narrow them). */
+export const MODELS: ModelRegistry = new Map([
+  [WAN26_REFERENCE_VIDEO_FLASH.id, WAN26_REFERENCE_VIDEO_FLASH],
+  [WAN26_REFERENCE_VIDEO.id, WAN26_REFERENCE_VIDEO],
+]);
 
 /** The registered model `id`, or undefined. */
 export function findModel(id: string, registry: ModelRegistry = MODELS): ModelSpec | undefined {

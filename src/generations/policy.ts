@@ -1,4 +1,4 @@
-// A tenant's policy applied to a validated request: allowed qualities, longest duration, audio, and the
+// A tenant's policy applied to a validated request: allowed models and qualities, longest duration, audio, and the
 // hosts its callback_url may point at. Violations are `403 policy_violation` naming the field, and say
 // when the value at fault was a default the client never sent.
 import { ApiError } from "../http/errors";
@@ -8,6 +8,13 @@ import type { GenerationRequest } from "./schema";
 
 export function enforcePolicy(req: GenerationRequest, policy: TenantPolicy | undefined): void {
   if (!policy) return;
+  const models = policy.allowed_models;
+  if (models && !models.includes(req.model)) {
+    throw violation(
+      "model",
+      `model ${req.model} is not allowed for this tenant (allowed: ${models.join(", ")})`,
+    );
+  }
   const allowed = policy.allowed_qualities;
   if (allowed && !allowed.includes(req.quality)) {
     throw violation(

@@ -119,7 +119,7 @@ function audioSwitch(spec: ModelSpec, wire: WireRequest): boolean {
 const schemas = new WeakMap<ModelSpec, z.ZodType<WireRequest>>();
 
 /** The strict zod schema of `spec`'s wire request; fields the model lacks are simply not in it. */
-function wireSchema(spec: ModelSpec): z.ZodType<WireRequest> {
+export function wireSchema(spec: ModelSpec): z.ZodType<WireRequest> {
   const cached = schemas.get(spec);
   if (cached) return cached;
   const has = (field: Parameters<typeof supports>[1]) => supports(spec, field);

@@ -23,6 +23,7 @@ import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
 import { type TenantRef, tenantOfObject } from "./client";
 import { creatingDeadline, silentDeadline, type SweepDeps, sweepStep } from "../tasks/sweeper";
+import { listTasks, TASK_LIST_MIGRATIONS, type TaskListPage, type TaskListQuery } from "../tasks/list";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { AlarmClock } from "./alarm";
@@ -51,7 +52,12 @@ export class TenantState extends DurableObject<Env> {
     // Every stub is made by tenantObject(), which names the object `<tenant>~<incarnation>`; anything else
     // is a bug that would file events under no tenant, so it fails here, loudly.
     this.tenant = tenantOfObject(ctx.id.name);
-    migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
+    migrate(ctx.storage.sql, [
+      ...TASK_MIGRATIONS,
+      ...CALLBACK_MIGRATIONS,
+      ...QUOTA_MIGRATIONS,
+      ...TASK_LIST_MIGRATIONS,
+    ]);
     this.tasks = new TaskStore(ctx.storage.sql);
     this.alarms = new AlarmClock(ctx.storage);
     void ctx.blockConcurrencyWhile(() => this.alarms.load());
@@ -117,6 +123,11 @@ export class TenantState extends DurableObject<Env> {
       const current = this.tasks.get(taskId);
       if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null);
     });
+  }
+
+  /** The task a tenant knows by its public id (operators' support handle). */
+  async findTask(publicId: string): Promise<TaskRecord | null> {
+    return this.tasks.getByPublicId(publicId);
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
@@ -237,5 +248,11 @@ export class TenantState extends DurableObject<Env> {
    */
   async retire(force: boolean): Promise<RetireResult> {
     return retire({ tenantId: this.tenant.id, storage: this.ctx.storage, kv: this.env.KV }, force);
+  }
+
+  // --- Task lists (src/tasks/list.ts): GET /v1/tasks and the admin task list; indexed, never a scan.
+
+  async listTasks(query: TaskListQuery): Promise<TaskListPage> {
+    return listTasks(this.ctx.storage.sql, query);
   }
 }

@@ -1,6 +1,7 @@
 // The tenant record: who a tenant is, how its tokens are verified, and what it may do.
 // `TenantInput` is what the admin API accepts; `Tenant` is what KV stores (every read is parsed with it).
 import * as z from "zod";
+import { MODELS } from "../generations/models";
 import { isCallbackHostPattern } from "../net/host-patterns";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -116,8 +117,22 @@ const Policy = z
       )
       .max(100)
       .optional(),
+    allowed_models: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
   })
   .strict();
+
+/** The policy an operator sends: `allowed_models` must name registered models (a stored one may outlive one). */
+const PolicyInput = Policy.extend({
+  allowed_models: z
+    .array(
+      z
+        .string()
+        .refine((id) => MODELS.has(id), { message: `must be one of ${[...MODELS.keys()].join(", ")}` }),
+    )
+    .min(1)
+    .max(50)
+    .optional(),
+});
 
 const WebhookInput = z
   .object({
@@ -134,7 +149,7 @@ export const TenantInputSchema = z
     name: z.string().min(1).max(200),
     status: z.enum(["active", "suspended"]).default("active"),
     auth: AuthInput,
-    policy: Policy.optional(),
+    policy: PolicyInput.optional(),
     quotas: Quotas.optional(),
     user_quotas: Quotas.optional(),
     webhook: WebhookInput.optional(),

@@ -1,5 +1,5 @@
 // The registry and the credit estimate: README §6 prices, the 5 s input cap, half-up rounding and the
-// 9-credit minimum, for the flash model and the (unregistered) non-flash entry.
+// 9-credit minimum, for the flash model and the non-flash entry.
 import { describe, expect, it } from "vitest";
 import {
   MODELS,
@@ -13,12 +13,13 @@ import {
 const flash = WAN26_REFERENCE_VIDEO_FLASH;
 
 describe("registry", () => {
-  it("registers the flash model only", () => {
-    expect([...MODELS.keys()]).toEqual(["wan2.6-reference-video-flash"]);
+  it("registers the flash and the non-flash model, each as its own entry", () => {
+    expect([...MODELS.keys()]).toEqual(["wan2.6-reference-video-flash", "wan2.6-reference-video"]);
     expect(findModel("wan2.6-reference-video-flash")).toBe(flash);
-    expect(findModel("wan2.6-reference-video")).toBeUndefined();
+    expect(findModel("wan2.6-reference-video")).toBe(WAN26_REFERENCE_VIDEO);
+    expect(findModel("wan2.6-reference-video-pro")).toBeUndefined();
     expect(modelFor("wan2.6-reference-video-flash")).toBe(flash);
-    expect(() => modelFor("wan2.6-reference-video")).toThrow("not registered");
+    expect(() => modelFor("wan2.6-reference-video-pro")).toThrow("not registered");
   });
 
   it("describes the flash model as the upstream documents it", () => {

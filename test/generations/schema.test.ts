@@ -11,6 +11,8 @@ import { ApiError } from "../../src/http/errors";
 
 const MODEL = "wan2.6-reference-video-flash";
 const VIDEO = "https://cdn.example.com/ref/dancer.mp4";
+/** The registered model ids, as the model errors list them. */
+const IDS = `"${MODEL}", "wan2.6-reference-video"`;
 const minimal = () => ({ model: MODEL, prompt: "A person dancing", video_urls: [VIDEO] });
 const parse = (body: unknown, allowLocalUrls = false) => parseGenerationRequest(body, { allowLocalUrls });
 
@@ -109,14 +111,17 @@ describe("the body and the model", () => {
 
   it("requires the model", () => {
     const { model: _, ...rest } = minimal();
-    expectInvalid(rest, "model", `model is required (one of "${MODEL}")`);
+    expectInvalid(rest, "model", `model is required (one of ${IDS})`);
   });
 
   it.each([
-    ["wan2.6-reference-video", `model must be one of "${MODEL}", got a string ("wan2.6-reference-video")`],
+    [
+      "wan2.6-reference-video-pro",
+      `model must be one of ${IDS}, got a string ("wan2.6-reference-video-pro")`,
+    ],
     ["WAN2.6-REFERENCE-VIDEO-FLASH", /^model must be one of/],
-    [7, `model must be one of "${MODEL}", got 7`],
-    [null, `model must be one of "${MODEL}", got null`],
+    [7, `model must be one of ${IDS}, got 7`],
+    [null, `model must be one of ${IDS}, got null`],
   ])("refuses model %j", (model, message) => {
     expectInvalid({ ...minimal(), model }, "model", message);
   });
@@ -411,7 +416,12 @@ describe("a registry entry is all a model needs", () => {
   ]);
   const nonFlash = { ...minimal(), model: "wan2.6-reference-video" };
 
-  it("accepts the non-flash model once registered, without an audio switch", () => {
+  it("accepts the non-flash model, registered by default, without an audio switch", () => {
+    expect(parseGenerationRequest(nonFlash, { allowLocalUrls: false })).toMatchObject({
+      model: "wan2.6-reference-video",
+      generate_audio: true,
+      duration: 5,
+    });
     expect(parseGenerationRequest(nonFlash, { allowLocalUrls: false, models: both })).toMatchObject({
       model: "wan2.6-reference-video",
       generate_audio: true,

@@ -2,6 +2,7 @@
 // the upstream simulator into the in-isolate outbound router at the test upstream host.
 import { env, exports } from "cloudflare:workers";
 import { UpstreamSimulator } from "../../sim/src/core";
+import { checkAgainstOpenApi } from "./openapi";
 import { route } from "./outbound";
 import { sweepResponse } from "./sweep";
 
@@ -10,9 +11,14 @@ export const UPSTREAM_HOST = "api.evolink.test";
 export const UPSTREAM_KEY = env.UPSTREAM_API_KEY as string;
 export const ADMIN_TOKEN = env.ADMIN_TOKEN as string;
 
-/** Calls the real Worker; every response is swept for the upstream key. */
+/**
+ * Calls the real Worker; every response is swept for the upstream key and checked against the OpenAPI
+ * documents (test/helpers/openapi.ts: an undocumented response throws).
+ */
 export async function gw(path: string, init: RequestInit = {}): Promise<Response> {
-  return sweepResponse(await exports.default.fetch(`${GATEWAY}${path}`, init));
+  const res = await sweepResponse(await exports.default.fetch(`${GATEWAY}${path}`, init));
+  await checkAgainstOpenApi(init.method ?? "GET", `${GATEWAY}${path}`, res);
+  return res;
 }
 
 export function admin(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
@@ -62,7 +68,11 @@ export function startSimulator(options: { contract?: boolean } = {}): SimHarness
       options.contract === false ? null : ((env.UPSTREAM_CONTRACT as Record<string, unknown> | null) ?? null),
   });
   route(UPSTREAM_HOST, (req) => sim.fetch(req));
-  route(new URL(GATEWAY).host, async (req) => sweepResponse(await exports.default.fetch(req)));
+  route(new URL(GATEWAY).host, async (req) => {
+    const res = await sweepResponse(await exports.default.fetch(req));
+    await checkAgainstOpenApi(req.method, req.url, res);
+    return res;
+  });
   return { sim, clock };
 }
 

@@ -1,8 +1,9 @@
-// The contract helpers the gateway's contract tests use: request bodies against the flash request schema,
-// task details against TaskDetailResponse, with the files' local $refs resolved.
+// The contract helpers the gateway's contract tests use: request bodies against their model's request schema
+// (flash and non-flash files), task details against TaskDetailResponse, with the files' local $refs resolved.
 import { describe, expect, it } from "vitest";
 import {
   FLASH_FILE,
+  NON_FLASH_FILE,
   validateAgainstContract,
   validateTaskDetail,
   validateWith,
@@ -31,6 +32,29 @@ describe.skipIf(!contract)(`contract helpers (${contract ? "on" : NO_CONTRACT})`
     expect(validateAgainstContract(docs, { prompt: "x" })).toEqual(
       expect.arrayContaining([expect.stringContaining('"model"'), expect.stringContaining('"video_urls"')]),
     );
+  });
+
+  it("validateAgainstContract checks a non-flash body against the non-flash file", () => {
+    const nonFlash = validBody({ model: "wan2.6-reference-video", duration: 10, quality: "1080p" });
+    expect(validateAgainstContract(docs, nonFlash)).toEqual([]);
+    // The flash model's name is not in the non-flash file's enum, and the reverse.
+    expect(validateWith(docs, NON_FLASH_FILE, "Wan26ReferenceVideoRequest", validBody())).toEqual([
+      expect.stringMatching(/^model: /),
+    ]);
+    expect(validateAgainstContract(docs, { ...nonFlash, duration: 11 })).toEqual([
+      expect.stringMatching(/^duration: /),
+    ]);
+    expect(() => validateAgainstContract({ [FLASH_FILE]: docs[FLASH_FILE] }, nonFlash)).toThrow(
+      /openapi-wan2\.6-reference-video\.json/,
+    );
+  });
+
+  it("the simulator answers a non-flash create with a valid non-flash VideoGenerationResponse", async () => {
+    const { sim } = makeSim();
+    const res = await sim.fetch(createRequest(validBody({ model: "wan2.6-reference-video" })));
+    const answer = (await res.json()) as Record<string, unknown>;
+    expect(answer.model).toBe("wan2.6-reference-video");
+    expect(validateWith(docs, NON_FLASH_FILE, "VideoGenerationResponse", answer)).toEqual([]);
   });
 
   it("resolves local $refs: the create answer checks against VideoGenerationResponse → VideoTaskInfo/Usage", async () => {

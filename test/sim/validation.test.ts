@@ -8,8 +8,13 @@ const LONG_URL = `https://hooks.example.com/${"a".repeat(2049 - "https://hooks.e
 /** [name, body overrides (undefined deletes the field), fragment the 400 message must contain] */
 const REJECTED: Array<[string, Record<string, unknown>, string]> = [
   ["unknown top-level field", { seed: 42 }, "unknown field seed"],
-  ["missing model", { model: undefined }, "model must be wan2.6-reference-video-flash"],
-  ["another model", { model: "wan2.6-reference-video" }, "model must be wan2.6-reference-video-flash"],
+  ["missing model", { model: undefined }, "model must be one of wan2.6-reference-video-flash, "],
+  ["another model", { model: "wan2.6-reference-video-pro" }, "model must be one of"],
+  [
+    "generate_audio for the non-flash model",
+    { model: "wan2.6-reference-video", generate_audio: true },
+    "unknown field generate_audio",
+  ],
   ["missing prompt", { prompt: undefined }, "prompt is required"],
   ["prompt of 1501 characters", { prompt: "x".repeat(1501) }, "prompt must be at most 1500 characters"],
   ["missing video_urls", { video_urls: undefined }, "video_urls is required"],
@@ -100,6 +105,21 @@ describe.each(MODES)("create validation: %s", (_mode, modeContract) => {
     expect(res.status).toBe(200);
     expect(sim.tasks()[0]?.request).toEqual(body);
   });
+
+  it("accepts the non-flash model with every field it documents", async () => {
+    const { sim } = makeSim({ contract: modeContract });
+    const body = validBody({
+      model: "wan2.6-reference-video",
+      aspect_ratio: "9:16",
+      quality: "1080p",
+      duration: 10,
+      model_params: { shot_type: "single" },
+      callback_url: "https://hooks.example.com/evolink",
+    });
+    const res = await sim.fetch(createRequest(body));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model: "wan2.6-reference-video" });
+  });
 });
 
 describe("create answer", () => {
@@ -137,6 +157,13 @@ describe("create answer", () => {
       29.71,
     ],
     ["the 9-credit minimum", { duration: 2, generate_audio: false }, 9],
+    // (5 s input + 5 s) × 4.76 credits/s; 15 s at 1080p: 15 × 4.76 × 1.67 = 119.238
+    ["the non-flash model", { model: "wan2.6-reference-video" }, 47.6],
+    [
+      "the non-flash model at 1080p",
+      { model: "wan2.6-reference-video", duration: 10, quality: "1080p" },
+      119.24,
+    ],
   ])("prices %s", async (_name, overrides, credits) => {
     const { sim } = makeSim();
     const body = (await (await sim.fetch(createRequest(validBody(overrides)))).json()) as { usage: unknown };

@@ -1,0 +1,80 @@
+// Pieces every document shares: the error body, the response headers and the codes any route can answer
+// with, described once and referenced by each operation.
+import * as z from "zod";
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../config/constants";
+import type { ErrorCode } from "../http/errors";
+import type { HeaderName } from "./registry";
+
+/** The one error shape (src/http/errors.ts), EvoLink's: a client branches on `code`. */
+export const ErrorBodySchema = z.object({
+  error: z.looseObject({
+    code: z.string().describe("Stable machine-readable code (see each response's list)."),
+    message: z.string().describe("Human-readable explanation; may change."),
+    type: z.string().describe("EvoLink-style error type."),
+    param: z.string().optional().describe("The request field at fault, when there is one."),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("Machine-readable figures (quota refusals)."),
+  }),
+});
+
+/** Codes any route can answer with, whatever it does. */
+export const ALWAYS: readonly ErrorCode[] = ["internal_error", "misconfigured"];
+/** Codes every tenant route (/v1/*) can answer with: token checks and suspension. */
+export const TENANT_AUTH: readonly ErrorCode[] = ["unauthorized", "tenant_suspended"];
+/** Codes every admin route can answer with. */
+export const ADMIN_AUTH: readonly ErrorCode[] = ["unauthorized"];
+
+export const HEADERS: Record<HeaderName | "X-Request-Id", Record<string, unknown>> = {
+  "X-Request-Id": {
+    description:
+      "The request's id (the client's `X-Request-Id` when well-formed, else a new UUID); quote it to operators.",
+    schema: { type: "string" },
+  },
+  "RateLimit-Policy": {
+    description:
+      'The request limits the caller is under (IETF RateLimit fields draft), e.g. `"tenant-rpm";q=60;w=60, "user-concurrency";q=5;qu="concurrent-requests"`.',
+    schema: { type: "string" },
+  },
+  RateLimit: {
+    description: 'What is left of each limit and when it resets, e.g. `"tenant-rpm";r=59;t=60`.',
+    schema: { type: "string" },
+  },
+  "Retry-After": {
+    description: "Seconds to wait before retrying.",
+    schema: { type: "string", pattern: "^[0-9]+$" },
+  },
+  "Idempotency-Replayed": {
+    description: "`true` when this is the stored answer of an earlier request with the same Idempotency-Key.",
+    schema: { type: "string", enum: ["true"] },
+  },
+  "WWW-Authenticate": {
+    description: "The Bearer challenge (RFC 6750) naming why the token was refused.",
+    schema: { type: "string" },
+  },
+};
+
+/** Errors that carry Retry-After. */
+export const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set([
+  "rate_limit_exceeded",
+  "concurrency_limit_exceeded",
+  "upstream_rate_limited",
+  "upstream_unavailable",
+  "idempotency_conflict",
+]);
+
+export const IDEMPOTENCY_KEY_PARAMETER = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "Makes the request safe to retry: a repeat with the same key and body (per user) gets the first answer (`Idempotency-Replayed: true`) and creates nothing; the same key with another body is `409 idempotency_conflict`.",
+  schema: {
+    type: "string",
+    minLength: 1,
+    maxLength: MAX_IDEMPOTENCY_KEY_LENGTH,
+    pattern: "^[\\x21-\\x7e]+$",
+  },
+  example: "order-8812-attempt-1-0001",
+};

@@ -1,0 +1,48 @@
+// How a route describes itself for the OpenAPI documents: one `OperationSpec` per method and path, written
+// next to its route module (`*.openapi.ts`) with the zod schemas the route validates with, and listed in
+// src/openapi/routes.ts. Only the build (scripts/openapi.mjs) and the tests import these; the Worker never does.
+import type * as z from "zod";
+import type { ErrorCode } from "../http/errors";
+
+/** Which document an operation belongs to: the tenant API (/openapi.json) or the admin API. */
+export type Api = "tenant" | "admin";
+
+/** Response headers described once in components.headers. */
+export type HeaderName =
+  "RateLimit-Policy" | "RateLimit" | "Retry-After" | "Idempotency-Replayed" | "WWW-Authenticate";
+
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body (output mode: fields the schema lacks are refused by the response test). */
+  schema?: z.ZodType;
+  headers?: readonly HeaderName[];
+  example?: unknown;
+}
+
+export interface OperationSpec {
+  api: Api;
+  method: "get" | "post" | "put" | "delete";
+  /** OpenAPI path template, e.g. /v1/tasks/{task_id}. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** tenant: a tenant JWT; admin: the ADMIN_TOKEN; none: no Authorization. */
+  security: "tenant" | "admin" | "none";
+  pathParams?: Record<string, { schema: z.ZodType; description: string; example?: string }>;
+  /** Each property is one query parameter (input mode: defaults shown, coercions as their number type). */
+  query?: z.ZodObject;
+  queryDescriptions?: Record<string, string>;
+  /** The operation reads an Idempotency-Key request header. */
+  idempotencyKey?: boolean;
+  body?: {
+    schema: z.ZodType | Record<string, unknown>;
+    description?: string;
+    examples?: Record<string, unknown>;
+  };
+  /** Success responses by status. */
+  responses: Record<number, ResponseSpec>;
+  /** Error codes the operation can answer with; each is rendered under its status (src/http/errors.ts). */
+  errors: readonly ErrorCode[];
+}

@@ -1,0 +1,114 @@
+// OpenAPI operations of src/quota/routes.ts: the caller's usage and the operator's month ledger.
+import * as z from "zod";
+import type { OperationSpec } from "../openapi/registry";
+import { TenantSchema } from "../tenants/schema";
+
+const nullableInt = z.int().nullable();
+const Scope = z.object({
+  requests_per_minute: z.object({
+    limit: nullableInt,
+    used: z.int(),
+    remaining: nullableInt,
+    reset_at: z.string().nullable().describe("When the oldest request in the window stops counting."),
+  }),
+  concurrent_tasks: z.object({
+    limit: nullableInt,
+    active: z.int(),
+    remaining: nullableInt,
+    next_slot_in_seconds: nullableInt,
+  }),
+  monthly_credits: z.object({
+    limit: z.number().nullable(),
+    month: z.string().describe("YYYY-MM (UTC)."),
+    used: z.number(),
+    reserved: z.number(),
+    remaining: z.number().nullable(),
+    reset_at: z.string(),
+  }),
+});
+
+const LedgerTask = z.object({
+  task_id: z.string(),
+  sub: z.string().nullable(),
+  status: z.string(),
+  model: z.string(),
+  estimate: z.number(),
+  reserved: z.number(),
+  charged: z.number().nullable(),
+  created_at: z.string(),
+  ended_at: z.string().nullable(),
+});
+
+export const quotaOperations: OperationSpec[] = [
+  {
+    api: "tenant",
+    method: "get",
+    path: "/v1/usage",
+    operationId: "getUsage",
+    summary: "Your limits and usage",
+    description:
+      "The tenant's limits and usage, and the user's when the token has a `sub`. A limit of null means unlimited.",
+    tag: "Usage",
+    security: "tenant",
+    responses: {
+      200: {
+        description: "Limits with what is used, held and left.",
+        schema: z.object({
+          object: z.literal("usage"),
+          tenant: Scope,
+          user: Scope.extend({ sub: z.string() }).optional(),
+        }),
+      },
+    },
+    errors: [],
+  },
+  {
+    api: "admin",
+    method: "get",
+    path: "/admin/tenants/{id}/usage",
+    operationId: "adminGetUsageLedger",
+    summary: "A tenant's month ledger",
+    description: "Totals per tenant and user, and per task the credits reserved and settled, for one month.",
+    tag: "Usage",
+    security: "admin",
+    pathParams: { id: { schema: z.string(), description: "The tenant id.", example: "acme" } },
+    query: z.object({
+      month: z
+        .string()
+        .regex(/^\d{4}-\d{2}$/)
+        .optional(),
+      limit: z.int().min(1).max(1000).default(100),
+      cursor: z.string().optional(),
+    }),
+    queryDescriptions: {
+      month: "YYYY-MM (UTC); the current month by default.",
+      limit: "Tasks per page.",
+      cursor: "The `cursor` of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "The month's ledger page.",
+        schema: z.object({
+          object: z.literal("usage_ledger"),
+          tenant_id: z.string(),
+          month: z.string(),
+          limits: z.object({
+            quotas: TenantSchema.shape.quotas.unwrap(),
+            user_quotas: TenantSchema.shape.user_quotas.unwrap(),
+          }),
+          totals: z.array(
+            z.object({
+              scope: z.enum(["tenant", "user"]),
+              sub: z.string().optional(),
+              used: z.number(),
+              reserved: z.number(),
+            }),
+          ),
+          tasks: z.array(LedgerTask),
+          cursor: z.string().nullable(),
+        }),
+      },
+    },
+    errors: ["invalid_request", "tenant_not_found"],
+  },
+];

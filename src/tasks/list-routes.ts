@@ -1,0 +1,89 @@
+// The task lists over HTTP: GET /v1/tasks (the caller's tasks: its own with a `sub`, the tenant's without)
+// and, for operators, GET /admin/tenants/{id}/tasks and /tasks/{task_id}. The query schemas here are the
+// ones the OpenAPI documents describe (./list-query.ts, src/tasks/list-routes.openapi.ts).
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type * as z from "zod";
+import { TASK_LIST_MAX_OFFSET } from "../config/constants";
+import type { AppEnv } from "../env";
+import { ApiError } from "../http/errors";
+import { type TenantRef, tenantObject } from "../state/client";
+import type { Tenant } from "../tenants/schema";
+import { TENANT_ID_PATTERN } from "../tenants/schema";
+import { getTenant } from "../tenants/store";
+import { zodError } from "../tenants/routes";
+import { adminTaskView, type TaskListItem, type TaskListPage } from "./list";
+import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
+
+type ListQuery = z.infer<typeof AdminTaskListQuerySchema> & { type?: string };
+
+function parseQuery<T extends ListQuery>(c: Context<AppEnv>, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw zodError(parsed.error);
+  const q = parsed.data;
+  if ((q.page - 1) * q.page_size > TASK_LIST_MAX_OFFSET)
+    throw new ApiError(
+      "invalid_request",
+      `page reaches past the ${TASK_LIST_MAX_OFFSET}th task; narrow the list with created_before instead`,
+      { param: "page" },
+    );
+  return q;
+}
+
+async function listPage(c: Context<AppEnv>, tenant: TenantRef, sub: string | null, q: ListQuery) {
+  const empty: TaskListPage = { data: [], total: 0, totalExact: true };
+  const page =
+    q.type !== undefined && q.type !== "video"
+      ? empty
+      : await tenantObject(c.env, tenant).listTasks({
+          sub,
+          status: q.status ?? null,
+          model: q.model ?? null,
+          createdFrom: q.created_after === undefined ? null : q.created_after * 1000,
+          createdTo: q.created_before === undefined ? null : q.created_before * 1000,
+          offset: (q.page - 1) * q.page_size,
+          limit: q.page_size,
+        });
+  return { page, meta: { page: q.page, page_size: q.page_size } };
+}
+
+function tenantItem({ sub: _sub, upstream_id: _upstream, ...item }: TaskListItem) {
+  return item;
+}
+
+export const taskListRoutes = new Hono<AppEnv>();
+
+taskListRoutes.get("/tasks", async (c) => {
+  const { tenant, sub } = c.get("principal");
+  const q = parseQuery(c, TaskListQuerySchema);
+  const { page, meta } = await listPage(c, tenant, sub ?? null, q);
+  return c.json(
+    { data: page.data.map(tenantItem), total: page.total, ...meta, total_exact: page.totalExact },
+    200,
+    { "cache-control": "no-store" },
+  );
+});
+
+export const adminTaskRoutes = new Hono<AppEnv>();
+
+async function existingTenant(c: Context<AppEnv>): Promise<Tenant> {
+  const id = c.req.param("id") ?? "";
+  const tenant = TENANT_ID_PATTERN.test(id) ? await getTenant(c.env, id) : null;
+  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
+  return tenant;
+}
+
+adminTaskRoutes.get("/:id/tasks", async (c) => {
+  const tenant = await existingTenant(c);
+  const q = parseQuery(c, AdminTaskListQuerySchema);
+  const { page, meta } = await listPage(c, tenant, q.sub ?? null, q);
+  return c.json({ data: page.data, total: page.total, ...meta, total_exact: page.totalExact });
+});
+
+adminTaskRoutes.get("/:id/tasks/:task_id", async (c) => {
+  const tenant = await existingTenant(c);
+  const record = await tenantObject(c.env, tenant).findTask(c.req.param("task_id"));
+  const view = record && adminTaskView(record);
+  if (!view) throw new ApiError("task_not_found", "No such task", { param: "task_id" });
+  return c.json(view);
+});

@@ -1,0 +1,140 @@
+// OpenAPI operations of src/tenants/routes.ts: creating, reading, listing and deleting tenants.
+import * as z from "zod";
+import type { OperationSpec } from "../openapi/registry";
+import { TenantInputSchema, TenantSchema } from "./schema";
+
+const stored = TenantSchema.shape;
+const { hs256_secret: _secret, ...publicAuth } = stored.auth.shape;
+
+/** What the admin API shows of a tenant (src/tenants/view.ts): everything but secrets. */
+export const TenantViewSchema = z.object({
+  id: z.string(),
+  incarnation: stored.incarnation.describe(
+    "This life of the tenant: set when it is created, new when it is re-created. Task ids, callback URLs and webhook event ids are bound to it.",
+  ),
+  version: stored.version.describe("Raised by every write of the record (the KV replica carries it)."),
+  name: z.string(),
+  status: stored.status,
+  auth: z.object({ ...publicAuth, key_source: z.enum(["jwks", "jwks_uri", "hs256_secret"]) }),
+  policy: stored.policy,
+  quotas: stored.quotas,
+  user_quotas: stored.user_quotas,
+  webhook: z.object({
+    url: z.string().nullable(),
+    secret_set: z.boolean(),
+    previous_secret_expires_at: z.string().optional(),
+    secret: z.string().optional().describe("Shown once: in the answer of the write that generated it."),
+  }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+const idParam = {
+  id: {
+    schema: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/),
+    description: "The tenant id.",
+    example: "acme",
+  },
+};
+
+const EXAMPLE_INPUT = {
+  name: "Acme Video",
+  auth: {
+    issuer: "https://auth.acme.example",
+    audience: "reelgate",
+    jwks_uri: "https://auth.acme.example/.well-known/jwks.json",
+    algorithms: ["ES256"],
+  },
+  policy: { allowed_models: ["wan2.6-reference-video-flash"], max_duration: 10 },
+  quotas: { requests_per_minute: 60, max_concurrent_tasks: 20, monthly_credits: 50000 },
+  user_quotas: { requests_per_minute: 6, max_concurrent_tasks: 2 },
+  webhook: { url: "https://hooks.acme.example/reelgate" },
+};
+
+export const tenantOperations: OperationSpec[] = [
+  {
+    api: "admin",
+    method: "put",
+    path: "/admin/tenants/{id}",
+    operationId: "adminPutTenant",
+    summary: "Create or replace a tenant",
+    description:
+      "The whole record: token verification (exactly one of `jwks`, `jwks_uri`, `hs256_secret`), policy, quotas and webhook. A webhook secret is generated (and shown once) when none is given or kept.",
+    tag: "Tenants",
+    security: "admin",
+    pathParams: idParam,
+    body: { schema: TenantInputSchema, examples: { jwksUri: { value: EXAMPLE_INPUT } } },
+    responses: {
+      200: { description: "Replaced.", schema: TenantViewSchema },
+      201: { description: "Created.", schema: TenantViewSchema },
+    },
+    errors: ["invalid_request", "issuer_conflict", "payload_too_large", "unsupported_media_type"],
+  },
+  {
+    api: "admin",
+    method: "get",
+    path: "/admin/tenants",
+    operationId: "adminListTenants",
+    summary: "List tenants",
+    tag: "Tenants",
+    security: "admin",
+    query: z.object({
+      q: z.string().max(200).optional(),
+      limit: z.int().min(1).max(1000).default(100),
+      cursor: z.string().optional(),
+    }),
+    queryDescriptions: {
+      q: "A substring of the id, name or issuer, in any case.",
+      limit: "Tenants per page.",
+      cursor: "The `cursor` of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "A page of tenants.",
+        schema: z.object({
+          object: z.literal("list"),
+          data: z.array(
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              status: z.string(),
+              issuer: z.string(),
+              incarnation: z.string(),
+              version: z.int(),
+            }),
+          ),
+          cursor: z.string().nullable(),
+        }),
+      },
+    },
+    errors: ["invalid_request"],
+  },
+  {
+    api: "admin",
+    method: "get",
+    path: "/admin/tenants/{id}",
+    operationId: "adminGetTenant",
+    summary: "Get a tenant",
+    tag: "Tenants",
+    security: "admin",
+    pathParams: idParam,
+    responses: { 200: { description: "The tenant (no secrets).", schema: TenantViewSchema } },
+    errors: ["invalid_request", "tenant_not_found"],
+  },
+  {
+    api: "admin",
+    method: "delete",
+    path: "/admin/tenants/{id}",
+    operationId: "adminDeleteTenant",
+    summary: "Delete a tenant",
+    description:
+      "Ends the tenant's incarnation: its tokens, task ids and callback URLs stop working at once, and its Durable Object's storage (tasks, outbox, deliveries, ledgers) and its KV documents are deleted. Refused with 409 `tenant_busy` while tasks are in flight, unless `force=true` (their credits and webhooks are then dropped; the upstream may still render and bill them).",
+    tag: "Tenants",
+    security: "admin",
+    pathParams: idParam,
+    query: z.object({ force: z.enum(["true", "false"]).optional() }),
+    queryDescriptions: { force: "`true` deletes even with tasks in flight." },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["invalid_request", "tenant_not_found", "tenant_busy"],
+  },
+];
