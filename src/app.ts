@@ -9,6 +9,8 @@ import { ledgerRoutes, usageRoutes } from "./quota/routes";
 import { taskRoutes } from "./tasks/routes";
 import { adminAuth, tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/store";
+import { tenantStatusRoutes } from "./tenants/status-routes";
+import { dailyUsageRoutes } from "./usage/routes";
 
 export const app = new Hono<AppEnv>();
 
@@ -20,6 +22,9 @@ app.use("/admin/*", adminAuth());
 app.route("/admin/tenants", tenantRoutes);
 app.route("/admin/tenants", ledgerRoutes);
 app.route("/admin", webhookAdminRoutes);
+// The operator's console (public/console, static assets) reads these besides the routes above.
+app.route("/admin/tenants", dailyUsageRoutes);
+app.route("/admin/tenants", tenantStatusRoutes);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);

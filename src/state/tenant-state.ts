@@ -24,6 +24,8 @@ import { type SweepReport, sweepTenant } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { migrate } from "./migrations";
+import { type DailyRows, readDaily } from "../usage/daily";
+import type { ScopeState } from "../quota/policy";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -211,6 +213,13 @@ export class TenantState extends DurableObject<Env> {
     const found = this.deliveries.find(deliveryId, Date.now());
     const record = found && this.tasks.get(found.taskId);
     return record ? messageFromRecord(this.ctx.id.name ?? "", record) : null;
+  }
+
+  // --- Operator's console (src/usage/daily.ts): the month's credits per day and per user, and the tenant's
+  // quota state now, for GET /admin/tenants/{id}/usage/daily.
+
+  async dailyUsage(monthMs: number, now: number): Promise<DailyRows & { tenant: ScopeState }> {
+    return { ...readDaily(this.ctx.storage.sql, monthMs), tenant: this.quota.usage(null, now).tenant };
   }
 }
 

@@ -111,7 +111,10 @@ tenantRoutes.get("/", async (c) => {
   const limit = limitRaw === undefined ? 100 : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new ApiError("invalid_request", "limit must be an integer between 1 and 1000", { param: "limit" });
-  const page = await listTenants(c.env, c.req.query("cursor") || undefined, limit);
+  const prefix = c.req.query("prefix") || undefined;
+  if (prefix !== undefined && !/^[a-z0-9_-]{1,63}$/.test(prefix))
+    throw new ApiError("invalid_request", "prefix must be the start of a tenant id", { param: "prefix" });
+  const page = await listTenants(c.env, c.req.query("cursor") || undefined, limit, prefix);
   return c.json({ object: "list", data: page.tenants, cursor: page.cursor });
 });
 

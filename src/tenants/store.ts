@@ -66,9 +66,11 @@ export async function listTenants(
   env: Env,
   cursor: string | undefined,
   limit: number,
+  /** Only ids starting with this (the console's search box). */
+  idPrefix = "",
 ): Promise<{ tenants: TenantSummary[]; cursor: string | null }> {
   const page = await env.KV.list<{ name: string; status: string; issuer: string }>({
-    prefix: "tenant:",
+    prefix: `tenant:${idPrefix}`,
     limit,
     ...(cursor ? { cursor } : {}),
   });
