@@ -22,7 +22,7 @@ export function Deliveries({ id }) {
       setActionError(err);
     }
   }
-  const dead = data?.data.filter((d) => d.outcome === "dead_lettered" || d.outcome === "failed") ?? [];
+  const dead = data?.data.filter((d) => d.outcome === "dead_lettered") ?? [];
   const row = (d) =>
     html`<tr data-delivery=${d.id}>
       <td>${fmtTime(d.attempted_at)}</td>
@@ -82,8 +82,11 @@ export function Deliveries({ id }) {
     ${loading && html`<${Loading} what="deliveries" />`}
     ${
       data &&
-      html`<h2 id="dead-title">Dead letters and failures</h2>
-        ${dead.length ? table(dead, "Dead-lettered and failed deliveries") : html`<p class="notice">None.</p>`}
+      html`<h2 id="dead-title">Dead letters</h2>
+        <p class="hint">
+          Events whose every scheduled attempt failed: nothing more is tried unless you redeliver.
+        </p>
+        ${dead.length ? table(dead, "Dead-lettered deliveries") : html`<p class="notice">None.</p>`}
         <h2>All attempts</h2>
         ${data.data.length ? table(data.data, "Delivery attempts, newest first") : html`<p class="notice">No deliveries yet.</p>`}
         <nav class="pager" aria-label="Delivery pages">

@@ -93,4 +93,6 @@ function skip(e) {
   document.getElementById("main")?.focus();
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = "";
+render(html`<${App} />`, root);

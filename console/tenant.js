@@ -5,7 +5,7 @@ import { api, enc } from "./api.js";
 import { Deliveries } from "./deliveries.js";
 import { TaskDetail, Tasks } from "./tasks.js";
 import { EditTenant, SecretOnce, loadTenant } from "./tenants.js";
-import { ErrorBox, Loading, Status, fmtTime, html, navigate, useLoad } from "./ui.js";
+import { ErrorBox, Loading, Status, fmtNum, fmtTime, html, navigate, useLoad } from "./ui.js";
 import { Usage } from "./usage.js";
 
 const TABS = [
@@ -14,6 +14,16 @@ const TABS = [
   ["deliveries", "Deliveries"],
   ["tasks", "Tasks"],
 ];
+
+/** "60 requests/min · 5 tasks in flight · 5,000 credits/month", or "unlimited". */
+function limits(q = {}) {
+  const parts = [
+    q.requests_per_minute != null && `${fmtNum(q.requests_per_minute)} requests/min`,
+    q.max_concurrent_tasks != null && `${fmtNum(q.max_concurrent_tasks)} tasks in flight`,
+    q.monthly_credits != null && `${fmtNum(q.monthly_credits)} credits/month`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(" · ") : "unlimited";
+}
 
 export function TenantPage({ id, tab, sub, query }) {
   const base = `#/tenants/${enc(id)}`;
@@ -120,9 +130,9 @@ function Overview({ id }) {
         ${t.webhook.previous_secret_expires_at && ` (the previous one signs until ${fmtTime(t.webhook.previous_secret_expires_at)})`}
       </dd>
       <dt>Limits</dt>
-      <dd class="mono">${JSON.stringify(t.quotas ?? {})}</dd>
+      <dd>${limits(t.quotas)}</dd>
       <dt>Per-user limits</dt>
-      <dd class="mono">${JSON.stringify(t.user_quotas ?? {})}</dd>
+      <dd>${limits(t.user_quotas)}</dd>
       <dt>Policy</dt>
       <dd class="mono">${JSON.stringify(t.policy ?? {})}</dd>
       <dt>Created</dt>

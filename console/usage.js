@@ -21,7 +21,9 @@ function Chart({ days }) {
   useEffect(() => {
     const x = days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
     const data = [x, days.map((d) => d.credits_reserved), days.map((d) => d.credits_charged)];
-    const bars = uPlot.paths.bars({ size: [0.4, 40], align: 0 });
+    // Side by side: reserved left of the day's tick, charged right of it.
+    const left = uPlot.paths.bars({ size: [0.35, 24], align: -1 });
+    const right = uPlot.paths.bars({ size: [0.35, 24], align: 1 });
     const width = Math.max(320, Math.min(900, box.current.clientWidth || 800));
     const plot = new uPlot(
       {
@@ -39,14 +41,14 @@ function Chart({ days }) {
             label: "Reserved",
             stroke: "#1f5fbf",
             fill: "rgba(31,95,191,0.55)",
-            paths: bars,
+            paths: left,
             points: { show: false },
           },
           {
             label: "Charged",
             stroke: "#b3471d",
             fill: "rgba(179,71,29,0.85)",
-            paths: bars,
+            paths: right,
             points: { show: false },
           },
         ],
@@ -116,7 +118,7 @@ export function Usage({ id, query }) {
           ${data.credits && html`<${Meter} label="Credits this month (charged + held)" value=${data.credits.charged + data.credits.held} limit=${data.credits.limit} />`}
         </div>
         <p>
-          ${data.month}: <strong>${fmtNum(total("credits_charged"))}</strong> credits charged,
+          ${data.month}: <strong>${fmtNum(total("credits_charged"))}</strong> credits charged,${" "}
           <strong>${fmtNum(total("credits_reserved"))}</strong> reserved, ${total("tasks_created")} tasks.
         </p>
         <${Chart} days=${data.days} />
