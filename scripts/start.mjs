@@ -3,10 +3,13 @@
 // and Queues persisted under .wrangler/state), plus the bundled upstream simulator when no
 // UPSTREAM_API_KEY is set, a local webhook receiver (scripts/receiver.mjs), then a demo tenant whose
 // webhooks go to that receiver. Ctrl-C stops everything.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadUpstreamContract } from "./contract.mjs";
 import * as demo from "./demo.mjs";
+
+// Static assets (the console at /console) are built into public/ before wrangler serves them.
+if (spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" }).status !== 0) process.exit(1);
 
 const children = [];
 const realUpstream = Boolean(process.env.UPSTREAM_API_KEY);
