@@ -9,7 +9,8 @@ import { loadUpstreamContract } from "./contract.mjs";
 import * as demo from "./demo.mjs";
 
 // Static assets (the console at /console) are built into public/ before wrangler serves them.
-if (spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" }).status !== 0) process.exit(1);
+if (spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" }).status !== 0)
+  process.exit(1);
 
 const children = [];
 const realUpstream = Boolean(process.env.UPSTREAM_API_KEY);
