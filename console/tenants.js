@@ -1,6 +1,6 @@
 // The tenants list (search by id prefix, cursor paging) and the create/edit form, whose API errors are
 // shown next to the field their `param` names.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "./api.js";
 import { ErrorBox, Loading, Status, html, navigate, useLoad } from "./ui.js";
 
@@ -190,6 +190,11 @@ export function TenantForm({ tenant }) {
   const formRef = useRef(null);
   const errorField = error && fieldFor(error.param);
 
+  // The field at fault gets the focus once its error is on screen (the form's summary otherwise).
+  useEffect(() => {
+    if (error) formRef.current?.querySelector(`#${fieldId(errorField ?? "none")}`)?.focus();
+  }, [error]);
+
   const set = (param) => (e) => setValues({ ...values, [param]: e.currentTarget.value });
 
   async function submit(e) {
@@ -208,8 +213,6 @@ export function TenantForm({ tenant }) {
       if (!res.webhook?.secret) navigate(`#/tenants/${enc(res.id)}`);
     } catch (err) {
       setError(err);
-      const field = fieldFor(err.param);
-      requestAnimationFrame(() => formRef.current?.querySelector(`#${fieldId(field ?? "none")}`)?.focus());
     } finally {
       setBusy(false);
     }
