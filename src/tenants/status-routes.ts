@@ -10,9 +10,9 @@ import { tenantView } from "./view";
 
 export const tenantStatusRoutes = new Hono<AppEnv>();
 
-for (const [action, status] of [
-  ["suspend", "suspended"],
-  ["resume", "active"],
+for (const [action, status, event] of [
+  ["suspend", "suspended", "tenant_suspended"],
+  ["resume", "active", "tenant_resumed"],
 ] as const) {
   tenantStatusRoutes.post(`/:id/${action}`, async (c) => {
     const id = c.req.param("id");
@@ -23,7 +23,7 @@ for (const [action, status] of [
     const result = await registry(c.env).putTenant(record);
     if (result.conflictWith) throw new ApiError("issuer_conflict", "Another tenant already uses this issuer");
     forgetTenant(record.auth.issuer);
-    c.get("log").info(`tenant_${status}`, { tenant_id: id });
+    c.get("log").info(event, { tenant_id: id });
     return c.json(tenantView(record));
   });
 }
