@@ -8,6 +8,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadUpstreamContract } from "./contract.mjs";
 import * as demo from "./demo.mjs";
 
+// Static assets (the console at /console) are built into public/ before wrangler serves them.
+if (spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" }).status !== 0)
+  process.exit(1);
+
 const children = [];
 
 // The static assets (the API reference, the OpenAPI documents) wrangler serves from public/.

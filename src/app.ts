@@ -12,6 +12,8 @@ import { modelRoutes } from "./generations/catalog";
 import { adminOpenApi } from "./openapi/serve";
 import { adminAuth, tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/store";
+import { tenantStatusRoutes } from "./tenants/status-routes";
+import { dailyUsageRoutes } from "./usage/routes";
 
 export const app = new Hono<AppEnv>();
 
@@ -25,6 +27,9 @@ app.route("/admin/tenants", ledgerRoutes);
 app.route("/admin", webhookAdminRoutes);
 app.route("/admin/tenants", adminTaskRoutes);
 app.get("/admin/openapi.json", adminOpenApi);
+// The operator's console (public/console, static assets) reads these besides the routes above.
+app.route("/admin/tenants", dailyUsageRoutes);
+app.route("/admin/tenants", tenantStatusRoutes);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);

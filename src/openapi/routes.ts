@@ -7,6 +7,8 @@ import { quotaOperations } from "../quota/routes.openapi";
 import { taskListOperations } from "../tasks/list-routes.openapi";
 import { taskOperations } from "../tasks/routes.openapi";
 import { tenantOperations } from "../tenants/routes.openapi";
+import { tenantStatusOperations } from "../tenants/status-routes.openapi";
+import { dailyUsageOperations } from "../usage/routes.openapi";
 import { metaOperations } from "./meta.openapi";
 import type { OperationSpec } from "./registry";
 
@@ -18,6 +20,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...taskListOperations,
   ...catalogOperations,
   ...quotaOperations,
+  ...dailyUsageOperations,
   ...tenantOperations,
+  ...tenantStatusOperations,
   ...callbackOperations,
 ];

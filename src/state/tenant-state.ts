@@ -29,6 +29,8 @@ import type { UpstreamTask } from "../upstream/schema";
 import { AlarmClock } from "./alarm";
 import { migrate } from "./migrations";
 import { retire, type RetireResult } from "./retire";
+import { type DailyRows, readDaily } from "../usage/daily";
+import type { ScopeState } from "../quota/policy";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -254,5 +256,12 @@ export class TenantState extends DurableObject<Env> {
 
   async listTasks(query: TaskListQuery): Promise<TaskListPage> {
     return listTasks(this.ctx.storage.sql, query);
+  }
+
+  // --- Operator's console (src/usage/daily.ts): the month's credits per day and per user, and the tenant's
+  // quota state now, for GET /admin/tenants/{id}/usage/daily.
+
+  async dailyUsage(monthMs: number, now: number): Promise<DailyRows & { tenant: ScopeState }> {
+    return { ...readDaily(this.ctx.storage.sql, monthMs), tenant: this.quota.usage(null, now).tenant };
   }
 }

@@ -32,6 +32,8 @@ export type RegistryPutResult =
 export type RegistryRotateResult =
   { ok: true; tenant: Tenant; secret: string; replicated: boolean } | { ok: false };
 
+export type RegistryStatusResult = { ok: true; tenant: Tenant; replicated: boolean } | { ok: false };
+
 export type RegistryDeleteResult = { ok: true; tenant: Tenant; replicated: boolean } | { ok: false };
 
 export interface RegistryListQuery {
@@ -49,6 +51,7 @@ export interface RegistryListPage {
 export interface RegistryApi {
   putTenant(id: string, input: TenantInput): Promise<RegistryPutResult>;
   rotateWebhookSecret(id: string): Promise<RegistryRotateResult>;
+  setStatus(id: string, status: Tenant["status"]): Promise<RegistryStatusResult>;
   deleteTenant(id: string, incarnation: string): Promise<RegistryDeleteResult>;
   getTenant(id: string): Promise<Tenant | null>;
   replicaVersion(id: string): Promise<number>;
@@ -99,6 +102,22 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     const record = rotated(existing, secret, { version: this.store.nextVersion(), now: Date.now() });
     this.commit(record);
     return { ok: true, tenant: record, secret, replicated: await this.replicate() };
+  }
+
+  /** POST /admin/tenants/{id}/suspend|resume: the status over the current record (unchanged: no write). */
+  async setStatus(id: string, status: Tenant["status"]): Promise<RegistryStatusResult> {
+    const existing = this.store.get(id);
+    if (!existing) return { ok: false };
+    if (existing.status === status) return { ok: true, tenant: existing, replicated: true };
+    const now = Date.now();
+    const record: Tenant = {
+      ...existing,
+      status,
+      version: this.store.nextVersion(),
+      updated_at: new Date(now).toISOString(),
+    };
+    this.commit(record);
+    return { ok: true, tenant: record, replicated: await this.replicate() };
   }
 
   /**

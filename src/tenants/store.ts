@@ -80,31 +80,3 @@ export async function findTenantByIssuer(env: Env, issuer: string, now = Date.no
 export function forgetTenant(...issuers: string[]): void {
   for (const i of issuers) byIssuer.delete(i);
 }
-
-export interface TenantSummary {
-  id: string;
-  name: string;
-  status: string;
-  issuer: string;
-}
-
-export async function listTenants(
-  env: Env,
-  cursor: string | undefined,
-  limit: number,
-): Promise<{ tenants: TenantSummary[]; cursor: string | null }> {
-  const page = await env.KV.list<{ name: string; status: string; issuer: string }>({
-    prefix: "tenant:",
-    limit,
-    ...(cursor ? { cursor } : {}),
-  });
-  return {
-    tenants: page.keys.map((k) => ({
-      id: k.name.slice("tenant:".length),
-      name: k.metadata?.name ?? "",
-      status: k.metadata?.status ?? "",
-      issuer: k.metadata?.issuer ?? "",
-    })),
-    cursor: page.list_complete ? null : page.cursor,
-  };
-}

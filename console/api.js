@@ -1,0 +1,47 @@
+// The console's only way to the gateway: the documented admin API, with the operator's token from
+// sessionStorage as a bearer token (never a cookie, never in a URL). Errors come back as ApiFailure with
+// the API's stable `code`, `message` and, for field errors, `param`.
+const TOKEN_KEY = "reelgate.adminToken";
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY),
+  set: (value) => sessionStorage.setItem(TOKEN_KEY, value),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiFailure extends Error {
+  constructor(status, error) {
+    super(error?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = error?.code ?? "http_error";
+    this.param = error?.param;
+  }
+}
+
+/** Listeners told when the token is refused, so the app can ask for it again. */
+const onUnauthorized = new Set();
+export const whenUnauthorized = (fn) => onUnauthorized.add(fn);
+
+export async function api(path, { method = "GET", body, query } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query ?? {}))
+    if (v !== undefined && v !== "") url.searchParams.set(k, v);
+  const headers = { authorization: `Bearer ${token.get() ?? ""}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-store",
+  });
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const failure = new ApiFailure(res.status, data?.error);
+    if (res.status === 401) for (const fn of onUnauthorized) fn(failure);
+    throw failure;
+  }
+  return data;
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,110 @@
+// A tenant's webhook deliveries: every attempt (time, task, status code, latency, outcome), the events
+// that were dead-lettered, and a redeliver button that queues the event again.
+import { useState } from "preact/hooks";
+import { api, enc } from "./api.js";
+import { ErrorBox, Loading, Status, fmtTime, html, useLoad } from "./ui.js";
+
+export function Deliveries({ id }) {
+  const [cursors, setCursors] = useState([null]);
+  const cursor = cursors[cursors.length - 1];
+  const { data, error, loading, reload } = useLoad(
+    () => api(`/admin/tenants/${enc(id)}/deliveries`, { query: { limit: 50, cursor: cursor ?? undefined } }),
+    [id, cursor],
+  );
+  const [queued, setQueued] = useState({});
+  const [actionError, setActionError] = useState(null);
+  async function redeliver(d) {
+    setActionError(null);
+    try {
+      const r = await api(`/admin/deliveries/${enc(d.id)}/redeliver`, { method: "POST" });
+      setQueued({ ...queued, [d.id]: r.status });
+    } catch (err) {
+      setActionError(err);
+    }
+  }
+  const dead = data?.data.filter((d) => d.outcome === "dead_lettered") ?? [];
+  const row = (d) =>
+    html`<tr data-delivery=${d.id}>
+      <td>${fmtTime(d.attempted_at)}</td>
+      <td><a class="mono" href=${`#/tenants/${enc(id)}/tasks/${enc(d.task_id)}`}>${d.task_id}</a></td>
+      <td>${d.attempt ?? "DLQ"}${d.redelivery ? " (redelivery)" : ""}</td>
+      <td>${d.status_code ?? "—"}</td>
+      <td>${d.latency_ms == null ? "—" : `${d.latency_ms} ms`}</td>
+      <td><${Status} value=${d.outcome} />${d.error ? html` <span class="hint">${d.error}</span>` : ""}</td>
+      <td>
+        ${
+          queued[d.id]
+            ? html`<span role="status">Redelivery ${queued[d.id]}</span>`
+            : html`<button
+                type="button"
+                onClick=${() => redeliver(d)}
+                aria-label=${`Redeliver the event of task ${d.task_id} (${d.id})`}
+              >
+                Redeliver
+              </button>`
+        }
+      </td>
+    </tr>`;
+  const table = (rows, caption) =>
+    html`<table>
+      <caption class="sr-only">
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">Task</th>
+          <th scope="col">Attempt</th>
+          <th scope="col">Status code</th>
+          <th scope="col">Latency</th>
+          <th scope="col">Outcome</th>
+          <th scope="col"><span class="sr-only">Action</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(row)}
+      </tbody>
+    </table>`;
+  return html`<section aria-labelledby="deliveries-title">
+    <div class="row">
+      <h1 id="deliveries-title">Webhook deliveries</h1>
+      <button
+        type="button"
+        onClick=${() => {
+          setQueued({});
+          reload();
+        }}
+      >
+        Refresh
+      </button>
+    </div>
+    <${ErrorBox} error=${error || actionError} />
+    ${loading && html`<${Loading} what="deliveries" />`}
+    ${
+      data &&
+      html`<h2 id="dead-title">Dead letters</h2>
+        <p class="hint">
+          Events whose every scheduled attempt failed: nothing more is tried unless you redeliver.
+        </p>
+        ${dead.length ? table(dead, "Dead-lettered deliveries") : html`<p class="notice">None.</p>`}
+        <h2>All attempts</h2>
+        ${data.data.length ? table(data.data, "Delivery attempts, newest first") : html`<p class="notice">No deliveries yet.</p>`}
+        <nav class="pager" aria-label="Delivery pages">
+          <button
+            type="button"
+            disabled=${cursors.length === 1}
+            onClick=${() => setCursors(cursors.slice(0, -1))}
+          >
+            Newer
+          </button>
+          <button
+            type="button"
+            disabled=${!data.cursor}
+            onClick=${() => setCursors([...cursors, data.cursor])}
+          >
+            Older
+          </button>
+        </nav>`
+    }
+  </section>`;
+}

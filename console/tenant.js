@@ -1,0 +1,158 @@
+// One tenant: its overview and actions (edit, suspend/resume, rotate the webhook secret, delete behind a
+// confirmation), and the tabs for usage, webhook deliveries and tasks.
+import { useRef, useState } from "preact/hooks";
+import { api, enc } from "./api.js";
+import { Deliveries } from "./deliveries.js";
+import { TaskDetail, Tasks } from "./tasks.js";
+import { EditTenant, SecretOnce, loadTenant } from "./tenants.js";
+import { ErrorBox, Loading, Status, fmtNum, fmtTime, html, navigate, useLoad } from "./ui.js";
+import { Usage } from "./usage.js";
+
+const TABS = [
+  ["overview", "Overview"],
+  ["usage", "Usage"],
+  ["deliveries", "Deliveries"],
+  ["tasks", "Tasks"],
+];
+
+/** "60 requests/min · 5 tasks in flight · 5,000 credits/month", or "unlimited". */
+function limits(q = {}) {
+  const parts = [
+    q.requests_per_minute != null && `${fmtNum(q.requests_per_minute)} requests/min`,
+    q.max_concurrent_tasks != null && `${fmtNum(q.max_concurrent_tasks)} tasks in flight`,
+    q.monthly_credits != null && `${fmtNum(q.monthly_credits)} credits/month`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(" · ") : "unlimited";
+}
+
+export function TenantPage({ id, tab, sub, query }) {
+  const base = `#/tenants/${enc(id)}`;
+  let body;
+  if (tab === "edit") return html`<${EditTenant} id=${id} />`;
+  if (tab === "usage") body = html`<${Usage} id=${id} query=${query} />`;
+  else if (tab === "deliveries") body = html`<${Deliveries} id=${id} />`;
+  else if (tab === "tasks")
+    body = sub ? html`<${TaskDetail} id=${id} taskId=${sub} />` : html`<${Tasks} id=${id} query=${query} />`;
+  else body = html`<${Overview} id=${id} />`;
+  return html`<div>
+    <p class="crumbs"><a href="#/tenants">Tenants</a> / <span>${id}</span></p>
+    <nav class="tabs" aria-label="Tenant sections">
+      ${TABS.map(
+        ([t, label]) =>
+          html`<a href=${`${base}/${t}`} aria-current=${tab === t ? "page" : undefined}>${label}</a>`,
+      )}
+    </nav>
+    ${body}
+  </div>`;
+}
+
+function Overview({ id }) {
+  const { data: t, error, loading, reload } = useLoad(() => loadTenant(id), [id]);
+  const [actionError, setActionError] = useState(null);
+  const [secret, setSecret] = useState(null);
+  const [notice, setNotice] = useState("");
+  const dialog = useRef(null);
+  const [force, setForce] = useState(false);
+
+  async function act(fn, message) {
+    setActionError(null);
+    setNotice("");
+    try {
+      const result = await fn();
+      setNotice(message);
+      reload();
+      return result;
+    } catch (err) {
+      setActionError(err);
+      return null;
+    }
+  }
+  const setStatus = (action) =>
+    act(
+      () => api(`/admin/tenants/${enc(id)}/${action}`, { method: "POST" }),
+      `Tenant ${action === "suspend" ? "suspended" : "resumed"}.`,
+    );
+  async function rotate() {
+    const r = await act(
+      () => api(`/admin/tenants/${enc(id)}/webhook-secret/rotate`, { method: "POST" }),
+      "Secret rotated.",
+    );
+    if (r?.webhook?.secret) setSecret(r.webhook.secret);
+  }
+  async function remove(e) {
+    e.preventDefault();
+    dialog.current?.close();
+    const ok = await act(
+      () =>
+        api(`/admin/tenants/${enc(id)}`, { method: "DELETE", query: force ? { force: "true" } : {} }).then(
+          () => true,
+        ),
+      "Tenant deleted.",
+    );
+    if (ok) navigate("#/tenants");
+  }
+
+  if (loading && !t) return html`<${Loading} what="the tenant" />`;
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  return html`<section aria-labelledby="tenant-title">
+    <div class="row">
+      <h1 id="tenant-title">${t.name} <${Status} value=${t.status} /></h1>
+    </div>
+    <div class="actions" role="group" aria-label="Tenant actions">
+      <a class="button" href=${`#/tenants/${enc(id)}/edit`}>Edit</a>
+      ${
+        t.status === "active"
+          ? html`<button type="button" onClick=${() => setStatus("suspend")}>Suspend</button>`
+          : html`<button type="button" onClick=${() => setStatus("resume")}>Resume</button>`
+      }
+      <button type="button" onClick=${rotate}>Rotate webhook secret</button>
+      <button type="button" class="danger" onClick=${() => dialog.current?.showModal()}>Delete…</button>
+    </div>
+    <p aria-live="polite" class="notice">${notice}</p>
+    <${ErrorBox} error=${actionError} />
+    ${secret && html`<${SecretOnce} secret=${secret} />`}
+    <dl class="facts">
+      <dt>Id</dt>
+      <dd class="mono">${t.id}</dd>
+      <dt>Issuer</dt>
+      <dd class="mono">${t.auth.issuer}</dd>
+      <dt>Audience</dt>
+      <dd class="mono">${[].concat(t.auth.audience).join(", ")}</dd>
+      <dt>Keys</dt>
+      <dd>
+        ${t.auth.key_source}${t.auth.jwks_uri ? html` <span class="mono">${t.auth.jwks_uri}</span>` : ""}
+      </dd>
+      <dt>Webhook</dt>
+      <dd class="mono">${t.webhook.url ?? "none"}</dd>
+      <dt>Secret</dt>
+      <dd>
+        ${t.webhook.secret_set ? "set" : "not set"}
+        ${t.webhook.previous_secret_expires_at && ` (the previous one signs until ${fmtTime(t.webhook.previous_secret_expires_at)})`}
+      </dd>
+      <dt>Limits</dt>
+      <dd>${limits(t.quotas)}</dd>
+      <dt>Per-user limits</dt>
+      <dd>${limits(t.user_quotas)}</dd>
+      <dt>Policy</dt>
+      <dd class="mono">${JSON.stringify(t.policy ?? {})}</dd>
+      <dt>Created</dt>
+      <dd>${fmtTime(t.created_at)}</dd>
+      <dt>Updated</dt>
+      <dd>${fmtTime(t.updated_at)}</dd>
+    </dl>
+    <dialog ref=${dialog} aria-labelledby="delete-title">
+      <form onSubmit=${remove}>
+        <h2 id="delete-title">Delete ${t.id}?</h2>
+        <p>Its tokens stop working at once. This cannot be undone.</p>
+        <label class="inline">
+          <input type="checkbox" checked=${force} onChange=${(e) => setForce(e.currentTarget.checked)} />
+          Delete even with tasks in flight (force)
+        </label>
+        <div class="actions">
+          <button type="button" onClick=${() => dialog.current?.close()}>Cancel</button>
+          <button type="submit" class="danger">Delete tenant</button>
+        </div>
+      </form>
+    </dialog>
+  </section>`;
+}

@@ -1,0 +1,183 @@
+// A tenant's month: credits per day (reserved and charged) drawn with uPlot, the same figures as a table
+// and as a CSV download, its top users, and its requests and tasks in flight against their limits.
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { api, enc } from "./api.js";
+import { ErrorBox, Loading, fmtNum, html, navigate, useLoad } from "./ui.js";
+
+const thisMonth = () => new Date().toISOString().slice(0, 7);
+
+export function usageCsv(usage) {
+  const head = "date,credits_reserved,credits_charged,credits_held,tasks_created,tasks_ended";
+  const rows = usage.days.map((d) =>
+    [d.date, d.credits_reserved, d.credits_charged, d.credits_held, d.tasks_created, d.tasks_ended].join(","),
+  );
+  return [head, ...rows].join("\n") + "\n";
+}
+
+function Chart({ days }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const x = days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
+    const data = [x, days.map((d) => d.credits_reserved), days.map((d) => d.credits_charged)];
+    // Side by side: reserved left of the day's tick, charged right of it.
+    const left = uPlot.paths.bars({ size: [0.35, 24], align: -1 });
+    const right = uPlot.paths.bars({ size: [0.35, 24], align: 1 });
+    const width = Math.max(320, Math.min(900, box.current.clientWidth || 800));
+    const plot = new uPlot(
+      {
+        width,
+        height: 280,
+        title: "Credits per day",
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        axes: [{}, { label: "credits" }],
+        series: [
+          {
+            label: "Day",
+            value: (_u, v) => (v == null ? "—" : new Date(v * 1000).toISOString().slice(0, 10)),
+          },
+          {
+            label: "Reserved",
+            stroke: "#1f5fbf",
+            fill: "rgba(31,95,191,0.55)",
+            paths: left,
+            points: { show: false },
+          },
+          {
+            label: "Charged",
+            stroke: "#b3471d",
+            fill: "rgba(179,71,29,0.85)",
+            paths: right,
+            points: { show: false },
+          },
+        ],
+      },
+      data,
+      box.current,
+    );
+    box.current.dataset.points = String(
+      data[1].filter((v) => v > 0).length + data[2].filter((v) => v > 0).length,
+    );
+    return () => plot.destroy();
+  }, [days]);
+  return html`<figure class="chart">
+    <div
+      ref=${box}
+      class="chart-box"
+      role="img"
+      aria-label="Bar chart of credits reserved and charged per day; the table below has the same figures."
+    />
+  </figure>`;
+}
+
+function Meter({ label, value, limit }) {
+  return html`<div class="meter">
+    <span>${label}</span>
+    ${
+      limit == null
+        ? html`<strong>${fmtNum(value)}</strong> <span class="hint">(no limit)</span>`
+        : html`<progress max=${limit} value=${Math.min(value, limit)} aria-label=${label}></progress>
+            <strong>${fmtNum(value)} / ${fmtNum(limit)}</strong>`
+    }
+  </div>`;
+}
+
+export function Usage({ id, query }) {
+  const month = query.get("month") ?? thisMonth();
+  const { data, error, loading } = useLoad(
+    () => api(`/admin/tenants/${enc(id)}/usage/daily`, { query: { month } }),
+    [id, month],
+  );
+  const csvHref = data ? URL.createObjectURL(new Blob([usageCsv(data)], { type: "text/csv" })) : null;
+  useEffect(() => () => csvHref && URL.revokeObjectURL(csvHref), [csvHref]);
+  const total = (k) => (data ? data.days.reduce((s, d) => s + d[k], 0) : 0);
+  return html`<section aria-labelledby="usage-title">
+    <h1 id="usage-title">Usage</h1>
+    <div class="row">
+      <label for="usage-month">Month</label>
+      <input
+        id="usage-month"
+        type="month"
+        value=${month}
+        onChange=${(e) => e.currentTarget.value && navigate(`#/tenants/${enc(id)}/usage?month=${e.currentTarget.value}`)}
+      />
+      ${csvHref && html`<a class="button" href=${csvHref} download=${`usage-${id}-${month}.csv`}>Export CSV</a>`}
+    </div>
+    <${ErrorBox} error=${error} />
+    ${loading && html`<${Loading} what="usage" />`}
+    ${
+      data &&
+      html`<div class="meters">
+          <${Meter} label="Tasks in flight" value=${data.in_flight.tasks} limit=${data.in_flight.limit} />
+          <${Meter}
+            label="Requests in the last minute"
+            value=${data.requests.last_minute}
+            limit=${data.requests.limit}
+          />
+          ${data.credits && html`<${Meter} label="Credits this month (charged + held)" value=${data.credits.charged + data.credits.held} limit=${data.credits.limit} />`}
+        </div>
+        <p>
+          ${data.month}: <strong>${fmtNum(total("credits_charged"))}</strong> credits charged,${" "}
+          <strong>${fmtNum(total("credits_reserved"))}</strong> reserved, ${total("tasks_created")} tasks.
+        </p>
+        <${Chart} days=${data.days} />
+        <details>
+          <summary>Figures per day</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Date</th>
+                <th scope="col">Reserved</th>
+                <th scope="col">Charged</th>
+                <th scope="col">Held now</th>
+                <th scope="col">Tasks created</th>
+                <th scope="col">Tasks ended</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${data.days
+                .filter((d) => d.tasks_created > 0)
+                .map(
+                  (d) =>
+                    html`<tr>
+                      <td>${d.date}</td>
+                      <td>${fmtNum(d.credits_reserved)}</td>
+                      <td>${fmtNum(d.credits_charged)}</td>
+                      <td>${fmtNum(d.credits_held)}</td>
+                      <td>${d.tasks_created}</td>
+                      <td>${d.tasks_ended}</td>
+                    </tr>`,
+                )}
+            </tbody>
+          </table>
+        </details>
+        <h2>Top users</h2>
+        ${
+          data.top_users.length === 0
+            ? html`<p class="notice">No user-attributed tasks this month.</p>`
+            : html`<table>
+                <thead>
+                  <tr>
+                    <th scope="col">User (sub)</th>
+                    <th scope="col">Charged</th>
+                    <th scope="col">Reserved</th>
+                    <th scope="col">Tasks</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${data.top_users.map(
+                    (u) =>
+                      html`<tr>
+                        <td class="mono">${u.sub}</td>
+                        <td>${fmtNum(u.credits_charged)}</td>
+                        <td>${fmtNum(u.credits_reserved)}</td>
+                        <td>${u.tasks}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }`
+    }
+  </section>`;
+}

@@ -1,0 +1,594 @@
+#!/usr/bin/env node
+// `npm run test:browser` (a step of `npm test`): the operator's console in headless Chromium (Debian's
+// `chromium`, driven by playwright-core) against the real gateway under `wrangler dev`, with the upstream
+// simulator and a local webhook receiver, all on free random ports. It runs the flow of docs/console.md —
+// create a tenant through the form (field error for a bad issuer first), find it in the list, generate
+// tasks and see the usage chart draw them, fail a webhook delivery and redeliver it from the page, rotate
+// the secret (shown once, copied), suspend/resume, delete — and runs the real `reelgate-admin` binary.
+// Screenshots go to artifacts/console/. Ends with "browser: N passed, N failed, N skipped" and writes
+// .wrangler/browser-report.json for scripts/check.mjs.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { createServer as netServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+import { chromium } from "playwright-core";
+import { buildWorker, startWorker, waitReady } from "../bench/lib/processes.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const shots = join(root, "artifacts", "console");
+const report = join(root, ".wrangler", "browser-report.json");
+mkdirSync(shots, { recursive: true });
+mkdirSync(dirname(report), { recursive: true });
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
+const ADMIN_TOKEN = `browser-admin-${Math.random().toString(36).slice(2)}`;
+const SIM_KEY = "sim-browser-key";
+const TENANT = "acme-video";
+const ISSUER = "https://id.acme-video.example/";
+const HS_SECRET = "acme-video-hs256-secret-0123456789abcdef";
+const INCUMBENT = { id: "incumbent", issuer: "https://id.incumbent.example/" };
+
+const results = [];
+const cleanups = [];
+
+function chromiumPath() {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
+    if (existsSync(p)) return p;
+  return null;
+}
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const s = netServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Polls `fn` until it returns a truthy value (bounded). */
+async function until(what, fn, timeoutMs = 60_000, everyMs = 500) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    const outcome = await fn();
+    if (outcome === "skip") {
+      results.push({ name, status: "skipped" });
+      console.log(`[browser] - ${name} (skipped)`);
+    } else {
+      results.push({ name, status: "passed" });
+      console.log(`[browser] ✓ ${name} (${Date.now() - started} ms)`);
+    }
+  } catch (err) {
+    results.push({ name, status: "failed", error: String(err?.stack ?? err) });
+    console.error(`[browser] ✗ ${name}\n${err?.stack ?? err}`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+function finish(code) {
+  const count = (s) => results.filter((r) => r.status === s).length;
+  const summary = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
+  writeFileSync(report, JSON.stringify({ ...summary, results }, null, 2));
+  console.log(`\nbrowser: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+  process.exitCode = code ?? (summary.failed ? 1 : 0);
+}
+
+/** A webhook receiver on a random port that answers 500 until told to succeed. */
+function startReceiver(port) {
+  const state = { fail: true, received: [] };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      state.received.push({
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        ok: !state.fail,
+      });
+      res.writeHead(state.fail ? 500 : 200, { "content-type": "text/plain" }).end(state.fail ? "nope" : "ok");
+    });
+  });
+  server.listen(port, "127.0.0.1");
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  return state;
+}
+
+function cli(args, env) {
+  return spawnSync(process.execPath, [join(root, "bin", "reelgate-admin.mjs"), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
+}
+
+const executablePath = chromiumPath();
+if (!executablePath) {
+  console.error("[browser] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
+  results.push({ name: "find Chromium", status: "failed" });
+  finish(1);
+  process.exit();
+}
+
+const work = mkdtempSync(join(tmpdir(), "reelgate-browser-"));
+cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+let browser;
+try {
+  if (!existsSync(join(root, "public", "console", "app.js")))
+    spawnSync(process.execPath, [join(root, "scripts", "build-assets.mjs")], { stdio: "inherit" });
+
+  const [simPort, gwPort, hookPort, simInspect, gwInspect] = await Promise.all(
+    Array.from({ length: 5 }, () => freePort()),
+  );
+  const hook = startReceiver(hookPort);
+  const sim = startWorker({
+    name: "simulator",
+    config: join(root, "sim", "wrangler.jsonc"),
+    script: buildWorker(join(root, "sim", "wrangler.jsonc"), join(work, "sim-build")),
+    port: simPort,
+    inspectorPort: simInspect,
+    persistTo: join(work, "sim"),
+    vars: { SIM_API_KEY: SIM_KEY, SIM_ALLOW_LOCAL_CALLBACKS: "true", SIM_COMPLETE_AFTER_MS: "2000" },
+    logFile: join(work, "sim.log"),
+  });
+  cleanups.push(() => sim.stop());
+  await waitReady(sim, "/__sim/tasks", 90_000);
+  const gateway = startWorker({
+    name: "gateway",
+    config: join(root, "wrangler.jsonc"),
+    script: buildWorker(join(root, "wrangler.jsonc"), join(work, "gateway-build")),
+    port: gwPort,
+    inspectorPort: gwInspect,
+    persistTo: join(work, "gateway"),
+    vars: {
+      UPSTREAM_BASE_URL: `http://127.0.0.1:${simPort}`,
+      UPSTREAM_API_KEY: SIM_KEY,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
+      ADMIN_TOKEN,
+      SIGNING_SECRET: "browser-signing-secret-0123456789abcdef",
+      DEV_ALLOW_LOCAL_URLS: "true",
+      WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1",
+    },
+    logFile: join(work, "gateway.log"),
+  });
+  cleanups.push(() => gateway.stop());
+  await waitReady(gateway, "/healthz", 90_000);
+  const base = gateway.url;
+  const cliEnv = { REELGATE_URL: base, REELGATE_ADMIN_TOKEN: ADMIN_TOKEN };
+  const adminApi = async (path, init = {}) => {
+    const res = await fetch(base + path, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        "content-type": "application/json",
+        ...init.headers,
+      },
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+
+  await step("the reelgate-admin binary creates a tenant and fails with the API's code", () => {
+    const file = join(work, "incumbent.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "Incumbent",
+        auth: { issuer: INCUMBENT.issuer, audience: "reelgate", hs256_secret: HS_SECRET },
+      }),
+    );
+    const put = cli(["tenants", "put", INCUMBENT.id, "-f", file], cliEnv);
+    assert(put.status === 0, `put exited ${put.status}: ${put.stderr}`);
+    assert(/^status\s+active$/m.test(put.stdout), `unexpected output: ${put.stdout}`);
+    const list = cli(["tenants", "list", "--json"], cliEnv);
+    assert(
+      JSON.parse(list.stdout).data.some((t) => t.id === INCUMBENT.id),
+      "incumbent not listed",
+    );
+    const bad = cli(["tenants", "get", "nobody"], { ...cliEnv, REELGATE_ADMIN_TOKEN: "wrong" });
+    assert(
+      bad.status === 1 && bad.stderr.includes("error: unauthorized:"),
+      `refused token: ${bad.status} ${bad.stderr}`,
+    );
+  });
+
+  browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox"] });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  await step("/console is served as static assets, with nothing from another origin", async () => {
+    const res = await fetch(`${base}/console`);
+    const html = await res.text();
+    assert(res.ok && html.includes('src="./app.js"'), `GET /console: ${res.status}`);
+    const external = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(base) && !r.url().startsWith("blob:") && !r.url().startsWith("data:"))
+        external.push(r.url());
+    });
+    await page.goto(`${base}/console`);
+    await page.getByLabel("Admin token").waitFor();
+    assert(external.length === 0, `requests to other origins: ${external.join(", ")}`);
+  });
+
+  await step(
+    "the token gate takes the admin token by keyboard and keeps it in sessionStorage only",
+    async () => {
+      await page.goto(`${base}/console/`);
+      await page.getByLabel("Admin token").waitFor();
+      await shot("01-sign-in");
+      await page.keyboard.press("Tab");
+      const focused = await page.evaluate(() => document.activeElement?.id);
+      assert(focused === "admin-token", `Tab focused ${focused}`);
+      const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+      assert(ring !== "none", "no visible focus ring");
+      await page.keyboard.type(ADMIN_TOKEN);
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { name: "Tenants" }).waitFor();
+      const stored = await page.evaluate(() => sessionStorage.getItem("reelgate.adminToken"));
+      assert(stored === ADMIN_TOKEN, "token not in sessionStorage");
+      const cookies = await context.cookies();
+      assert(cookies.length === 0, "a cookie was set");
+      assert(!page.url().includes(ADMIN_TOKEN), "token in the URL");
+    },
+  );
+
+  let createdSecret = null;
+  await step("create a tenant through the form, with field errors for a bad issuer first", async () => {
+    await page.getByRole("link", { name: "New tenant" }).first().click();
+    await page.getByLabel("Tenant id").fill(TENANT);
+    await page.getByLabel("Name", { exact: true }).fill("Acme Video");
+    await page.getByLabel("Audience (aud), comma-separated").fill("reelgate");
+    await page.getByLabel("HS256 secret", { exact: true }).fill(HS_SECRET);
+    await page.getByLabel("Tasks in flight").first().fill("5");
+    await page.getByLabel("Requests per minute").first().fill("60");
+    await page.getByLabel("Credits per month").first().fill("5000");
+    await page.getByLabel("Webhook URL").fill(`http://127.0.0.1:${hookPort}/hook`);
+    // An empty issuer: the API's zod error, param auth.issuer, shown under the field and focused.
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    const issuerError = page.locator("#f-auth-issuer-error");
+    await issuerError.waitFor();
+    assert((await issuerError.textContent()).includes("auth.issuer"), "no issuer message");
+    assert(
+      (await page.getByLabel("Issuer (iss)").getAttribute("aria-invalid")) === "true",
+      "not aria-invalid",
+    );
+    // Another tenant's issuer: 409 issuer_conflict, same field.
+    await page.getByLabel("Issuer (iss)").fill(INCUMBENT.issuer);
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    await page
+      .locator("#f-auth-issuer-error", { hasText: "Another tenant already uses this issuer" })
+      .waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === "f-auth-issuer", null, {
+      timeout: 5_000,
+    });
+    await shot("02-form-issuer-error");
+    await page.getByLabel("Issuer (iss)").fill(ISSUER);
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    const secret = page.locator("#secret-value");
+    await secret.waitFor();
+    createdSecret = await secret.inputValue();
+    assert(/^whsec_/.test(createdSecret), "no generated secret shown");
+    await shot("03-created-secret-once");
+    const stored = await adminApi(`/admin/tenants/${TENANT}`);
+    assert(
+      stored.status === 200 && stored.body.quotas.max_concurrent_tasks === 5,
+      "tenant not stored as entered",
+    );
+  });
+
+  await step("the tenant is listed, and found by search", async () => {
+    await page.goto(`${base}/console/#/tenants`);
+    await page.getByRole("link", { name: TENANT }).waitFor();
+    await page.getByLabel("Search by tenant id").fill("acme");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForFunction(() => location.hash.includes("q=acme"));
+    const rows = page.locator("tbody tr");
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 1);
+    assert((await rows.first().textContent()).includes("Acme Video"), "search result wrong");
+    await page.getByLabel("Search by tenant id").fill("");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("link", { name: INCUMBENT.id }).waitFor();
+    await shot("04-tenants-list");
+  });
+
+  const taskIds = [];
+  await step(
+    "generate tasks, let the simulator complete them, and see the usage chart draw them",
+    async () => {
+      const key = new TextEncoder().encode(HS_SECRET);
+      for (const sub of ["alice", "alice", "bob"]) {
+        const jwt = await new SignJWT({})
+          .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+          .setIssuer(ISSUER)
+          .setAudience("reelgate")
+          .setSubject(sub)
+          .setIssuedAt()
+          .setExpirationTime("10m")
+          .sign(key);
+        const res = await fetch(`${base}/v1/videos/generations`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "wan2.6-reference-video-flash",
+            prompt: "A person dancing in the rain",
+            video_urls: ["https://cdn.acme.example/ref.mp4"],
+          }),
+        });
+        const body = await res.json();
+        assert(res.status === 200, `generation: ${res.status} ${JSON.stringify(body)}`);
+        taskIds.push(body.id);
+      }
+      await until("the tasks to be charged", async () => {
+        const { body } = await adminApi(`/admin/tenants/${TENANT}/usage/daily`);
+        return body.days.some((d) => d.tasks_ended === 3 && d.credits_charged > 0);
+      });
+      await page.goto(`${base}/console/#/tenants/${TENANT}/usage`);
+      const chart = page.locator(".chart-box");
+      await chart.locator("canvas").waitFor();
+      const points = Number(await chart.getAttribute("data-points"));
+      assert(points >= 2, `chart has ${points} non-zero points`);
+      // The bars are drawn: pixels of the "Charged" series colour (#b3471d at 85%) on the canvas.
+      const painted = await chart.locator("canvas").evaluate((canvas) => {
+        const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+          if (r > 150 && r < 210 && g > 60 && g < 110 && b < 70) n++;
+        }
+        return n;
+      });
+      assert(painted > 50, `only ${painted} charged-colour pixels on the chart`);
+      await page.getByRole("cell", { name: "alice" }).waitFor();
+      const csv = page.getByRole("link", { name: "Export CSV" });
+      const [download] = await Promise.all([page.waitForEvent("download"), csv.click()]);
+      const text = await (
+        await download.createReadStream()
+      )
+        .toArray()
+        .then((c) => Buffer.concat(c).toString());
+      assert(text.startsWith("date,credits_reserved,credits_charged"), "CSV header");
+      assert(
+        text.split("\n").some((l) => /,3,3$/.test(l)),
+        `CSV lacks today's 3 tasks:\n${text}`,
+      );
+      await page.getByText("Figures per day").click();
+      await shot("05-usage-chart");
+    },
+  );
+
+  await step("a failed webhook delivery is dead-lettered, then redelivered from the page", async () => {
+    await until(
+      "a dead-lettered delivery",
+      async () => {
+        const { body } = await adminApi(`/admin/tenants/${TENANT}/deliveries?limit=100`);
+        return body.data.some((d) => d.outcome === "dead_lettered");
+      },
+      90_000,
+      1000,
+    );
+    assert(hook.received.length > 0 && hook.received.every((r) => !r.ok), "the receiver was not failing");
+    hook.fail = false;
+    await page.goto(`${base}/console/#/tenants/${TENANT}/deliveries`);
+    const dead = page
+      .locator("section table")
+      .first()
+      .locator("tbody tr", { hasText: "dead_lettered" })
+      .first();
+    await dead.waitFor();
+    const deliveryId = await dead.getAttribute("data-delivery");
+    await shot("06-deliveries-dead-letter");
+    await dead.getByRole("button", { name: /Redeliver/ }).click();
+    await dead.getByText("Redelivery queued").waitFor();
+    const redelivered = await until("the redelivery to succeed", async () => {
+      const { body } = await adminApi(`/admin/tenants/${TENANT}/deliveries?limit=100`);
+      return body.data.find((d) => d.redelivery && d.outcome === "delivered");
+    });
+    assert(redelivered.status_code === 200, "redelivery status code");
+    assert(
+      hook.received.some((r) => r.ok && r.headers["webhook-id"]),
+      "the receiver got no successful delivery",
+    );
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page
+      .locator("tbody tr", { hasText: "(redelivery)" })
+      .filter({ hasText: "delivered" })
+      .first()
+      .waitFor();
+    assert(deliveryId, "dead-letter row has no delivery id");
+    await shot("07-deliveries-redelivered");
+  });
+
+  await step("rotate the webhook secret: shown once, with a copy button", async () => {
+    await page.goto(`${base}/console/#/tenants/${TENANT}/overview`);
+    await page.getByRole("button", { name: "Rotate webhook secret" }).click();
+    const secret = page.locator("#secret-value");
+    await secret.waitFor();
+    const value = await secret.inputValue();
+    assert(/^whsec_/.test(value) && value !== createdSecret, "rotated secret not shown");
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByText("Copied to the clipboard.").waitFor();
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert(clip === value, "clipboard does not hold the secret");
+    await shot("08-rotated-secret");
+    await page.reload();
+    await page.getByRole("button", { name: "Rotate webhook secret" }).waitFor();
+    assert((await page.locator("#secret-value").count()) === 0, "secret shown again after reload");
+    assert(!(await page.content()).includes(value), "secret still in the page");
+  });
+
+  await step("suspend and resume from the page", async () => {
+    await page.getByRole("button", { name: "Suspend" }).click();
+    await page.locator("#tenant-title .badge", { hasText: "suspended" }).waitFor();
+    assert((await adminApi(`/admin/tenants/${TENANT}`)).body.status === "suspended", "not suspended");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.locator("#tenant-title .badge", { hasText: "active" }).waitFor();
+    await shot("09-tenant-overview");
+  });
+
+  await step("the tasks page lists tasks, and a task's detail shows its upstream id", async () => {
+    const probe = await adminApi(`/admin/tenants/${TENANT}/tasks`);
+    if (probe.status === 404 && probe.body?.error?.code === "not_found") {
+      console.log("[browser]   GET /admin/tenants/{id}/tasks is not in this build (issue 10)");
+      return "skip";
+    }
+    await page.goto(`${base}/console/#/tenants/${TENANT}/tasks`);
+    await page.getByRole("link", { name: taskIds[0] }).waitFor();
+    await shot("10-tasks");
+    await page.getByRole("link", { name: taskIds[0] }).click();
+    const upstream = await page.locator("#upstream-id").textContent();
+    assert(upstream && upstream !== "not yet assigned", "no upstream id");
+    await shot("11-task-detail");
+  });
+
+  await step(
+    "the tasks page renders the agreed admin tasks shape (served by the test while the API lacks it)",
+    async () => {
+      const probe = await adminApi(`/admin/tenants/${TENANT}/tasks`);
+      if (probe.status !== 404 || probe.body?.error?.code !== "not_found") return "skip";
+      // docs/admin-tasks-api shape, filled from the real ledger of this tenant's tasks.
+      const { body: ledger } = await adminApi(`/admin/tenants/${TENANT}/usage`);
+      const items = ledger.tasks.map((t) => ({
+        id: t.task_id,
+        status: t.status,
+        model: t.model,
+        progress: t.status === "completed" ? 100 : 0,
+        created: Math.floor(Date.parse(t.created_at) / 1000),
+        credits_reserved: t.reserved,
+        credits_used: t.charged,
+        has_results: t.status === "completed",
+        has_error: false,
+        sub: t.sub,
+        upstream_id: `upstream-of-${t.task_id}`,
+      }));
+      assert(items.length === 3, `ledger lists ${items.length} tasks`);
+      const asked = [];
+      await page.route(`${base}/admin/tenants/${TENANT}/tasks**`, (route) => {
+        const url = new URL(route.request().url());
+        asked.push(url.pathname + url.search);
+        assert(route.request().headers().authorization === `Bearer ${ADMIN_TOKEN}`, "no bearer token");
+        const id = url.pathname.split("/tasks/")[1];
+        const status = url.searchParams.get("status");
+        const data = status ? items.filter((t) => t.status === status) : items;
+        const item = id && items.find((t) => t.id === decodeURIComponent(id));
+        return route.fulfill({
+          json: id
+            ? { ...item, updated: item.created, ended: item.created + 2, callback_url: null, error: null }
+            : { data, total: data.length, page: 1, page_size: 20 },
+        });
+      });
+      await page.goto(`${base}/console/#/tenants/${TENANT}/tasks`);
+      await page.getByRole("link", { name: taskIds[0] }).waitFor();
+      await page.getByLabel("Status").selectOption("failed");
+      await page.getByText("No tasks with status failed.").waitFor();
+      assert(
+        asked.some((a) => a.includes("status=failed")),
+        `requests: ${asked.join(", ")}`,
+      );
+      await page.getByLabel("Status").selectOption("completed");
+      await page.getByRole("link", { name: taskIds[0] }).waitFor();
+      await shot("10-tasks");
+      await page.getByRole("link", { name: taskIds[0] }).click();
+      const upstream = await page.locator("#upstream-id").textContent();
+      assert(upstream === `upstream-of-${taskIds[0]}`, `upstream id shown: ${upstream}`);
+      await shot("11-task-detail");
+      await page.unroute(`${base}/admin/tenants/${TENANT}/tasks**`);
+    },
+  );
+
+  await step("edit a tenant through the form", async () => {
+    await page.goto(`${base}/console/#/tenants/${TENANT}/edit`);
+    const name = page.getByLabel("Name", { exact: true });
+    await name.waitFor();
+    assert((await name.inputValue()) === "Acme Video", "form not filled from the tenant");
+    assert((await page.getByLabel("Tenant id").isDisabled()) === true, "id editable");
+    await name.fill("Acme Video Studio");
+    await page.getByRole("button", { name: "Save" }).click();
+    // Secrets are never read back: saving without the HS256 secret is the API's field error.
+    await page.locator("#f-auth-hs256-secret-error").waitFor();
+    await page.getByLabel("HS256 secret", { exact: true }).fill(HS_SECRET);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("heading", { name: /Acme Video Studio/ }).waitFor();
+    const stored = (await adminApi(`/admin/tenants/${TENANT}`)).body;
+    assert(
+      stored.name === "Acme Video Studio" && stored.quotas.max_concurrent_tasks === 5,
+      "edit not stored",
+    );
+  });
+
+  await step("delete a tenant behind a confirmation", async () => {
+    await page.goto(`${base}/console/#/tenants/${INCUMBENT.id}/overview`);
+    await page.getByRole("button", { name: "Delete…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    assert((await adminApi(`/admin/tenants/${INCUMBENT.id}`)).status === 200, "cancel deleted the tenant");
+    await page.getByRole("button", { name: "Delete…" }).click();
+    await shot("12-delete-confirmation");
+    await dialog.getByRole("button", { name: "Delete tenant" }).click();
+    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+    assert((await adminApi(`/admin/tenants/${INCUMBENT.id}`)).status === 404, "tenant not deleted");
+  });
+
+  await step("the reelgate-admin binary shows the month's usage and the deliveries", () => {
+    const usage = cli(["usage", TENANT], cliEnv);
+    assert(usage.status === 0, `usage exited ${usage.status}: ${usage.stderr}`);
+    assert(
+      /^alice\s+/m.test(usage.stdout) && usage.stdout.includes("3 tasks"),
+      `usage output:\n${usage.stdout}`,
+    );
+    const deliveries = cli(["deliveries", TENANT], cliEnv);
+    assert(
+      deliveries.status === 0 && /dead_lettered/.test(deliveries.stdout),
+      `deliveries:\n${deliveries.stdout}`,
+    );
+  });
+
+  await step("the page threw no errors", () => {
+    assert(pageErrors.length === 0, pageErrors.join("\n"));
+  });
+} catch (err) {
+  results.push({ name: "set-up", status: "failed", error: String(err?.stack ?? err) });
+  console.error(`[browser] set-up failed: ${err?.stack ?? err}`);
+} finally {
+  await browser?.close().catch(() => {});
+  if (results.some((r) => r.status === "failed"))
+    for (const log of ["gateway.log", "sim.log"]) {
+      const file = join(work, log);
+      if (existsSync(file))
+        console.error(
+          `[browser] last lines of ${log}:\n${readFileSync(file, "utf8").split("\n").slice(-40).join("\n")}`,
+        );
+    }
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+  finish();
+}
