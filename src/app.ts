@@ -9,6 +9,7 @@ import { ledgerRoutes, usageRoutes } from "./quota/routes";
 import { taskRoutes } from "./tasks/routes";
 import { adminAuth, tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/store";
+import { filesRoutes, publicFileRoutes } from "./files/routes";
 
 export const app = new Hono<AppEnv>();
 
@@ -27,6 +28,11 @@ app.route("/callbacks", callbackRoutes);
 app.use("/v1/*", tenantAuth({ findTenantByIssuer }));
 app.route("/v1", taskRoutes);
 app.route("/v1", usageRoutes);
+
+// EvoLink's files API with the tenant's JWT (its own auth and error envelope), and the signed, expiring file
+// URLs the upstream fetches uploaded videos from (R2 backend; the token is the only credential).
+app.route("/api/v1/files", filesRoutes);
+app.route("/files", publicFileRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

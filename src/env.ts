@@ -15,6 +15,8 @@ export interface Env {
   REGISTRY: DurableObjectNamespace<Registry>;
   /** Task-ended events on their way to tenant webhooks (src/callbacks; consumer and dead-letter queue too). */
   WEBHOOKS: Queue<WebhookMessage>;
+  /** Uploaded reference files with FILES_STORE=r2 (src/files, docs/uploads.md). */
+  UPLOADS?: R2Bucket;
 
   UPSTREAM_BASE_URL?: string;
   UPSTREAM_API_KEY?: string;
@@ -29,6 +31,9 @@ export interface Env {
   QUOTA_STORE?: string;
   SWEEP_MIN_AGE_SECONDS?: string;
   QUOTA_PRICING?: string;
+  FILES_BASE_URL?: string;
+  FILES_STORE?: string;
+  MAX_UPLOAD_BYTES?: string;
   [key: string]: unknown;
 }
 

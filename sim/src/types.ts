@@ -26,6 +26,10 @@ export interface Faults {
   dropCallbacks?: boolean;
   /** Outcome of the next created task (consumed by it); beats a prompt marker. */
   nextOutcome?: Outcome;
+  /** The files API (/api/v1/files/*): a status answer, a delay, or a hang (sim/src/files.ts). */
+  files?: StatusFault;
+  filesDelayMs?: number;
+  hangFiles?: boolean;
 }
 
 export interface Timings {

@@ -12,6 +12,7 @@ import { getTenant } from "../tenants/store";
 import { fromUnits, monthOf, parseMonth } from "./policy";
 import { limitsOf, quotaStore } from "./store";
 import { scopeView } from "./view";
+import { uploadTotals, uploadsView } from "../files/usage";
 
 export const usageRoutes = new Hono<AppEnv>();
 
@@ -23,6 +24,14 @@ usageRoutes.get("/usage", async (c) => {
   const view: Record<string, unknown> = { object: "usage", store: store.name };
   for (const s of scopes) view[s.scope] = scopeView(s.limits, s.state, now);
   if (sub !== undefined) (view.user as Record<string, unknown>).sub = sub;
+  const uploads = await tenantState(c.env, tenant.id).filesUsage(sub ?? null, now);
+  (view.tenant as Record<string, unknown>).uploads = uploadsView(
+    limitsOf(tenant).tenant,
+    uploads.tenant,
+    now,
+  );
+  if (uploads.user)
+    (view.user as Record<string, unknown>).uploads = uploadsView(limitsOf(tenant).user, uploads.user, now);
   return c.json(view, 200, { "cache-control": "no-store" });
 });
 
@@ -61,5 +70,6 @@ ledgerRoutes.get("/:id/usage", async (c) => {
     totals,
     tasks: page.tasks,
     cursor: page.cursor,
+    uploads: uploadTotals(await tenantState(c.env, id).filesMonth(month)),
   });
 });

@@ -24,6 +24,9 @@ import { type SweepReport, sweepTenant } from "../tasks/sweeper";
 import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
 import { migrate } from "./migrations";
+import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
+import { deleteUpstreamFile } from "../files/expiry";
+import { FILE_MIGRATIONS, type FileRecord, type StoredFacts } from "../files/store";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -38,16 +41,23 @@ export class TenantState extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly deliveries: DeliveryLedger;
   private readonly quota: QuotaBook;
+  private readonly files: FileBook;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage.sql, [...TASK_MIGRATIONS, ...CALLBACK_MIGRATIONS, ...QUOTA_MIGRATIONS]);
+    migrate(ctx.storage.sql, [
+      ...TASK_MIGRATIONS,
+      ...CALLBACK_MIGRATIONS,
+      ...QUOTA_MIGRATIONS,
+      ...FILE_MIGRATIONS,
+    ]);
     this.tasks = new TaskStore(ctx.storage.sql);
     // Every stub is made with idFromName(tenant id), so the object knows its tenant.
     const tenantId = ctx.id.name ?? "";
     this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, tenantId);
     this.deliveries = new DeliveryLedger(ctx.storage.sql, tenantId);
     this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, tenantId);
+    this.files = new FileBook(ctx.storage, tenantId);
   }
 
   /**
@@ -135,6 +145,7 @@ export class TenantState extends DurableObject<Env> {
   private onTaskEnded(record: TaskRecord, upstream: UpstreamTask, now: number): void {
     this.quota.settle(record, upstream, now);
     this.outbox.taskEnded(record, upstream, now);
+    this.files.taskEnded(record.id, now);
   }
 
   /**
@@ -146,6 +157,7 @@ export class TenantState extends DurableObject<Env> {
     const steps: (() => Promise<number | null>)[] = [
       () => this.outbox.flush(Date.now()),
       () => this.quota.syncKv(Date.now()),
+      () => this.expireFiles(Date.now()),
     ];
     const wants = await Promise.all(
       steps.map((step) =>
@@ -211,6 +223,58 @@ export class TenantState extends DurableObject<Env> {
     const found = this.deliveries.find(deliveryId, Date.now());
     const record = found && this.tasks.get(found.taskId);
     return record ? messageFromRecord(this.ctx.id.name ?? "", record) : null;
+  }
+
+  // --- Uploaded files (src/files): quota slots, records, links to the tasks that used them, expiry.
+
+  /** Checks the upload quotas and takes a slot for file `id`, or refuses. */
+  async filesReserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.files.reserve(request);
+  }
+
+  async filesCommit(id: string, facts: StoredFacts): Promise<FileRecord | null> {
+    return this.files.commit(id, facts, Date.now());
+  }
+
+  async filesRelease(id: string): Promise<void> {
+    this.files.release(id);
+  }
+
+  async filesList(sub: string | null, now: number, offset: number, limit: number) {
+    return this.files.table.page(sub, now, offset, limit);
+  }
+
+  /** Removes the record of a file the caller may see and returns it (the caller deletes the bytes). */
+  async filesDelete(id: string, sub: string | null, now: number): Promise<FileRecord | null> {
+    return this.files.remove(id, sub, now);
+  }
+
+  async filesUsage(
+    sub: string | null,
+    now: number,
+  ): Promise<{ tenant: UploadUsage; user: UploadUsage | null }> {
+    return this.files.usage(sub, now);
+  }
+
+  async filesMonth(month: string): Promise<{ scope: string; files: number; bytes: number }[]> {
+    return this.files.month(month);
+  }
+
+  /** The created task `taskId` uses these files (policy.delete_uploads_after_task). */
+  async filesLinkTask(taskId: string, fileIds: string[], now: number): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (task) this.files.linkTask(fileIds, taskId, task.endedAt !== null, now);
+  }
+
+  /** Alarm step: expired and released files are deleted from R2 (and EvoLink, when released early). */
+  private expireFiles(now: number): Promise<number | null> {
+    const tenantId = this.ctx.id.name ?? "";
+    return this.files.expire(now, {
+      r2: async (keys) => {
+        if (this.env.UPLOADS) await this.env.UPLOADS.delete(keys);
+      },
+      upstream: (upstreamId) => deleteUpstreamFile(loadConfig(this.env), tenantId, upstreamId),
+    });
   }
 }
 

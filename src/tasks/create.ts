@@ -33,6 +33,7 @@ import type { UpstreamTask } from "../upstream/schema";
 import { apiErrorFrom, type CreateResult } from "./create-rpc";
 import { mintTaskId } from "./ids";
 import { presentTask } from "./present";
+import { ownedUploads } from "../files/ownership";
 
 export function upstreamCall(c: Context<AppEnv>): UpstreamCall {
   return {
@@ -50,6 +51,8 @@ interface Creation {
   claim: IdempotencyClaim | null;
   now: number;
   quota: QuotaStore;
+  /** Gateway-uploaded files among `video_urls` (src/files), already checked to be the caller's. */
+  uploads: string[];
 }
 
 type Admitted = Extract<AdmitResult, { kind: "admitted" }>;
@@ -69,6 +72,7 @@ export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
     claim: key === undefined ? null : { key, hash: await requestHash(body) },
     now: Date.now(),
     quota: quotaStore(config.quotaStore, c.env, tenant.id),
+    uploads: await ownedUploads(request.video_urls, c.get("principal"), config, Date.now()),
   };
   const admission = await admissionRequest(c, creation);
   if (creation.quota.name === "durable_object") return createInObject(c, creation, admission);
@@ -198,7 +202,10 @@ async function forward(c: Context<AppEnv>, x: Creation, admission: Admitted): Pr
 }
 
 /** The created task, logged and rendered with the RateLimit fields of its admission. */
-function created(c: Context<AppEnv>, x: Creation, result: Created): Response {
+async function created(c: Context<AppEnv>, x: Creation, result: Created): Promise<Response> {
+  const { tenant } = c.get("principal");
+  if (x.uploads.length > 0 && tenant.policy?.delete_uploads_after_task)
+    await tenantState(c.env, tenant.id).filesLinkTask(result.taskId, x.uploads, Date.now());
   c.get("log").info("task_created", {
     tenant_id: c.get("principal").tenant.id,
     task_id: result.taskId,

@@ -1,0 +1,184 @@
+// A streaming `multipart/form-data` reader: parts come out one at a time and a part's body as chunks, so
+// a 100 MB file crosses the Worker without ever being held whole (request.formData() would buffer it).
+// Only the delimiter's length is kept back between chunks. Malformed input is a 400.
+import { ApiError } from "../http/errors";
+
+const CRLF = new Uint8Array([13, 10]);
+const MAX_HEADER_BYTES = 8 * 1024;
+const MAX_PARTS = 16;
+
+export interface Part {
+  name: string;
+  filename: string | null;
+  contentType: string | null;
+  /** The part's bytes; must be consumed (or `drain`ed) before asking for the next part. */
+  body: AsyncGenerator<Uint8Array, void, undefined>;
+}
+
+/** The boundary of a `multipart/form-data` Content-Type, or a 415 for any other type. */
+export function boundaryOf(contentType: string | null): string {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType ?? "");
+  if (type !== "multipart/form-data" || !m)
+    throw new ApiError("unsupported_media_type", "Content-Type must be multipart/form-data with a boundary");
+  return (m[1] ?? m[2])!;
+}
+
+function malformed(why: string): ApiError {
+  return new ApiError("invalid_request", `Malformed multipart body: ${why}`);
+}
+
+class Buffered {
+  buf: Uint8Array = new Uint8Array(0);
+  private ended = false;
+  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
+
+  /** Reads one more chunk; false at the end of the stream. */
+  async more(): Promise<boolean> {
+    if (this.ended) return false;
+    const { done, value } = await this.reader.read();
+    if (done) {
+      this.ended = true;
+      return false;
+    }
+    if (this.buf.length === 0) this.buf = value;
+    else {
+      const next = new Uint8Array(this.buf.length + value.length);
+      next.set(this.buf);
+      next.set(value, this.buf.length);
+      this.buf = next;
+    }
+    return true;
+  }
+
+  /** Makes sure `n` bytes are buffered; false when the stream ends first. */
+  async need(n: number): Promise<boolean> {
+    while (this.buf.length < n) if (!(await this.more())) return false;
+    return true;
+  }
+
+  take(n: number): Uint8Array {
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
+  const first = needle[0]!;
+  const last = hay.length - needle.length;
+  for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+/** The parts of a multipart body, in order. */
+export async function* multipartParts(
+  stream: ReadableStream<Uint8Array> | null,
+  boundary: string,
+): AsyncGenerator<Part, void, undefined> {
+  if (!stream) throw malformed("the body is empty");
+  const enc = new TextEncoder();
+  const opening = enc.encode(`--${boundary}`);
+  const delimiter = enc.encode(`\r\n--${boundary}`);
+  const input = new Buffered(stream.getReader());
+  // The preamble, up to the first delimiter.
+  for (;;) {
+    const at = indexOf(input.buf, opening);
+    if (at !== -1) {
+      input.take(at + opening.length);
+      break;
+    }
+    if (input.buf.length > MAX_HEADER_BYTES) throw malformed("no opening boundary");
+    if (!(await input.more())) throw malformed("no opening boundary");
+  }
+  for (let count = 0; ; count++) {
+    if (!(await input.need(2))) throw malformed("truncated after a boundary");
+    const after = input.take(2);
+    if (after[0] === 45 && after[1] === 45) return; // "--": the closing delimiter
+    if (after[0] !== CRLF[0] || after[1] !== CRLF[1]) throw malformed("bad boundary line");
+    if (count >= MAX_PARTS) throw malformed(`more than ${MAX_PARTS} parts`);
+    const headers = await readHeaders(input);
+    const part = partOf(headers);
+    let finished = false;
+    const body = (async function* () {
+      for (;;) {
+        const at = indexOf(input.buf, delimiter);
+        if (at !== -1) {
+          if (at > 0) yield input.take(at);
+          input.take(delimiter.length);
+          finished = true;
+          return;
+        }
+        const safe = input.buf.length - (delimiter.length - 1);
+        if (safe > 0) yield input.take(safe);
+        if (!(await input.more())) throw malformed("the body ends inside a part");
+      }
+    })();
+    yield { ...part, body };
+    if (!finished) for await (const _ of body); // the caller skipped (part of) the body
+  }
+}
+
+async function readHeaders(input: Buffered): Promise<Map<string, string>> {
+  const end = new Uint8Array([13, 10, 13, 10]);
+  for (;;) {
+    // A part without headers starts with CRLF right away.
+    if (input.buf.length >= 2 && input.buf[0] === 13 && input.buf[1] === 10) {
+      input.take(2);
+      return new Map();
+    }
+    const at = indexOf(input.buf, end);
+    if (at !== -1) {
+      const text = new TextDecoder().decode(input.take(at));
+      input.take(4);
+      const headers = new Map<string, string>();
+      for (const line of text.split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon <= 0) throw malformed("bad part header");
+        headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      }
+      return headers;
+    }
+    if (input.buf.length > MAX_HEADER_BYTES) throw malformed("part headers too long");
+    if (!(await input.more())) throw malformed("truncated part headers");
+  }
+}
+
+function partOf(headers: Map<string, string>): Omit<Part, "body"> {
+  const disposition = headers.get("content-disposition") ?? "";
+  if (!/^form-data\s*(;|$)/i.test(disposition)) throw malformed("a part is not form-data");
+  const name = param(disposition, "name");
+  if (name === null) throw malformed("a part has no name");
+  return { name, filename: param(disposition, "filename"), contentType: headers.get("content-type") ?? null };
+}
+
+function param(header: string, key: string): string | null {
+  const m = new RegExp(`;\\s*${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i").exec(header);
+  if (!m) return null;
+  return m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : (m[2] ?? "");
+}
+
+/** Reads a small text part whole (form fields such as `file_name`), refusing more than `max` bytes. */
+export async function textOf(part: Part, max = 1024): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of part.body) {
+    n += chunk.length;
+    if (n > max)
+      throw new ApiError("invalid_request", `${part.name} must be at most ${max} bytes`, {
+        param: part.name,
+      });
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    all.set(c, o);
+    o += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
