@@ -53,8 +53,9 @@ filesRoutes.post("/upload/url", async (c) => {
 filesRoutes.get("/quota", async (c) => {
   const { tenant, sub } = c.get("principal");
   const usage = await tenantState(c.env, tenant.id).filesUsage(sub ?? null, Date.now());
+  // The user's own limit first: on a tie it is the one a user can act on.
   const scopes = [{ max: tenant.quotas?.max_files, used: usage.tenant.files }];
-  if (usage.user) scopes.push({ max: tenant.user_quotas?.max_files, used: usage.user.files });
+  if (usage.user) scopes.unshift({ max: tenant.user_quotas?.max_files, used: usage.user.files });
   const limited = scopes.filter((s): s is { max: number; used: number } => s.max !== undefined);
   const tightest = limited.sort((a, b) => a.max - a.used - (b.max - b.used))[0];
   const used = usage.user?.files ?? usage.tenant.files;
