@@ -51,6 +51,14 @@ class Buffered {
     return true;
   }
 
+  /** The next chunk as it came (not appended to `buf`), or null at the end of the stream. */
+  async next(): Promise<Uint8Array | null> {
+    if (this.ended) return null;
+    const { done, value } = await this.reader.read();
+    if (done) this.ended = true;
+    return done ? null : value;
+  }
+
   /** Makes sure `n` bytes are buffered; false when the stream ends first. */
   async need(n: number): Promise<boolean> {
     while (this.buf.length < n) if (!(await this.more())) return false;
@@ -62,6 +70,14 @@ class Buffered {
     this.buf = this.buf.subarray(n);
     return out;
   }
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
@@ -115,7 +131,17 @@ export async function* multipartParts(
         }
         const safe = input.buf.length - (delimiter.length - 1);
         if (safe > 0) yield input.take(safe);
-        if (!(await input.more())) throw malformed("the body ends inside a part");
+        // The kept tail is shorter than the delimiter. Unless a delimiter starts in it (then it lies whole in
+        // tail + the chunk's first bytes), the tail goes out as is and the chunk is scanned without a copy.
+        const chunk = await input.next();
+        if (chunk === null) throw malformed("the body ends inside a part");
+        const tail = input.buf;
+        const join = joined(tail, chunk.subarray(0, delimiter.length - 1));
+        const whole = chunk.length >= delimiter.length - 1; // else a delimiter could outrun `join`
+        if (tail.length > 0 && whole && indexOf(join, delimiter) === -1) {
+          yield tail;
+          input.buf = chunk;
+        } else input.buf = joined(tail, chunk);
       }
     })();
     yield { ...part, body };

@@ -15,7 +15,7 @@ export async function putChunks(
   contentType: string,
 ): Promise<number> {
   const httpMetadata = { contentType };
-  let part = new Uint8Array(R2_PART_BYTES);
+  const part = new Uint8Array(R2_PART_BYTES);
   let filled = 0;
   let total = 0;
   let upload: R2MultipartUpload | null = null;
@@ -31,8 +31,8 @@ export async function putChunks(
         offset += n;
         if (filled === R2_PART_BYTES) {
           upload ??= await bucket.createMultipartUpload(key, { httpMetadata });
+          // The part has been sent once uploadPart resolves, so its buffer is reused: one part in memory.
           uploaded.push(await upload.uploadPart(uploaded.length + 1, part));
-          part = new Uint8Array(R2_PART_BYTES);
           filled = 0;
         }
       }
