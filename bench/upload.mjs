@@ -141,7 +141,11 @@ async function runBackend(backend, built, dir) {
     port: simPort,
     inspectorPort: simInsp,
     persistTo: join(dir, `sim-${backend}`),
-    vars: { SIM_API_KEY: SIM_KEY, SIM_ALLOW_LOCAL_CALLBACKS: "true" },
+    vars: {
+      SIM_API_KEY: SIM_KEY,
+      SIM_ALLOW_LOCAL_CALLBACKS: "true",
+      SIM_FILES_MAX_BYTES: String(Math.max(SIZE, 100 * 1024 * 1024)),
+    },
     logFile: join(dir, `sim-${backend}.log`),
   });
   const gateway = startWorker({

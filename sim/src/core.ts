@@ -54,7 +54,7 @@ export class UpstreamSimulator {
     this.timings = timings;
     const send = options.send ?? ((request: Request) => globalThis.fetch(request));
     this.dispatcher = new CallbackDispatcher(send, this.now);
-    this.files = new SimFiles(this.now, this.contract);
+    this.files = new SimFiles(this.now, this.contract, options.filesMaxBytes);
   }
 
   get callbacks(): CallbackAttempt[] {

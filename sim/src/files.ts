@@ -70,6 +70,7 @@ export class SimFiles {
   constructor(
     private readonly now: () => number,
     private readonly contract: Record<string, unknown> | null,
+    private readonly maxBytes = FILES_MAX_BYTES,
   ) {}
 
   reset(): void {
@@ -181,7 +182,8 @@ export class SimFiles {
 
   private store(size: number, type: string, name: string, path: string | undefined): Response {
     if (size === 0) return filesError(400, "File is empty");
-    if (size > FILES_MAX_BYTES) return filesError(413, "File exceeds the 100MB limit");
+    if (size > this.maxBytes)
+      return filesError(413, `File exceeds the ${this.maxBytes / 1024 / 1024}MB limit`);
     if (!TYPES.includes(type)) return filesError(400, `Unsupported file type: ${type || "unknown"}`);
     if (this.files.size >= FILES_DEFAULT_QUOTA) return filesError(403, "File quota exhausted");
     const id = `file_sim${++this.counter}${Math.random().toString(36).slice(2, 8)}`;

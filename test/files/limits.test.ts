@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createTenant } from "../fixtures/tenants";
-import { callsTo } from "../helpers/outbound";
+import { callsTo, route } from "../helpers/outbound";
 import { startSimulator } from "../helpers/gateway";
 import { base64Body, envelope, FILES_HOST, form, gwWith, jsonBody, mp4, PNG, routeFiles } from "./helpers";
 
@@ -162,5 +162,67 @@ describe("file_url", () => {
       }
     }
     expect(callsTo()).toHaveLength(0);
+  });
+});
+
+describe("file_url downloads by the gateway (R2 backend)", () => {
+  it("downloads, sniffs and stores the file; a redirect to a forbidden host is refused", async () => {
+    const file = mp4(3000);
+    route("cdn.acme.example", (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/ref.mp4") return new Response(file, { headers: { "content-type": "video/mp4" } });
+      if (path === "/moved.mp4")
+        return new Response(null, { status: 302, headers: { location: "/ref.mp4" } });
+      if (path === "/sneaky.mp4")
+        return new Response(null, { status: 302, headers: { location: "http://169.254.169.254/latest" } });
+      if (path === "/page.mp4") return new Response("<html>", { headers: { "content-type": "text/html" } });
+      return new Response("no", { status: 404 });
+    });
+    const t = await createTenant();
+    const token = await t.token();
+    for (const url of ["https://cdn.acme.example/ref.mp4", "https://cdn.acme.example/moved.mp4"]) {
+      const res = await gwWith(R2, "/api/v1/files/upload/url", jsonBody(token, { file_url: url }));
+      expect(res.status).toBe(200);
+      expect((await envelope(res)).data).toMatchObject({
+        file_size: 3000,
+        mime_type: "video/mp4",
+        file_name: "ref.mp4",
+      });
+    }
+    const sneaky = await gwWith(
+      R2,
+      "/api/v1/files/upload/url",
+      jsonBody(token, { file_url: "https://cdn.acme.example/sneaky.mp4" }),
+    );
+    expect(sneaky.status).toBe(400);
+    expect((await envelope(sneaky)).error).toMatchObject({ code: "invalid_request", param: "file_url" });
+    const page = await gwWith(
+      R2,
+      "/api/v1/files/upload/url",
+      jsonBody(token, { file_url: "https://cdn.acme.example/page.mp4" }),
+    );
+    expect(page.status).toBe(415);
+    const missing = await gwWith(
+      R2,
+      "/api/v1/files/upload/url",
+      jsonBody(token, { file_url: "https://cdn.acme.example/gone.mp4" }),
+    );
+    expect(missing.status).toBe(400);
+    expect(callsTo("169.254.169.254")).toHaveLength(0);
+    expect(await liveFiles(t.id)).toBe(2);
+  });
+});
+
+describe("the simulator's files faults", () => {
+  it("are parsed strictly like the others", async () => {
+    const { sim } = startSimulator();
+    expect(() => sim.inject({ files: { status: 418 } })).toThrow(/files.status/);
+    expect(() => sim.inject({ hangFiles: "yes" })).toThrow(/hangFiles/);
+    sim.inject({ files: { status: 429, count: 1, retryAfterSeconds: 7 }, filesDelayMs: 1 });
+    routeFiles(sim);
+    const t = await createTenant();
+    const res = await gwWith({}, "/api/v1/files/upload/stream", form(await t.token(), mp4(100)));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("7");
   });
 });
