@@ -155,7 +155,7 @@ try {
   FILE_URL=$(curl -s ${demo.GATEWAY_URL}/api/v1/files/upload/stream -H "authorization: Bearer $TOKEN" \
     -F file=@demo/reference.mp4 | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.file_url')
   curl -s ${demo.GATEWAY_URL}/v1/videos/generations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-    -d "{\"model\":\"wan2.6-reference-video-flash\",\"prompt\":\"A person dancing\",\"video_urls\":[\"$FILE_URL\"]}"
+    -d "{\\\"model\\\":\\\"wan2.6-reference-video-flash\\\",\\\"prompt\\\":\\\"A person dancing\\\",\\\"video_urls\\\":[\\\"$FILE_URL\\\"]}"
 `);
 } catch (err) {
   console.error(`[start] ${err.message}`);

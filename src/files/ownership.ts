@@ -4,7 +4,7 @@
 import type { Config } from "../config/env";
 import type { Principal } from "../env";
 import { ApiError } from "../http/errors";
-import { gatewayFileToken, verifyFileToken } from "./signed-url";
+import { gatewayFileToken, subTag, verifyFileToken } from "./signed-url";
 
 /** The ids of the gateway files the request uses (empty when it uses none). */
 export async function ownedUploads(
@@ -21,7 +21,7 @@ export async function ownedUploads(
     const owned =
       claims !== null &&
       claims.tenantId === principal.tenant.id &&
-      (principal.sub === undefined || claims.sub === principal.sub);
+      (principal.sub === undefined || claims.subTag === (await subTag(config.signingSecret, principal.sub)));
     if (!owned)
       throw new ApiError(
         "policy_violation",

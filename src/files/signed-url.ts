@@ -1,6 +1,6 @@
 // The gateway's own file URLs (R2 backend): `{PUBLIC_BASE_URL}/files/{token}/{name}`, where the token names
-// the tenant, the file, the uploader's `sub` and the expiry, and carries an HMAC over all of it and the
-// tenant's binding. The upstream fetches the video from there; nobody else can mint or alter one.
+// the tenant, the file, a keyed tag of the uploader's `sub` (the URL travels to the upstream: the user's id
+// must not) and the expiry, and carries an HMAC over all of it and the tenant's binding. The upstream fetches the video from there; nobody else can mint or alter one.
 // `fileUrlMac` is the ONE place these URLs are signed: its `binding` is today the tenant id, and can grow
 // (a tenant incarnation) without touching any caller.
 import { base64url, base64urlDecode, hmacSha256, safeEqual } from "../util/hmac";
@@ -12,7 +12,8 @@ export const FILE_URL_PATH = "/files/";
 export interface FileUrlClaims {
   tenantId: string;
   fileId: string;
-  sub: string | null;
+  /** `subTag(sub)` of the uploader, null for a file uploaded without a `sub`. */
+  subTag: string | null;
   /** Unix ms; the URL stops working then (the file's own expiry). */
   expiresAt: number;
 }
@@ -20,6 +21,11 @@ export interface FileUrlClaims {
 /** The string every file URL MAC covers besides the payload: today the tenant id. */
 export function fileBinding(tenantId: string): string {
   return tenantId;
+}
+
+/** A keyed, non-reversible stand-in for a `sub` in file URLs. */
+export async function subTag(secret: string, sub: string): Promise<string> {
+  return base64url((await hmacSha256(secret, `file-sub\n${sub}`)).subarray(0, 12));
 }
 
 /** The one signing function of file URLs. */
@@ -32,7 +38,7 @@ export async function signFileToken(secret: string, claims: FileUrlClaims): Prom
   const text = JSON.stringify([
     claims.tenantId,
     claims.fileId,
-    claims.sub,
+    claims.subTag,
     Math.floor(claims.expiresAt / 1000),
   ]);
   const payload = base64url(new TextEncoder().encode(text));
@@ -65,7 +71,7 @@ function decode(payload: string): FileUrlClaims | null {
     if (typeof tenantId !== "string" || typeof fileId !== "string") return null;
     if (sub !== null && typeof sub !== "string") return null;
     if (typeof exp !== "number" || !Number.isInteger(exp)) return null;
-    return { tenantId, fileId, sub, expiresAt: exp * 1000 };
+    return { tenantId, fileId, subTag: sub, expiresAt: exp * 1000 };
   } catch {
     return null;
   }

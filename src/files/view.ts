@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { EXTENSIONS, type FileType } from "./sniff";
-import { fileUrl, urlSafeName } from "./signed-url";
+import { fileUrl, subTag, urlSafeName } from "./signed-url";
 import type { FileRecord } from "./store";
 
 export async function fileView(
@@ -18,7 +18,12 @@ export async function fileView(
     url = await fileUrl(
       config.publicBaseUrl,
       config.signingSecret,
-      { tenantId, fileId: f.id, sub: f.sub, expiresAt: f.expiresAt },
+      {
+        tenantId,
+        fileId: f.id,
+        subTag: f.sub === null ? null : await subTag(config.signingSecret, f.sub),
+        expiresAt: f.expiresAt,
+      },
       urlSafeName(f.fileName ?? f.id, ext),
     );
   }

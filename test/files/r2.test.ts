@@ -37,6 +37,11 @@ describe("uploads to R2", () => {
     const expires = Date.parse(body.data!.expires_at) - Date.parse(body.data!.upload_time);
     expect(Math.abs(expires - 72 * 3600_000)).toBeLessThan(5_000);
     expect(await env.UPLOADS!.head(`files/${t.id}/${body.data!.file_id}`)).not.toBeNull();
+    // The URL goes to the upstream: it names the file, never the user.
+    const payload = path(body.data!.file_url).split("/")[2]!.split(".")[0]!;
+    const decoded = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    expect(decoded).toContain(body.data!.file_id);
+    expect(decoded).not.toContain("alice");
 
     const got = await gwWith(R2, path(body.data!.file_url));
     expect(got.status).toBe(200);
