@@ -21,7 +21,8 @@ export async function ownedUploads(
     const owned =
       claims !== null &&
       claims.tenantId === principal.tenant.id &&
-      (principal.sub === undefined || claims.subTag === (await subTag(config.signingSecret, principal.sub)));
+      (principal.sub === undefined ||
+        claims.subTag === (await subTag(config.signingSecret, principal.tenant.id, principal.sub)));
     if (!owned)
       throw new ApiError(
         "policy_violation",

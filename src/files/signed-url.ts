@@ -23,9 +23,12 @@ export function fileBinding(tenantId: string): string {
   return tenantId;
 }
 
-/** A keyed, non-reversible stand-in for a `sub` in file URLs. */
-export async function subTag(secret: string, sub: string): Promise<string> {
-  return base64url((await hmacSha256(secret, `file-sub\n${sub}`)).subarray(0, 12));
+/**
+ * A keyed, non-reversible stand-in for a `sub` in file URLs, through the same MAC (`sub:` cannot begin a
+ * base64url token payload, so a tag is never a token's MAC).
+ */
+export function subTag(secret: string, tenantId: string, sub: string): Promise<string> {
+  return fileUrlMac(secret, fileBinding(tenantId), `sub:${sub}`);
 }
 
 /** The one signing function of file URLs. */

@@ -21,7 +21,7 @@ export async function fileView(
       {
         tenantId,
         fileId: f.id,
-        subTag: f.sub === null ? null : await subTag(config.signingSecret, f.sub),
+        subTag: f.sub === null ? null : await subTag(config.signingSecret, tenantId, f.sub),
         expiresAt: f.expiresAt,
       },
       urlSafeName(f.fileName ?? f.id, ext),
