@@ -48,21 +48,19 @@ export function multipartBody(
     yield* file.chunks;
     yield enc.encode(`\r\n--${boundary}--\r\n`);
   }
-  const it = parts();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await it.next();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      } catch (err) {
-        controller.error(err);
-      }
-    },
-    async cancel() {
-      await it.return(undefined);
-    },
-  });
+  // An IdentityTransformStream's write resolves once the other side has read the chunk (a pipe with no
+  // buffer of its own), so the source may then reuse the chunk's buffer: nothing is copied here.
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  void (async () => {
+    try {
+      for await (const chunk of parts()) await writer.write(chunk);
+      await writer.close();
+    } catch (err) {
+      await writer.abort(err).catch(() => {});
+    }
+  })();
+  return readable;
 }
 
 /**

@@ -6,7 +6,7 @@ import { declaredTypeFits, type FileType, SNIFF_BYTES, sniffType } from "./sniff
 
 export interface Checked {
   type: FileType;
-  /** Every byte of the file, checked against the caps as it is pulled. */
+  /** Every byte of the file, checked against the caps as it is pulled; each chunk is valid until the next. */
   chunks: AsyncGenerator<Uint8Array, void, undefined>;
   /** Bytes pulled so far (the file's size once `chunks` is done). */
   size(): number;
@@ -40,7 +40,7 @@ export async function checkFile(
       ended = true;
       break;
     }
-    head.push(next.value);
+    head.push(next.value.slice()); // a chunk may be valid only until the next read (chunkReader)
     headBytes += next.value.length;
   }
   if (headBytes === 0) throw new ApiError("invalid_request", "The file is empty", { param: "file" });

@@ -28,35 +28,61 @@ function malformed(why: string): ApiError {
   return new ApiError("invalid_request", `Malformed multipart body: ${why}`);
 }
 
+const READ_BYTES = 64 * 1024;
+
+/**
+ * Reads a byte stream chunk by chunk into ONE reused buffer when the stream allows it (a request body
+ * does: a BYOB reader), so a 100 MB upload does not leave 100 MB of dead chunks for the collector. A
+ * chunk is valid only until the next read; streams without BYOB support fall back to fresh chunks.
+ */
+export function chunkReader(stream: ReadableStream<Uint8Array>): () => Promise<Uint8Array | null> {
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    byob = null;
+  }
+  if (byob) {
+    const reader = byob;
+    let buffer = new ArrayBuffer(READ_BYTES);
+    return async () => {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (done || !value) return null;
+      buffer = value.buffer as ArrayBuffer;
+      return value;
+    };
+  }
+  const reader = stream.getReader();
+  return async () => {
+    const { done, value } = await reader.read();
+    return done ? null : value;
+  };
+}
+
 class Buffered {
   buf: Uint8Array = new Uint8Array(0);
   private ended = false;
-  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
+  constructor(private readonly read: () => Promise<Uint8Array | null>) {}
 
-  /** Reads one more chunk; false at the end of the stream. */
+  /** Appends one more chunk to `buf`; false at the end of the stream. */
   async more(): Promise<boolean> {
-    if (this.ended) return false;
-    const { done, value } = await this.reader.read();
-    if (done) {
-      this.ended = true;
-      return false;
-    }
-    if (this.buf.length === 0) this.buf = value;
-    else {
-      const next = new Uint8Array(this.buf.length + value.length);
-      next.set(this.buf);
-      next.set(value, this.buf.length);
-      this.buf = next;
-    }
+    const kept = this.buf.slice(); // the next read may overwrite what `buf` views
+    const value = await this.next();
+    if (value === null) return false;
+    this.buf = kept.length === 0 ? value : joined(kept, value);
     return true;
   }
 
-  /** The next chunk as it came (not appended to `buf`), or null at the end of the stream. */
+  /**
+   * The next chunk as it came (not appended to `buf`), or null at the end of the stream. What `buf` still
+   * holds is copied first (it is never more than a delimiter's length or a part's headers).
+   */
   async next(): Promise<Uint8Array | null> {
     if (this.ended) return null;
-    const { done, value } = await this.reader.read();
-    if (done) this.ended = true;
-    return done ? null : value;
+    if (this.buf.length > 0) this.buf = this.buf.slice();
+    const value = await this.read();
+    if (value === null) this.ended = true;
+    return value;
   }
 
   /** Makes sure `n` bytes are buffered; false when the stream ends first. */
@@ -91,7 +117,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
   return -1;
 }
 
-/** The parts of a multipart body, in order. */
+/** The parts of a multipart body, in order. A body chunk is valid until the next one is asked for. */
 export async function* multipartParts(
   stream: ReadableStream<Uint8Array> | null,
   boundary: string,
@@ -100,7 +126,7 @@ export async function* multipartParts(
   const enc = new TextEncoder();
   const opening = enc.encode(`--${boundary}`);
   const delimiter = enc.encode(`\r\n--${boundary}`);
-  const input = new Buffered(stream.getReader());
+  const input = new Buffered(chunkReader(stream));
   // The preamble, up to the first delimiter.
   for (;;) {
     const at = indexOf(input.buf, opening);
@@ -198,7 +224,7 @@ export async function textOf(part: Part, max = 1024): Promise<string> {
       throw new ApiError("invalid_request", `${part.name} must be at most ${max} bytes`, {
         param: part.name,
       });
-    chunks.push(chunk);
+    chunks.push(chunk.slice());
   }
   const all = new Uint8Array(n);
   let o = 0;

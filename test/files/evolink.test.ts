@@ -7,7 +7,7 @@ import { validateWith } from "../../sim/src/contract";
 import { contract, NO_CONTRACT } from "../sim/helpers";
 import { createTenant, hsTenant } from "../fixtures/tenants";
 import { startSimulator, UPSTREAM_KEY } from "../helpers/gateway";
-import { callsTo } from "../helpers/outbound";
+import { callsTo, route } from "../helpers/outbound";
 import { base64Body, envelope, FILES_HOST, form, gwWith, jsonBody, mp4, routeFiles } from "./helpers";
 
 function setUp() {
@@ -43,6 +43,28 @@ describe("uploads forwarded to EvoLink's files API", () => {
     expect(call!.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
     expect(call!.headers.authorization).not.toContain(token);
     expect(call!.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
+  });
+
+  it("EvoLink receives every byte intact (a multi-megabyte file, read and sent through reused buffers)", async () => {
+    const { sim } = startSimulator();
+    let received: Uint8Array | null = null;
+    route(FILES_HOST, async (req) => {
+      const file = (await req.clone().formData()).get("file") as File;
+      received = new Uint8Array(await file.arrayBuffer());
+      return sim.fetch(req);
+    });
+    const t = await createTenant();
+    const file = mp4(3 * 1024 * 1024 + 333);
+    for (let i = 0; i < file.length; i += 4099) file[i] = (i * 7) & 0xff; // no repeating pattern to hide a shift
+    file.set([0, 0, 0, 24, 0x66, 0x74, 0x79, 0x70], 0);
+    const res = await gwWith({}, "/api/v1/files/upload/stream", form(await t.token(), file));
+    expect(res.status).toBe(200);
+    expect(received).not.toBeNull();
+    expect(received!.length).toBe(file.length);
+    const got = received as unknown as Uint8Array;
+    let firstDiff = -1;
+    for (let i = 0; i < file.length && firstDiff === -1; i++) if (got[i] !== file[i]) firstDiff = i;
+    expect(firstDiff).toBe(-1);
   });
 
   it("base64 uploads reach EvoLink as a stream upload; url uploads as EvoLink's own url upload", async () => {
