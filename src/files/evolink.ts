@@ -29,24 +29,26 @@ function headers(call: FilesCall): Headers {
   return h;
 }
 
-/** A multipart body built from text fields and one file part streamed from `file`. */
+/** A multipart body: text fields, one file part streamed from `file`, then the fields `after()` gives. */
 export function multipartBody(
   fields: readonly [string, string][],
   file: { name: string; type: string; chunks: AsyncIterable<Uint8Array> },
   boundary: string,
+  after: () => Promise<readonly [string, string][]> = async () => [],
 ): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   const quote = (s: string) => s.replace(/[\r\n"\\]/g, "_");
+  const field = (name: string, value: string) =>
+    enc.encode(`--${boundary}\r\ncontent-disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`);
   async function* parts() {
-    for (const [name, value] of fields)
-      yield enc.encode(
-        `--${boundary}\r\ncontent-disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`,
-      );
+    for (const [name, value] of fields) yield field(name, value);
     yield enc.encode(
       `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${quote(file.name)}"\r\ncontent-type: ${file.type}\r\n\r\n`,
     );
     yield* file.chunks;
-    yield enc.encode(`\r\n--${boundary}--\r\n`);
+    yield enc.encode("\r\n");
+    for (const [name, value] of await after()) yield field(name, value);
+    yield enc.encode(`--${boundary}--\r\n`);
   }
   // An IdentityTransformStream's write resolves once the other side has read the chunk (a pipe with no
   // buffer of its own), so the source may then reuse the chunk's buffer: nothing is copied here.

@@ -126,16 +126,20 @@ publicFileRoutes.on(["GET", "HEAD"], "/:token/:name?", async (c) => {
 async function openMultipart(body: ReadableStream<Uint8Array> | null, boundary: string): Promise<Source> {
   const parts = multipartParts(body, boundary);
   const fields: Fields = {};
-  for await (const part of parts) {
+  // Not `for await`: leaving such a loop would close the generator, and the fields after the file are read
+  // from it later.
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    const part = next.value;
     if (part.name === "file") {
-      const rest = parts;
       return {
         declaredType: part.contentType,
         chunks: part.body,
-        fields: { ...fields, ...(part.filename && !fields.fileName ? { fileName: part.filename } : {}) },
+        fields,
+        ...(part.filename ? { defaultName: part.filename } : {}),
         trailing: async () => {
           const after: Fields = {};
-          for await (const p of rest) await readField(p, after);
+          for (let rest = await parts.next(); !rest.done; rest = await parts.next())
+            await readField(rest.value, after);
           return after;
         },
       };

@@ -124,11 +124,12 @@ export async function openUrl(raw: string, fields: Fields, config: Config): Prom
       await res.body.cancel();
       throw tooLarge(config.maxUploadBytes);
     }
-    const name = fields.fileName ?? lastSegment(url);
+    const name = lastSegment(url);
     return {
       declaredType: res.headers.get("content-type"),
       chunks: chunksOf(res.body),
-      fields: { ...fields, ...(name ? { fileName: name } : {}) },
+      fields,
+      ...(name ? { defaultName: name } : {}),
     };
   }
 }

@@ -25,6 +25,8 @@ export interface Source {
   declaredType: string | null;
   chunks: AsyncIterable<Uint8Array>;
   fields: Fields;
+  /** The name the file came with (a multipart part's filename, a URL's last segment), when no file_name. */
+  defaultName?: string;
   /** Fields that arrive after the file (multipart parts following it); read once the file is through. */
   trailing?: () => Promise<Fields>;
 }
@@ -104,12 +106,18 @@ export function runUpload(
     const source = await open();
     const checked = await checkFile(source.chunks, source.declaredType, caps);
     const ext = EXTENSIONS[checked.type];
-    const name = (f: Fields) => f.fileName?.trim() || `${id}.${ext}`;
+    const name = (f: Fields) => f.fileName?.trim() || source.defaultName?.trim() || `${id}.${ext}`;
     if (c.get("config").filesStore === "evolink") return forwardToEvolink(c, id, checked, source, name);
     const bucket = c.env.UPLOADS!;
     const key = r2Key(c.get("principal").tenant.id, id);
     await putChunks(bucket, key, checked.chunks, checked.type);
-    const fields = { ...source.fields, ...(await source.trailing?.()) };
+    let fields: Fields;
+    try {
+      fields = { ...source.fields, ...(await source.trailing?.()) };
+    } catch (err) {
+      await bucket.delete(key); // a bad field after the file: nothing stays stored
+      throw err;
+    }
     const stored = await tenantState(c.env, c.get("principal").tenant.id).filesCommit(id, {
       size: checked.size(),
       mime: checked.type,
@@ -135,19 +143,26 @@ async function forwardToEvolink(
   let failure: ApiError | undefined;
   let trailing: Fields = {};
   const fields = source.fields;
-  const chunks = (async function* () {
+  const noting = async function* <T>(inner: AsyncIterable<T>) {
     try {
-      yield* checked.chunks;
+      yield* inner;
+    } catch (err) {
+      if (err instanceof ApiError) failure = err;
+      throw err;
+    }
+  };
+  // Fields after the file in the client's form go after it upstream too, once they have been read.
+  const after = async (): Promise<[string, string][]> => {
+    try {
       trailing = (await source.trailing?.()) ?? {};
     } catch (err) {
       if (err instanceof ApiError) failure = err;
       throw err;
     }
-  })();
-  const sent: [string, string][] = [];
-  if (fields.uploadPath) sent.push(["upload_path", fields.uploadPath]);
-  if (fields.fileName) sent.push(["file_name", fields.fileName]);
-  const body = multipartBody(sent, { name: name(fields), type: checked.type, chunks }, boundary);
+    return formFields(trailing);
+  };
+  const file = { name: name(fields), type: checked.type, chunks: noting(checked.chunks) };
+  const body = multipartBody(formFields(fields), file, boundary, after);
   const data = asUpstreamFile(
     await filesApi(
       filesCall(c),
@@ -179,6 +194,13 @@ export async function commitUpstream(
     fileUrl: file.file_url,
     expiresAt: Number.isFinite(expires) ? expires : Date.now() + FILE_TTL_MS,
   });
+}
+
+function formFields(f: Fields): [string, string][] {
+  const out: [string, string][] = [];
+  if (f.uploadPath) out.push(["upload_path", f.uploadPath]);
+  if (f.fileName) out.push(["file_name", f.fileName]);
+  return out;
 }
 
 export function filesCall(c: Context<AppEnv>) {

@@ -30,7 +30,13 @@ describe("uploads forwarded to EvoLink's files API", () => {
     expect(res.status).toBe(200);
     const body = await envelope(res);
     const [stored] = [...sim.files.files.values()];
-    expect(stored).toMatchObject({ file_size: 20_000, mime_type: "video/mp4", upload_path: "refs" });
+    // Fields before and after the file both reach EvoLink (the one after it once the file is through).
+    expect(stored).toMatchObject({
+      file_size: 20_000,
+      mime_type: "video/mp4",
+      upload_path: "refs",
+      file_name: "dance.mp4",
+    });
     expect(body).toMatchObject({ success: true, code: 200 });
     expect(body.data).toMatchObject({
       file_url: stored!.file_url,

@@ -90,6 +90,27 @@ describe("the size cap", () => {
   });
 });
 
+describe("the form", () => {
+  it("a second file or an unknown field after the file is a 400, and nothing stays stored", async () => {
+    const t = await createTenant();
+    const token = await t.token();
+    for (const after of [{ file: "again" }, { colour: "red" }] as Record<string, string>[]) {
+      const res = await gwWith(
+        R2,
+        "/api/v1/files/upload/stream",
+        form(token, mp4(500), { fieldsAfter: after }),
+      );
+      expect(res.status).toBe(400);
+      expect((await envelope(res)).error?.code).toBe("invalid_request");
+    }
+    expect(await liveFiles(t.id)).toBe(0);
+    const quota = await envelope(
+      await gwWith(R2, "/api/v1/files/quota", { headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(quota.data).toMatchObject({ used_files: 0 });
+  });
+});
+
 describe("the type, from the first bytes", () => {
   it("refuses a PNG declared as video/mp4, an MP4 declared as an image, and a text file, with 415", async () => {
     const t = await createTenant();

@@ -19,19 +19,19 @@ describe("uploads to R2", () => {
     const res = await gwWith(
       R2,
       "/api/v1/files/upload/stream",
-      form(token, file, { fields: { upload_path: "refs" } }),
+      form(token, file, { fields: { upload_path: "refs" }, fieldsAfter: { file_name: "take-1.mp4" } }),
     );
     expect(res.status).toBe(200);
     const body = await envelope(res);
     expect(body).toMatchObject({ success: true, code: 200, msg: "File uploaded successfully" });
     expect(body.data).toMatchObject({
       file_id: expect.stringMatching(/^file_[a-z2-7]+$/),
-      file_name: "clip.mp4",
+      file_name: "take-1.mp4",
       file_size: 300_000,
       mime_type: "video/mp4",
       upload_path: "refs",
       file_url: expect.stringMatching(
-        new RegExp(`^${GATEWAY}/files/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+/clip\\.mp4$`),
+        new RegExp(`^${GATEWAY}/files/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+/take-1\\.mp4$`),
       ),
     });
     const expires = Date.parse(body.data!.expires_at) - Date.parse(body.data!.upload_time);
