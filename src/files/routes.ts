@@ -14,7 +14,8 @@ import { tooLarge } from "./limits";
 import { boundaryOf, multipartParts, type Part, textOf } from "./multipart";
 import { r2Key, serveObject } from "./r2";
 import { verifyFileToken } from "./signed-url";
-import { checkField, decodeBase64Upload, openUrl, parseJsonUpload, uploadUrlToEvolink } from "./sources";
+import { checkField, openUrl, parseJsonUpload, uploadUrlToEvolink } from "./sources";
+import { openBase64Json } from "./base64-json";
 import { type Fields, runUpload, type Source } from "./upload";
 import { fileView } from "./view";
 
@@ -31,16 +32,10 @@ filesRoutes.post("/upload/stream", async (c) => {
 
 filesRoutes.post("/upload/base64", async (c) => {
   const max = c.get("config").maxUploadBytes;
-  const cap = Math.ceil(max / 3) * 4 + FILE_JSON_OVERHEAD_BYTES;
-  refuseDeclaredOver(c.req.header("content-length"), cap, max);
-  const body = parseJsonUpload(await readBodyOr413(c.req.raw, cap, max), "base64_data");
-  const file = decodeBase64Upload(body.value);
-  if (file.bytes.length > max) throw tooLarge(max);
-  return runUpload(c, file.bytes.length, async () => ({
-    declaredType: file.type,
-    chunks: once(file.bytes),
-    fields: body.fields,
-  }));
+  refuseDeclaredOver(c.req.header("content-length"), Math.ceil(max / 3) * 4 + FILE_JSON_OVERHEAD_BYTES, max);
+  requireJson(c.req.header("content-type"));
+  // Decoded while it streams (src/files/base64-json.ts): the size cap and the quotas apply to the bytes.
+  return runUpload(c, 0, () => openBase64Json(c.req.raw.body));
 });
 
 filesRoutes.post("/upload/url", async (c) => {
@@ -169,21 +164,16 @@ async function readField(part: Part, into: Fields): Promise<void> {
   into[key] = checkField(part.name, await textOf(part, 256));
 }
 
+function requireJson(header: string | undefined): void {
+  if (!/^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i.test(header ?? ""))
+    throw new ApiError(
+      "unsupported_media_type",
+      `Content-Type must be application/json (got ${header === undefined ? "none" : JSON.stringify(header.slice(0, 100))})`,
+    );
+}
+
 function refuseDeclaredOver(header: string | undefined, limit: number, max: number): void {
   if (header !== undefined && /^\d+$/.test(header.trim()) && Number(header) > limit) throw tooLarge(max);
-}
-
-async function readBodyOr413(request: Request, cap: number, max: number): Promise<unknown> {
-  try {
-    return await readJsonBody(request, cap);
-  } catch (err) {
-    if (err instanceof ApiError && err.code === "payload_too_large") throw tooLarge(max);
-    throw err;
-  }
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
-  yield bytes;
 }
 
 function intParam(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {

@@ -1,6 +1,6 @@
-// Where an upload's bytes come from besides a multipart form: a base64 string (raw or a data URL) in a
-// JSON body, or a remote `file_url` — which obeys the rules of `video_urls` (no private, loopback or
-// link-local host in any spelling, no credentials), on every redirect hop too.
+// Where an upload's bytes come from besides a multipart form (and base64, ./base64-json.ts): a remote
+// `file_url` — which obeys the rules of `video_urls` (no private, loopback or link-local host in any
+// spelling, no credentials), on every redirect hop too — and the JSON fields these routes share.
 import type { Context } from "hono";
 import * as z from "zod";
 import type { Config } from "../config/env";
@@ -60,34 +60,6 @@ export function parseJsonUpload(
   if (uploadPath !== undefined) fields.uploadPath = checkField("upload_path", uploadPath);
   if (fileName !== undefined) fields.fileName = checkField("file_name", fileName);
   return { value: d[key]!, fields };
-}
-
-const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*);base64,/i;
-
-/** The bytes and declared type of `base64_data`; 400 when it is not base64. */
-export function decodeBase64Upload(value: string): { bytes: Uint8Array; type: string | null } {
-  let type: string | null = null;
-  let data = value;
-  const m = DATA_URL.exec(value);
-  if (m) {
-    type = m[1] ?? null;
-    data = value.slice(m[0].length);
-  }
-  if (data.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data))
-    throw new ApiError("invalid_request", "base64_data must be base64 (or a data: URL with ;base64,)", {
-      param: "base64_data",
-    });
-  const pad = data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0;
-  const unpadded = data.length - pad;
-  const out = new Uint8Array(Math.floor((unpadded * 3) / 4));
-  // atob in slices (multiples of 4 characters), so no string as large as the file is made twice.
-  const SLICE = 4 * 1024 * 1024;
-  let o = 0;
-  for (let i = 0; i < data.length; i += SLICE) {
-    const bin = atob(data.slice(i, i + SLICE));
-    for (let j = 0; j < bin.length && o < out.length; j++) out[o++] = bin.charCodeAt(j);
-  }
-  return { bytes: out, type };
 }
 
 function checkFileUrl(raw: string, config: Config): URL {

@@ -247,3 +247,62 @@ describe("the simulator's files faults", () => {
     expect(res.headers.get("retry-after")).toBe("7");
   });
 });
+
+describe("base64 bodies, decoded while they stream", () => {
+  const b64 = (bytes: Uint8Array) => {
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    return btoa(s);
+  };
+  const post = async (token: string, raw: string, vars: Record<string, string> = R2) =>
+    gwWith(vars, "/api/v1/files/upload/base64", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: raw,
+    });
+
+  it("takes fields before and after base64_data, JSON's \\/ escape, and a multi-megabyte file intact", async () => {
+    const t = await createTenant();
+    const token = await t.token();
+    const file = mp4(2 * 1024 * 1024 + 1);
+    for (let i = 40; i < file.length; i += 997) file[i] = (i * 13) & 0xff;
+    const encoded = JSON.stringify(`data:video/mp4;base64,${b64(file)}`).replace(/\//g, "\\/");
+    const res = await post(
+      token,
+      ` {"upload_path" : "refs", "base64_data":${encoded} ,"file_name":"big.mp4"} `,
+      {
+        FILES_STORE: "r2",
+      },
+    );
+    expect(res.status).toBe(200);
+    const { data } = await envelope(res);
+    expect(data).toMatchObject({ file_size: file.length, upload_path: "refs", file_name: "big.mp4" });
+    const stored = await env.UPLOADS!.get(`files/${t.id}/${data!.file_id}`);
+    expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(file);
+  });
+
+  it("refuses what is not base64 or not the documented object, storing nothing", async () => {
+    const t = await createTenant();
+    const token = await t.token();
+    const good = b64(mp4(64));
+    const cases: [string, string][] = [
+      [`{"base64_data":"${good.slice(0, 20)}*${good.slice(21)}"}`, "base64_data"],
+      [`{"base64_data":"${good}=="}`, "base64_data"],
+      [`{"base64_data":"data:video/mp4,${good}"}`, "base64_data"],
+      [`{"base64_data":"${good}","colour":"red"}`, "colour"],
+      [`{"base64_data":42}`, "base64_data"],
+      [`{"file_name":"a.mp4"}`, "base64_data"],
+      [`{"base64_data":"${good}"`, ""],
+      [`{"base64_data":"${good}"} trailing`, ""],
+    ];
+    for (const [raw, param] of cases) {
+      const res = await post(token, raw);
+      expect(res.status, raw.slice(0, 60)).toBe(400);
+      const body = await envelope(res);
+      expect(body.error?.code).toBe("invalid_request");
+      if (param) expect((body.error as Record<string, unknown>).param).toBe(param);
+    }
+    expect(await liveFiles(t.id)).toBe(0);
+    expect((await post(token, `{"base64_data":"${good}"}`)).status).toBe(200);
+  });
+});
