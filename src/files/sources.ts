@@ -2,7 +2,6 @@
 // `file_url` — which obeys the rules of `video_urls` (no private, loopback or link-local host in any
 // spelling, no credentials), on every redirect hop too — and the JSON fields these routes share.
 import type { Context } from "hono";
-import * as z from "zod";
 import type { Config } from "../config/env";
 import { FILE_FETCH_TIMEOUT_MS } from "../config/constants";
 import type { AppEnv } from "../env";
@@ -10,6 +9,7 @@ import { ApiError } from "../http/errors";
 import { checkVideoUrl } from "../net/urls";
 import { filesApi } from "./evolink";
 import { chunksOf, tooLarge } from "./limits";
+import { jsonUploadSchema } from "./schemas";
 import { commitUpstream, type Fields, filesCall, type Source, withSlot } from "./upload";
 
 const MAX_REDIRECTS = 3;
@@ -34,16 +34,7 @@ export function parseJsonUpload(
   body: unknown,
   key: "base64_data" | "file_url",
 ): { value: string; fields: Fields } {
-  const schema = z
-    .object({
-      [key]: z.string().min(1),
-      upload_path: z.string().max(256).optional(),
-      uploadPath: z.string().max(256).optional(),
-      file_name: z.string().max(256).optional(),
-      fileName: z.string().max(256).optional(),
-    })
-    .strict();
-  const parsed = schema.safeParse(body);
+  const parsed = jsonUploadSchema(key).safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = issue.code === "unrecognized_keys" ? issue.keys[0]! : String(issue.path[0] ?? key);
