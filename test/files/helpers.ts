@@ -1,9 +1,11 @@
 // Shared set-up of the upload tests: the real app with per-test settings (backend, size cap), MP4-looking
-// bodies, and multipart/base64 request builders.
+// bodies, and multipart/base64 request builders. Every response is held to the OpenAPI documents, as in gw().
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { app } from "../../src/app";
 import { sweepResponse } from "../helpers/sweep";
 import { GATEWAY } from "../helpers/gateway";
+import { checkAgainstOpenApi } from "../helpers/openapi";
 import { route } from "../helpers/outbound";
 import type { UpstreamSimulator } from "../../sim/src/core";
 
@@ -15,7 +17,14 @@ export async function gwWith(
   path: string,
   init: RequestInit = {},
 ): Promise<Response> {
-  return sweepResponse(await app.fetch(new Request(`${GATEWAY}${path}`, init), { ...env, ...vars }));
+  // With an ExecutionContext, as the runtime gives one (routes hand work to waitUntil), waited on here.
+  const ctx = createExecutionContext();
+  const res = await sweepResponse(
+    await app.fetch(new Request(`${GATEWAY}${path}`, init), { ...env, ...vars }, ctx),
+  );
+  await waitOnExecutionContext(ctx);
+  await checkAgainstOpenApi(init.method ?? "GET", `${GATEWAY}${path}`, res);
+  return res;
 }
 
 /** A file of exactly `size` bytes that starts with an MP4 `ftyp` box (the rest is an mdat-ish filler). */
