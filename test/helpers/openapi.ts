@@ -74,6 +74,11 @@ function validatorFor(key: string, doc: Json, schema: Json): Validator {
 }
 
 const ERROR_SCHEMA = () => (DOCUMENTS.tenant.components as { schemas: { Error: Json } }).schemas.Error;
+/** Beneath the files API's mount (src/app.ts) its own onError answers, in both envelopes (FilesError). */
+const FILES_API_PREFIX = "/api/v1/files/";
+const FILES_ERROR_SCHEMA = (status: number) => ({
+  allOf: [{ $ref: "#/components/schemas/FilesError" }, { properties: { code: { const: status } } }],
+});
 
 /** Throws when `res` is not what the documents say `method url` answers. */
 export async function checkAgainstOpenApi(method: string, url: string, res: Response): Promise<void> {
@@ -92,6 +97,14 @@ export async function checkAgainstOpenApi(method: string, url: string, res: Resp
     if (![401, 404, 405].includes(res.status))
       throw new Error(`OpenAPI: no documented operation for ${where}, and it is not a 401/404/405`);
     if (verb === "HEAD") return noBody(text, where);
+    if (path.startsWith(FILES_API_PREFIX))
+      return checkBody(
+        `unrouted files ${res.status}`,
+        DOCUMENTS.tenant,
+        FILES_ERROR_SCHEMA(res.status),
+        text,
+        where,
+      );
     return checkBody(`unrouted ${res.status}`, DOCUMENTS.tenant, ERROR_SCHEMA(), text, where);
   }
   openApiStats.checked++;

@@ -216,4 +216,29 @@ describe("serving the documents and the reference", () => {
     const anonymous = await gw("/admin/openapi.json");
     expect(anonymous.status).toBe(401);
   });
+
+  it("an unrouted files-API request gets its error in both envelopes, as the checker expects", async () => {
+    for (const [path, method] of [
+      ["/api/v1/files/nowhere/x", "GET"],
+      ["/api/v1/files/file_x", "GET"],
+      ["/api/v1/files/upload/stream", "PUT"],
+    ] as const) {
+      const res = await gw(path, { method });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ success: false, code: 401, error: { code: "unauthorized" } });
+    }
+    const plain = { error: { code: "unauthorized", message: "x", type: "authentication_error" } };
+    const res = (body: unknown) =>
+      new Response(JSON.stringify(body), {
+        status: 401,
+        headers: { "content-type": "application/json", "x-request-id": "req-0001-test" },
+      });
+    await expect(checkAgainstOpenApi("GET", `https://g.test/api/v1/files/x/y`, res(plain))).rejects.toThrow(
+      /does not match/,
+    );
+    const wrongCode = { success: false, code: 404, msg: "x", ...plain };
+    await expect(
+      checkAgainstOpenApi("GET", `https://g.test/api/v1/files/x/y`, res(wrongCode)),
+    ).rejects.toThrow(/does not match/);
+  });
 });
