@@ -158,7 +158,7 @@ export interface paths {
     options?: never;
     /**
      * An uploaded file's headers (signed URL)
-     * @description The `file_url` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. Answers `Range` requests (206) and conditional requests (304). A bad, expired or deleted token is 404.
+     * @description The `file_url` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. The file's type, size and ETag, without its bytes. A bad, expired or deleted token is 404.
      */
     head: operations["headSignedFile"];
     patch?: never;

@@ -90,8 +90,7 @@ const publicFile = (method: "get" | "head"): OperationSpec => ({
   operationId: method === "get" ? "getSignedFile" : "headSignedFile",
   summary:
     method === "get" ? "Download an uploaded file (signed URL)" : "An uploaded file's headers (signed URL)",
-  description:
-    "The `file_url` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. Answers `Range` requests (206) and conditional requests (304). A bad, expired or deleted token is 404.",
+  description: `The \`file_url\` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. ${method === "get" ? "Answers `Range` requests (206) and conditional requests (304)." : "The file's type, size and ETag, without its bytes."} A bad, expired or deleted token is 404.`,
   tag: "Files",
   security: "none",
   pathParams: {
