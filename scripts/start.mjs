@@ -60,10 +60,8 @@ async function waitFor(url, what) {
 const vars = (o) => Object.entries(o).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
 
 if (!realUpstream) {
-  const all = loadUpstreamContract();
-  const contract = all
-    ? Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith("files/")))
-    : null;
+  // Every OpenAPI file, files/*.json included: the simulator's files API validates against them too.
+  const contract = loadUpstreamContract();
   if (!contract)
     console.log("[start] ../shared/upstream not found: the simulator validates with its built-in rules only");
   run("sim", [
@@ -114,6 +112,12 @@ run("gateway", [
     ADMIN_TOKEN: demo.ADMIN_TOKEN,
     SIGNING_SECRET: demo.SIGNING_SECRET,
     DEV_ALLOW_LOCAL_URLS: "true",
+    // Uploads (docs/uploads.md): the local R2 bucket by default, so file URLs are the gateway's own signed
+    // ones; FILES_STORE=evolink sends them to the simulator's files API (or EvoLink's, with a real key).
+    FILES_STORE: process.env.FILES_STORE ?? "r2",
+    FILES_BASE_URL:
+      process.env.FILES_BASE_URL ??
+      (realUpstream ? "https://files-api.evolink.ai" : `http://127.0.0.1:${demo.SIM_PORT}`),
     // Webhook retries in seconds rather than hours (7 entries: max_retries in wrangler.jsonc).
     WEBHOOK_RETRY_SCHEDULE: "1,2,4,8,15,30,60",
     ...(process.env.EXTRA_VARS
@@ -130,8 +134,20 @@ try {
     body: JSON.stringify({
       name: "Demo tenant",
       auth: { issuer: demo.DEMO_ISSUER, audience: demo.DEMO_AUDIENCE, hs256_secret: demo.DEMO_HS256_SECRET },
-      quotas: { requests_per_minute: 60, max_concurrent_tasks: 5, monthly_credits: 5000 },
-      user_quotas: { requests_per_minute: 20, max_concurrent_tasks: 3, monthly_credits: 1000 },
+      quotas: {
+        requests_per_minute: 60,
+        max_concurrent_tasks: 5,
+        monthly_credits: 5000,
+        max_files: 200,
+        monthly_upload_bytes: 5 * 1024 ** 3,
+      },
+      user_quotas: {
+        requests_per_minute: 20,
+        max_concurrent_tasks: 3,
+        monthly_credits: 1000,
+        max_files: 50,
+        monthly_upload_bytes: 1024 ** 3,
+      },
       webhook: { url: `http://127.0.0.1:${demo.RECEIVER_PORT}/webhook`, secret: demo.DEMO_WEBHOOK_SECRET },
     }),
   });
@@ -142,6 +158,12 @@ try {
   TOKEN=$(npm run --silent token)
   curl -s ${demo.GATEWAY_URL}/v1/videos/generations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"model":"wan2.6-reference-video-flash","prompt":"A person dancing","video_urls":["https://example.com/ref.mp4"]}'
+
+[start] The mobile path (docs/uploads.md): upload a local video, then use its file_url:
+  FILE_URL=$(curl -s ${demo.GATEWAY_URL}/api/v1/files/upload/stream -H "authorization: Bearer $TOKEN" \
+    -F file=@demo/reference.mp4 | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.file_url')
+  curl -s ${demo.GATEWAY_URL}/v1/videos/generations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+    -d "{\\\"model\\\":\\\"wan2.6-reference-video-flash\\\",\\\"prompt\\\":\\\"A person dancing\\\",\\\"video_urls\\\":[\\\"$FILE_URL\\\"]}"
 `);
 } catch (err) {
   console.error(`[start] ${err.message}`);

@@ -14,6 +14,7 @@ import { adminAuth, tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/store";
 import { tenantStatusRoutes } from "./tenants/status-routes";
 import { dailyUsageRoutes } from "./usage/routes";
+import { filesRoutes, publicFileRoutes } from "./files/routes";
 
 export const app = new Hono<AppEnv>();
 
@@ -39,6 +40,11 @@ app.route("/v1", taskRoutes);
 app.route("/v1", usageRoutes);
 app.route("/v1", taskListRoutes);
 app.route("/v1", modelRoutes);
+
+// EvoLink's files API with the tenant's JWT (its own auth and error envelope), and the signed, expiring file
+// URLs the upstream fetches uploaded videos from (R2 backend; the token is the only credential).
+app.route("/api/v1/files", filesRoutes);
+app.route("/files", publicFileRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -10,6 +10,7 @@ const routes: Record<string, Route> = {
   "GET /__sim/tasks": (sim) => json(sim.tasks()),
   "GET /__sim/callbacks": (sim) => json(sim.callbacks),
   "GET /__sim/faults": (sim) => json(sim.faults),
+  "GET /__sim/files": (sim) => json([...sim.files.files.values()]),
   "POST /__sim/faults": injectFaults,
   "POST /__sim/reset": (sim) => {
     sim.reset();

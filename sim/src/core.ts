@@ -4,6 +4,7 @@
 import { CallbackDispatcher } from "./callbacks";
 import { FLASH_FILE, validateAgainstContract } from "./contract";
 import { handleControl } from "./control";
+import { FILES_PREFIX, filesFault, SimFiles } from "./files";
 import * as errors from "./errors";
 import { mergeFaults, parseFaults, takeStatusFault } from "./faults";
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyStore } from "./idempotency";
@@ -39,6 +40,8 @@ export class UpstreamSimulator {
   private readonly idempotency = new IdempotencyStore();
   private readonly taskMap = new Map<string, SimTask>();
   private activeFaults: Faults = {};
+  /** The files API (EvoLink's files-api; served on the same origin by the simulator). */
+  readonly files: SimFiles;
 
   constructor(private readonly options: SimOptions) {
     if (!options.apiKey) throw new Error("UpstreamSimulator: apiKey is required");
@@ -51,6 +54,7 @@ export class UpstreamSimulator {
     this.timings = timings;
     const send = options.send ?? ((request: Request) => globalThis.fetch(request));
     this.dispatcher = new CallbackDispatcher(send, this.now);
+    this.files = new SimFiles(this.now, this.contract, options.filesMaxBytes);
   }
 
   get callbacks(): CallbackAttempt[] {
@@ -88,6 +92,7 @@ export class UpstreamSimulator {
     this.idempotency.reset();
     this.dispatcher.reset();
     this.activeFaults = {};
+    this.files.reset();
   }
 
   /** Advances every task to `now()` and sends the callbacks (and retries) that are due. */
@@ -103,6 +108,7 @@ export class UpstreamSimulator {
     const url = new URL(request.url);
     if (url.pathname === "/__sim" || url.pathname.startsWith("/__sim/"))
       return handleControl(this, request, url);
+    if (url.pathname.startsWith(`${FILES_PREFIX}/`)) return this.filesApi(request, url);
     const text = request.body ? await request.text() : "";
     this.record(request, url, text);
     this.sync();
@@ -149,6 +155,18 @@ export class UpstreamSimulator {
     const answer = JSON.stringify(createView(task, this.timings));
     if (key !== null) this.idempotency.save(key, parsed.body, answer);
     return new Response(answer, { headers: { "content-type": "application/json" } });
+  }
+
+  /** The files API: recorded without its body (a file can be 100 MB), faults first, then the key. */
+  private async filesApi(request: Request, url: URL): Promise<Response> {
+    this.record(request, url, "");
+    const f = this.activeFaults;
+    if (f.filesDelayMs) await sleep(f.filesDelayMs, request.signal);
+    if (f.hangFiles) await untilAborted(request.signal);
+    const fault = takeStatusFault(f, "files");
+    if (fault) return filesFault(fault.status, fault.retryAfterSeconds);
+    if (!this.authorized(request)) return filesFault(401);
+    return this.files.handle(request, url.pathname.slice(FILES_PREFIX.length), url);
   }
 
   private async query(request: Request, id: string): Promise<Response> {

@@ -5,9 +5,9 @@ import type { Faults, FaultStatus, Outcome, StatusFault } from "./types";
 
 const STATUSES: readonly FaultStatus[] = [401, 402, 403, 429, 500, 503];
 const OUTCOMES: readonly Outcome[] = ["completed", "failed", "cancelled"];
-const BOOLEAN_KEYS = ["hangCreate", "hangQuery", "dropCallbacks"] as const;
-const DELAY_KEYS = ["createDelayMs", "queryDelayMs"] as const;
-const KEYS = new Set<string>(["create", "query", "nextOutcome", ...BOOLEAN_KEYS, ...DELAY_KEYS]);
+const BOOLEAN_KEYS = ["hangCreate", "hangQuery", "dropCallbacks", "hangFiles"] as const;
+const DELAY_KEYS = ["createDelayMs", "queryDelayMs", "filesDelayMs"] as const;
+const KEYS = new Set<string>(["create", "query", "files", "nextOutcome", ...BOOLEAN_KEYS, ...DELAY_KEYS]);
 
 /** Validates a faults object; throws an Error naming the first problem. `null` values clear a fault. */
 export function parseFaults(input: unknown): Partial<Record<keyof Faults, unknown>> {
@@ -17,7 +17,7 @@ export function parseFaults(input: unknown): Partial<Record<keyof Faults, unknow
   for (const [key, value] of Object.entries(faults)) {
     if (!KEYS.has(key)) throw new Error(`unknown fault ${key}`);
     if (value === null || value === undefined) continue;
-    if (key === "create" || key === "query") checkStatusFault(key, value);
+    if (key === "create" || key === "query" || key === "files") checkStatusFault(key, value);
     else if (key === "nextOutcome" && !OUTCOMES.includes(value as Outcome))
       throw new Error(`nextOutcome must be one of ${OUTCOMES.join(", ")}`);
     else if ((BOOLEAN_KEYS as readonly string[]).includes(key) && typeof value !== "boolean")
@@ -56,7 +56,7 @@ export function mergeFaults(current: Faults, update: Partial<Record<keyof Faults
 }
 
 /** Takes one use of the status fault of `endpoint`, if any; clears it when its count runs out. */
-export function takeStatusFault(faults: Faults, endpoint: Endpoint): StatusFault | undefined {
+export function takeStatusFault(faults: Faults, endpoint: Endpoint | "files"): StatusFault | undefined {
   const fault = faults[endpoint];
   if (!fault) return undefined;
   if (fault.count !== undefined) {

@@ -18,6 +18,8 @@ export interface SimEnv {
   SIM_ALLOW_LOCAL_CALLBACKS?: string;
   SIM_COMPLETE_AFTER_MS?: string;
   SIM_PROCESSING_AFTER_MS?: string;
+  /** Largest file the files API accepts, in bytes (default 100 MB). */
+  SIM_FILES_MAX_BYTES?: string;
 }
 
 export class UpstreamSimHost extends DurableObject<SimEnv> {
@@ -49,10 +51,12 @@ export class UpstreamSimHost extends DurableObject<SimEnv> {
 export function optionsFromEnv(env: Omit<SimEnv, "SIM">): SimOptions {
   const completeAfterMs = msVar("SIM_COMPLETE_AFTER_MS", env.SIM_COMPLETE_AFTER_MS);
   const processingAfterMs = msVar("SIM_PROCESSING_AFTER_MS", env.SIM_PROCESSING_AFTER_MS);
+  const filesMaxBytes = msVar("SIM_FILES_MAX_BYTES", env.SIM_FILES_MAX_BYTES);
   return {
     apiKey: env.SIM_API_KEY || DEFAULT_API_KEY,
     contract: parseContract(env.UPSTREAM_CONTRACT),
     allowLocalCallbacks: env.SIM_ALLOW_LOCAL_CALLBACKS === "true",
+    ...(filesMaxBytes !== undefined && { filesMaxBytes }),
     timings: {
       ...(completeAfterMs !== undefined && { completeAfterMs }),
       ...(processingAfterMs !== undefined && { processingAfterMs }),

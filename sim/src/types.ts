@@ -26,6 +26,10 @@ export interface Faults {
   dropCallbacks?: boolean;
   /** Outcome of the next created task (consumed by it); beats a prompt marker. */
   nextOutcome?: Outcome;
+  /** The files API (/api/v1/files/*): a status answer, a delay, or a hang (sim/src/files.ts). */
+  files?: StatusFault;
+  filesDelayMs?: number;
+  hangFiles?: boolean;
 }
 
 export interface Timings {
@@ -45,6 +49,8 @@ export interface SimOptions {
   /** How callbacks are delivered; default globalThis.fetch (looked up at send time). */
   send?: (request: Request) => Promise<Response>;
   timings?: Partial<Timings>;
+  /** Largest file the files API accepts (default 100 MB, EvoLink's limit; benchmarks raise it). */
+  filesMaxBytes?: number;
   /** Accept http and internal callback URLs (local development only; the real upstream refuses them). */
   allowLocalCallbacks?: boolean;
 }

@@ -134,3 +134,21 @@ export const TASK_LIST_PAGE_DEFAULT = 20;
 export const TASK_LIST_MAX_OFFSET = 10_000;
 /** With a creation-time range, `total` is counted up to this many tasks (`total_exact: false` beyond). */
 export const TASK_LIST_COUNT_CAP = 10_000;
+
+// --- Uploads (src/files): EvoLink's files API on the gateway.
+/** Default of MAX_UPLOAD_BYTES: EvoLink's own limit for one file (100 MB). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** How long an uploaded file (and its signed URL) lives: 72 hours, as EvoLink keeps its files. */
+export const FILE_TTL_MS = 72 * 60 * 60_000;
+/** A file whose upload never finished stops counting toward `max_files` after this long. */
+export const FILE_PENDING_TTL_MS = 15 * 60_000;
+/** R2 multipart part size: every part but the last is exactly this long (R2's minimum is 5 MiB). */
+export const R2_PART_BYTES = 5 * 1024 * 1024;
+/** Largest JSON body of the base64 and url upload routes beyond the encoded file itself. */
+export const FILE_JSON_OVERHEAD_BYTES = 64 * 1024;
+/** Most files one page of GET /api/v1/files/list returns. */
+export const FILE_LIST_PAGE_MAX = 100;
+/** Expired or released files deleted per Durable Object alarm run. */
+export const FILE_EXPIRY_BATCH = 100;
+/** Timeout of one file transfer the gateway makes: to EvoLink's files API, or an `upload/url` download. */
+export const FILE_FETCH_TIMEOUT_MS = 10 * 60_000;

@@ -10,6 +10,7 @@ import {
   DEFAULT_WEBHOOK_RETRY_SCHEDULE,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   QUEUE_MAX_DELAY_SECONDS,
+  DEFAULT_MAX_UPLOAD_BYTES,
 } from "./constants";
 
 const httpUrl = z
@@ -90,6 +91,9 @@ const ConfigSchema = z.object({
   SWEEP_MIN_AGE_SECONDS: positiveInt(DEFAULT_SWEEP_MIN_AGE_S),
   TASK_POLL_CACHE_MS: nonNegativeInt(DEFAULT_TASK_POLL_CACHE_MS),
   QUOTA_PRICING: pricingOverrides,
+  FILES_BASE_URL: httpUrl.default("https://files-api.evolink.ai"),
+  FILES_STORE: z.enum(["evolink", "r2"]).default("evolink"),
+  MAX_UPLOAD_BYTES: positiveInt(DEFAULT_MAX_UPLOAD_BYTES),
 });
 
 export interface Config {
@@ -109,6 +113,12 @@ export interface Config {
   /** A task polled this recently is answered from its recorded state, without asking the upstream. */
   taskPollCacheMs: number;
   pricing: PricingOverrides;
+  /** EvoLink's files API, where uploads go with FILES_STORE=evolink (docs/uploads.md). */
+  filesBaseUrl: string;
+  /** Where uploaded files are kept: EvoLink's files API, or the operator's R2 bucket (`UPLOADS`). */
+  filesStore: "evolink" | "r2";
+  /** Largest accepted upload, in bytes. */
+  maxUploadBytes: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -147,6 +157,9 @@ export function loadConfig(env: object): Config {
     sweepMinAgeSeconds: c.SWEEP_MIN_AGE_SECONDS,
     taskPollCacheMs: c.TASK_POLL_CACHE_MS,
     pricing: c.QUOTA_PRICING,
+    filesBaseUrl: c.FILES_BASE_URL,
+    filesStore: c.FILES_STORE,
+    maxUploadBytes: c.MAX_UPLOAD_BYTES,
   };
   cache.set(env, config);
   return config;

@@ -7,6 +7,7 @@ import {
   ALWAYS,
   ADMIN_AUTH,
   ErrorBodySchema,
+  FilesErrorBodySchema,
   HEADERS,
   IDEMPOTENCY_KEY_PARAMETER,
   RETRY_AFTER_CODES,
@@ -71,6 +72,9 @@ function errorResponses(op: OperationSpec): Record<string, Json> {
         headers["RateLimit"] = { $ref: "#/components/headers/RateLimit" };
       }
     }
+    const error = { code: list[0], message: "…", type: ERROR_CODES[list[0]!].type };
+    const codes = { error: { type: "object", properties: { code: { enum: list } } } };
+    const evolink = op.errorEnvelope === "evolink";
     out[String(status)] = {
       description: list.map((c) => `\`${c}\``).join(", "),
       headers,
@@ -78,16 +82,14 @@ function errorResponses(op: OperationSpec): Record<string, Json> {
         "application/json": {
           schema: {
             allOf: [
-              { $ref: "#/components/schemas/Error" },
+              { $ref: `#/components/schemas/${evolink ? "FilesError" : "Error"}` },
               {
                 type: "object",
-                properties: { error: { type: "object", properties: { code: { enum: list } } } },
+                properties: evolink ? { code: { const: status }, ...codes } : codes,
               },
             ],
           },
-          example: {
-            error: { code: list[0], message: "…", type: ERROR_CODES[list[0]!].type },
-          },
+          example: evolink ? { success: false, code: status, msg: "…", error } : { error },
         },
       },
     };
@@ -99,6 +101,7 @@ function successResponse(r: ResponseSpec): Json {
   const headers: Json = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } };
   for (const h of r.headers ?? []) headers[h] = { $ref: `#/components/headers/${h}` };
   const out: Json = { description: r.description, headers };
+  if (r.binary) out.content = Object.fromEntries(r.binary.map((type) => [type, {}]));
   if (r.schema) {
     out.content = {
       "application/json": {
@@ -161,7 +164,7 @@ function operation(op: OperationSpec): Json {
             required: true,
             ...(body.description ? { description: body.description } : {}),
             content: {
-              "application/json": {
+              [body.mediaType ?? "application/json"]: {
                 schema: body.schema instanceof z.ZodType ? jsonSchema(body.schema, "input") : body.schema,
                 ...(body.examples ? { examples: body.examples } : {}),
               },
@@ -192,7 +195,12 @@ export function buildDocument(api: Api, operations: readonly OperationSpec[] = O
     ...(api === "tenant" ? { webhooks: WEBHOOKS } : {}),
     components: {
       securitySchemes: SECURITY_SCHEMES[api],
-      schemas: { Error: jsonSchema(ErrorBodySchema, "output") },
+      schemas: {
+        Error: jsonSchema(ErrorBodySchema, "output"),
+        ...(ops.some((op) => op.errorEnvelope === "evolink")
+          ? { FilesError: jsonSchema(FilesErrorBodySchema, "output") }
+          : {}),
+      },
       headers: HEADERS,
       parameters: { IdempotencyKey: IDEMPOTENCY_KEY_PARAMETER },
     },

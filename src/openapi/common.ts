@@ -19,6 +19,13 @@ export const ErrorBodySchema = z.object({
   }),
 });
 
+/** The files API's errors (src/files/envelope.ts): EvoLink's files envelope and the error above, in one body. */
+export const FilesErrorBodySchema = ErrorBodySchema.extend({
+  success: z.literal(false),
+  code: z.int().describe("The HTTP status, as EvoLink's files API gives it."),
+  msg: z.string().describe("The same text as `error.message`."),
+});
+
 /** Codes any route can answer with, whatever it does. */
 export const ALWAYS: readonly ErrorCode[] = ["internal_error", "misconfigured"];
 /** Codes every tenant route (/v1/*) can answer with: token checks and suspension. */
@@ -53,6 +60,16 @@ export const HEADERS: Record<HeaderName | "X-Request-Id", Record<string, unknown
     description: "The Bearer challenge (RFC 6750) naming why the token was refused.",
     schema: { type: "string" },
   },
+  ETag: { description: "The stored file's entity tag.", schema: { type: "string" } },
+  "Accept-Ranges": {
+    description: "`bytes`: a `Range` request gets only the bytes it asks for.",
+    schema: { type: "string", enum: ["bytes"] },
+  },
+  "Content-Range": {
+    description: "Which bytes of the file this partial answer holds, e.g. `bytes 0-1023/52428800`.",
+    schema: { type: "string" },
+  },
+  "Content-Length": { description: "The file's size in bytes.", schema: { type: "string" } },
 };
 
 /** Errors that carry Retry-After. */

@@ -9,7 +9,15 @@ export type Api = "tenant" | "admin";
 
 /** Response headers described once in components.headers. */
 export type HeaderName =
-  "RateLimit-Policy" | "RateLimit" | "Retry-After" | "Idempotency-Replayed" | "WWW-Authenticate";
+  | "RateLimit-Policy"
+  | "RateLimit"
+  | "Retry-After"
+  | "Idempotency-Replayed"
+  | "WWW-Authenticate"
+  | "ETag"
+  | "Accept-Ranges"
+  | "Content-Range"
+  | "Content-Length";
 
 export interface ResponseSpec {
   description: string;
@@ -17,11 +25,13 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   headers?: readonly HeaderName[];
   example?: unknown;
+  /** A body that is not JSON (a file's bytes): its possible media types; the bytes are not described. */
+  binary?: readonly string[];
 }
 
 export interface OperationSpec {
   api: Api;
-  method: "get" | "post" | "put" | "delete";
+  method: "get" | "head" | "post" | "put" | "delete";
   /** OpenAPI path template, e.g. /v1/tasks/{task_id}. */
   path: string;
   operationId: string;
@@ -38,6 +48,8 @@ export interface OperationSpec {
   idempotencyKey?: boolean;
   body?: {
     schema: z.ZodType | Record<string, unknown>;
+    /** application/json unless given (e.g. multipart/form-data). */
+    mediaType?: string;
     description?: string;
     examples?: Record<string, unknown>;
   };
@@ -45,4 +57,9 @@ export interface OperationSpec {
   responses: Record<number, ResponseSpec>;
   /** Error codes the operation can answer with; each is rendered under its status (src/http/errors.ts). */
   errors: readonly ErrorCode[];
+  /**
+   * evolink: the errors carry EvoLink's files-API envelope too (`{success:false, code, msg, error:{…}}`,
+   * the FilesError schema), as /api/v1/files/* answers them (src/files/envelope.ts).
+   */
+  errorEnvelope?: "evolink";
 }

@@ -2,6 +2,7 @@
 // `OperationSpec` in a `*.openapi.ts` next to its module and its list here; test/openapi/coverage.test.ts
 // fails while app.ts routes something the documents lack, or the reverse.
 import { callbackOperations } from "../callbacks/routes.openapi";
+import { filesOperations } from "../files/routes.openapi";
 import { catalogOperations } from "../generations/catalog.openapi";
 import { quotaOperations } from "../quota/routes.openapi";
 import { taskListOperations } from "../tasks/list-routes.openapi";
@@ -24,4 +25,5 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...tenantOperations,
   ...tenantStatusOperations,
   ...callbackOperations,
+  ...filesOperations,
 ];

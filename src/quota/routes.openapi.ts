@@ -25,6 +25,22 @@ const Scope = z.object({
     remaining: z.number().nullable(),
     reset_at: z.string(),
   }),
+  uploads: z
+    .object({
+      max_files: z.object({
+        limit: nullableInt,
+        used: z.int().describe("Files stored now (pending uploads included)."),
+        remaining: nullableInt,
+      }),
+      monthly_upload_bytes: z.object({
+        limit: nullableInt,
+        month: z.string().describe("YYYY-MM (UTC)."),
+        used: z.int().describe("Bytes uploaded this month."),
+        remaining: nullableInt,
+        reset_at: z.string(),
+      }),
+    })
+    .describe("Uploads through /api/v1/files (src/files)."),
 });
 
 const LedgerTask = z.object({
@@ -106,6 +122,16 @@ export const quotaOperations: OperationSpec[] = [
           ),
           tasks: z.array(LedgerTask),
           cursor: z.string().nullable(),
+          uploads: z
+            .array(
+              z.object({
+                scope: z.enum(["tenant", "user"]),
+                sub: z.string().optional(),
+                files: z.int().describe("Files uploaded this month."),
+                bytes: z.int().describe("Bytes uploaded this month."),
+              }),
+            )
+            .describe("The month's uploads per tenant and user."),
         }),
       },
     },

@@ -13,6 +13,7 @@ import { fromUnits, monthOf, parseMonth } from "./policy";
 import { limitsOf } from "./limits";
 import type { ScopeInput } from "./policy";
 import { scopeView } from "./view";
+import { uploadTotals, uploadsView } from "../files/usage";
 
 export const usageRoutes = new Hono<AppEnv>();
 
@@ -26,6 +27,14 @@ usageRoutes.get("/usage", async (c) => {
   const view: Record<string, unknown> = { object: "usage" };
   for (const s of scopes) view[s.scope] = scopeView(s.limits, s.state, now);
   if (sub !== undefined) (view.user as Record<string, unknown>).sub = sub;
+  const uploads = await tenantObject(c.env, tenant).filesUsage(sub ?? null, now);
+  (view.tenant as Record<string, unknown>).uploads = uploadsView(
+    limitsOf(tenant).tenant,
+    uploads.tenant,
+    now,
+  );
+  if (uploads.user)
+    (view.user as Record<string, unknown>).uploads = uploadsView(limitsOf(tenant).user, uploads.user, now);
   return c.json(view, 200, { "cache-control": "no-store" });
 });
 
@@ -64,5 +73,6 @@ ledgerRoutes.get("/:id/usage", async (c) => {
     totals,
     tasks: page.tasks,
     cursor: page.cursor,
+    uploads: uploadTotals(await tenantObject(c.env, tenant).filesMonth(month)),
   });
 });

@@ -31,6 +31,9 @@ import { migrate } from "./migrations";
 import { retire, type RetireResult } from "./retire";
 import { type DailyRows, readDaily } from "../usage/daily";
 import type { ScopeState } from "../quota/policy";
+import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
+import { deleteUpstreamFile } from "../files/expiry";
+import { FILE_MIGRATIONS, type FileRecord, type StoredFacts } from "../files/store";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -49,6 +52,8 @@ export class TenantState extends DurableObject<Env> {
   /** The one alarm: every concern arms it through here (src/state/alarm.ts). */
   private readonly alarms: AlarmClock;
 
+  private readonly files: FileBook;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Every stub is made by tenantObject(), which names the object `<tenant>~<incarnation>`; anything else
@@ -59,6 +64,7 @@ export class TenantState extends DurableObject<Env> {
       ...CALLBACK_MIGRATIONS,
       ...QUOTA_MIGRATIONS,
       ...TASK_LIST_MIGRATIONS,
+      ...FILE_MIGRATIONS,
     ]);
     this.tasks = new TaskStore(ctx.storage.sql);
     this.alarms = new AlarmClock(ctx.storage);
@@ -66,6 +72,7 @@ export class TenantState extends DurableObject<Env> {
     this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant, this.alarms);
     this.deliveries = new DeliveryLedger(ctx.storage.sql, this.tenant.id);
     this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms);
+    this.files = new FileBook(ctx.storage, this.tenant.id, this.alarms);
   }
 
   /**
@@ -92,6 +99,7 @@ export class TenantState extends DurableObject<Env> {
         abort: (id, now, failure) => this.abortTask(id, now, failure),
         attach: (id, publicId, upstream, now, response) =>
           this.attachUpstream(id, publicId, upstream, now, response),
+        linkUploads: (id, fileIds, now) => this.linkUploads(id, fileIds, now),
       },
       request,
     );
@@ -160,6 +168,7 @@ export class TenantState extends DurableObject<Env> {
   private onTaskEnded(record: TaskRecord, upstream: UpstreamTask, now: number): void {
     this.quota.settle(record, upstream, now);
     this.outbox.taskEnded(record, upstream, now);
+    this.files.taskEnded(record.id, now);
   }
 
   /**
@@ -177,6 +186,7 @@ export class TenantState extends DurableObject<Env> {
     const wants = await Promise.all([
       step(() => this.outbox.flush(Date.now())),
       step(() => this.quota.syncKv(Date.now())),
+      step(() => this.expireFiles(Date.now())),
     ]);
     // The sweeper last: its retention deadline counts the ends the KV step has just mirrored.
     wants.push(await step(() => sweepStep(this.sweepDeps(), Date.now())));
@@ -263,5 +273,58 @@ export class TenantState extends DurableObject<Env> {
 
   async dailyUsage(monthMs: number, now: number): Promise<DailyRows & { tenant: ScopeState }> {
     return { ...readDaily(this.ctx.storage.sql, monthMs), tenant: this.quota.usage(null, now).tenant };
+  }
+
+  // --- Uploaded files (src/files): quota slots, records, links to the tasks that used them, expiry.
+
+  /** Checks the upload quotas and takes a slot for file `id`, or refuses. */
+  async filesReserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.files.reserve(request);
+  }
+
+  async filesCommit(id: string, facts: StoredFacts): Promise<FileRecord | null> {
+    return this.files.commit(id, facts, Date.now());
+  }
+
+  async filesRelease(id: string): Promise<void> {
+    this.files.release(id);
+  }
+
+  async filesList(sub: string | null, now: number, offset: number, limit: number) {
+    return this.files.table.page(sub, now, offset, limit);
+  }
+
+  /** Removes the record of a file the caller may see and returns it (the caller deletes the bytes). */
+  async filesDelete(id: string, sub: string | null, now: number): Promise<FileRecord | null> {
+    return this.files.remove(id, sub, now);
+  }
+
+  async filesUsage(
+    sub: string | null,
+    now: number,
+  ): Promise<{ tenant: UploadUsage; user: UploadUsage | null }> {
+    return this.files.usage(sub, now);
+  }
+
+  async filesMonth(month: string): Promise<{ scope: string; files: number; bytes: number }[]> {
+    return this.files.month(month);
+  }
+
+  /** The created task `taskId` uses these files (policy.delete_uploads_after_task). */
+  /** The files a task used are released when it ends (called by `create` once the task is attached). */
+  private linkUploads(taskId: string, fileIds: string[], now: number): void {
+    const task = this.tasks.get(taskId);
+    if (task) this.files.linkTask(fileIds, taskId, task.endedAt !== null, now);
+  }
+
+  /** Alarm step: expired and released files are deleted from R2 (and EvoLink, when released early). */
+  private expireFiles(now: number): Promise<number | null> {
+    const tenantId = this.tenant.id;
+    return this.files.expire(now, {
+      r2: async (keys) => {
+        if (this.env.UPLOADS) await this.env.UPLOADS.delete(keys);
+      },
+      upstream: (upstreamId) => deleteUpstreamFile(loadConfig(this.env), tenantId, upstreamId),
+    });
   }
 }

@@ -24,6 +24,8 @@ export interface CreateRequest {
   requestId: string;
   /** The client's headers the provider forwards, already filtered by the Worker. */
   forwardHeaders: Record<string, string>;
+  /** Uploaded files (src/files) to release when this task ends; linked once the upstream accepted it. */
+  linkUploads: string[];
 }
 
 /** An ApiError as plain data: errors lose their class on the way back over RPC. */
@@ -63,6 +65,7 @@ export interface CreateDeps {
     now: number,
     response?: StoredResponse,
   ): Promise<unknown>;
+  linkUploads(taskId: string, fileIds: string[], now: number): void;
 }
 
 export function errorData(err: ApiError): ErrorData {
@@ -132,6 +135,7 @@ export async function createInObject(d: CreateDeps, req: CreateRequest): Promise
   const stored = idempotency ? { status: 200, body: JSON.stringify(view) } : undefined;
   if (!(await d.attach(taskId, publicId, upstream, Date.now(), stored)))
     d.log.error("task_attach_lost", { tenant_id: d.tenant.id, task_id: publicId, upstream_id: upstream.id });
+  else if (req.linkUploads.length > 0) d.linkUploads(taskId, req.linkUploads, Date.now());
   return {
     kind: "created",
     taskId: publicId,

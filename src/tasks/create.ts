@@ -26,6 +26,7 @@ import type { UpstreamCall } from "../upstream/client";
 import { EVOLINK } from "../upstream/providers";
 import { apiErrorFrom, type CreateResult } from "./create-rpc";
 import { newRowId } from "./ids";
+import { ownedUploads } from "../files/ownership";
 
 export function upstreamCall(c: Context<AppEnv>): UpstreamCall {
   return {
@@ -42,6 +43,8 @@ interface Creation {
   estimate: number;
   claim: IdempotencyClaim | null;
   now: number;
+  /** Gateway-uploaded files among `video_urls` (src/files), already checked to be the caller's. */
+  uploads: string[];
 }
 
 type Answered = Exclude<CreateResult, { kind: "created" | "failed" }>;
@@ -73,6 +76,7 @@ export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
     estimate: estimateCredits(modelFor(request.model), request, config.pricing),
     claim: key === undefined ? null : { key, hash: await requestHash(body) },
     now,
+    uploads: await ownedUploads(request.video_urls, c.get("principal"), config, now),
   };
   const admission: AdmitRequest = {
     task: {
@@ -98,6 +102,8 @@ export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
     body: await upstreamBody(c, x, admission.task.id),
     requestId: c.get("requestId"),
     forwardHeaders,
+    // The files this task uses are released when it ends (policy.delete_uploads_after_task).
+    linkUploads: tenant.policy?.delete_uploads_after_task ? x.uploads : [],
   })) as CreateResult;
   switch (result.kind) {
     case "created":

@@ -96,6 +96,10 @@ const Quotas = z
     requests_per_minute: z.number().int().positive().optional(),
     max_concurrent_tasks: z.number().int().positive().optional(),
     monthly_credits: z.number().nonnegative().optional(),
+    /** Live (unexpired) uploaded files at once (src/files). */
+    max_files: z.number().int().positive().optional(),
+    /** Bytes uploaded per calendar month (UTC). */
+    monthly_upload_bytes: z.number().int().nonnegative().optional(),
   })
   .strict();
 
@@ -118,6 +122,8 @@ const Policy = z
       .max(100)
       .optional(),
     allowed_models: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
+    /** Uploaded files a task used are deleted once that task has ended (src/files). */
+    delete_uploads_after_task: z.boolean().optional(),
   })
   .strict();
 

@@ -74,20 +74,37 @@ function validatorFor(key: string, doc: Json, schema: Json): Validator {
 }
 
 const ERROR_SCHEMA = () => (DOCUMENTS.tenant.components as { schemas: { Error: Json } }).schemas.Error;
+/** Beneath the files API's mount (src/app.ts) its own onError answers, in both envelopes (FilesError). */
+const FILES_API_PREFIX = "/api/v1/files/";
+const FILES_ERROR_SCHEMA = (status: number) => ({
+  allOf: [{ $ref: "#/components/schemas/FilesError" }, { properties: { code: { const: status } } }],
+});
 
 /** Throws when `res` is not what the documents say `method url` answers. */
 export async function checkAgainstOpenApi(method: string, url: string, res: Response): Promise<void> {
   const verb = method.toUpperCase();
-  if (verb === "HEAD" || verb === "OPTIONS") return;
+  if (verb === "OPTIONS") return;
   const path = new URL(url).pathname;
   const where = `${verb} ${path} → ${res.status}`;
   const text = await res.clone().text();
   const candidates = ROUTES.filter((r) => r.pattern.test(path));
-  const route = candidates.find((r) => r.method === verb);
+  // HEAD is GET without the body (RFC 9110): held to its own operation, else to GET's statuses and headers.
+  const route =
+    candidates.find((r) => r.method === verb) ??
+    (verb === "HEAD" ? candidates.find((r) => r.method === "GET") : undefined);
   if (!route) {
     openApiStats.unrouted++;
     if (![401, 404, 405].includes(res.status))
       throw new Error(`OpenAPI: no documented operation for ${where}, and it is not a 401/404/405`);
+    if (verb === "HEAD") return noBody(text, where);
+    if (path.startsWith(FILES_API_PREFIX))
+      return checkBody(
+        `unrouted files ${res.status}`,
+        DOCUMENTS.tenant,
+        FILES_ERROR_SCHEMA(res.status),
+        text,
+        where,
+      );
     return checkBody(`unrouted ${res.status}`, DOCUMENTS.tenant, ERROR_SCHEMA(), text, where);
   }
   openApiStats.checked++;
@@ -100,15 +117,25 @@ export async function checkAgainstOpenApi(method: string, url: string, res: Resp
     if (res.headers.has(name) && !documentedHeaders.has(name))
       throw new Error(`OpenAPI: ${where} carries ${name}, which the document does not give this response`);
   }
+  if (verb === "HEAD") return noBody(text, where);
+  const type = res.headers.get("content-type") ?? "";
   const media = response.content?.["application/json"];
-  if (!media) {
-    if (text !== "") throw new Error(`OpenAPI: ${where} has a body, but the document gives it none`);
+  const others = Object.keys(response.content ?? {}).filter((t) => t !== "application/json");
+  if (!media && others.length > 0) {
+    // A file's bytes: the document names the media types it may have, not the bytes.
+    const essence = type.split(";")[0]!.trim().toLowerCase();
+    if (!others.includes(essence))
+      throw new Error(`OpenAPI: ${where} is ${type || "untyped"}, not one of ${others.join(", ")}`);
     return;
   }
-  const type = res.headers.get("content-type") ?? "";
+  if (!media) return noBody(text, where);
   if (!type.startsWith("application/json"))
     throw new Error(`OpenAPI: ${where} is ${type}, not application/json`);
   return checkBody(`${verb} ${route.template} ${res.status}`, route.doc, media.schema, text, where);
+}
+
+function noBody(text: string, where: string): void {
+  if (text !== "") throw new Error(`OpenAPI: ${where} has a body, but the document gives it none`);
 }
 
 function checkBody(key: string, doc: Json, schema: Json, text: string, where: string): void {

@@ -138,6 +138,43 @@ describe("the response checker", () => {
     );
   });
 
+  it("holds files-API errors to both envelopes and file bytes to their media types, HEAD to no body", async () => {
+    const plain = { error: { code: "not_found", message: "x", type: "not_found_error" } };
+    await expect(
+      checkAgainstOpenApi("DELETE", "https://g.test/api/v1/files/file_x", json(plain, 404)),
+    ).rejects.toThrow(/does not match/);
+    const wrongStatus = json({ success: false, code: 400, msg: "x", ...plain }, 404);
+    await expect(
+      checkAgainstOpenApi("DELETE", "https://g.test/api/v1/files/file_x", wrongStatus),
+    ).rejects.toThrow(/does not match/);
+    await checkAgainstOpenApi(
+      "DELETE",
+      "https://g.test/api/v1/files/file_x",
+      json({ success: false, code: 404, msg: "x", ...plain }, 404),
+    );
+
+    const bytes = (status: number, type: string) =>
+      new Response(new Uint8Array([0, 0, 0, 24]), {
+        status,
+        headers: { "content-type": type, "x-request-id": "req-0001-test" },
+      });
+    const file = "https://g.test/files/tok/a.mp4";
+    await checkAgainstOpenApi("GET", file, bytes(200, "video/mp4"));
+    await checkAgainstOpenApi("GET", file, bytes(206, "image/png"));
+    await expect(checkAgainstOpenApi("GET", file, bytes(200, "text/html"))).rejects.toThrow(/not one of/);
+    await expect(checkAgainstOpenApi("GET", file, bytes(201, "video/mp4"))).rejects.toThrow(
+      /not a documented response/,
+    );
+    await expect(checkAgainstOpenApi("HEAD", file, bytes(200, "video/mp4"))).rejects.toThrow(/has a body/);
+    await expect(checkAgainstOpenApi("HEAD", file, bytes(206, "video/mp4"))).rejects.toThrow(
+      /not a documented response/,
+    );
+    const head = new Response(null, {
+      headers: { "content-type": "video/mp4", "x-request-id": "req-0001-test" },
+    });
+    await checkAgainstOpenApi("HEAD", file, head);
+  });
+
   it("accepts what the documents describe", async () => {
     await checkAgainstOpenApi("GET", "https://g.test/healthz", json({ ok: true }));
     const notFound = json(
@@ -178,5 +215,30 @@ describe("serving the documents and the reference", () => {
     expect(await res.json()).toEqual(DOCUMENTS.admin);
     const anonymous = await gw("/admin/openapi.json");
     expect(anonymous.status).toBe(401);
+  });
+
+  it("an unrouted files-API request gets its error in both envelopes, as the checker expects", async () => {
+    for (const [path, method] of [
+      ["/api/v1/files/nowhere/x", "GET"],
+      ["/api/v1/files/file_x", "GET"],
+      ["/api/v1/files/upload/stream", "PUT"],
+    ] as const) {
+      const res = await gw(path, { method });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ success: false, code: 401, error: { code: "unauthorized" } });
+    }
+    const plain = { error: { code: "unauthorized", message: "x", type: "authentication_error" } };
+    const res = (body: unknown) =>
+      new Response(JSON.stringify(body), {
+        status: 401,
+        headers: { "content-type": "application/json", "x-request-id": "req-0001-test" },
+      });
+    await expect(checkAgainstOpenApi("GET", `https://g.test/api/v1/files/x/y`, res(plain))).rejects.toThrow(
+      /does not match/,
+    );
+    const wrongCode = { success: false, code: 404, msg: "x", ...plain };
+    await expect(
+      checkAgainstOpenApi("GET", `https://g.test/api/v1/files/x/y`, res(wrongCode)),
+    ).rejects.toThrow(/does not match/);
   });
 });

@@ -1,0 +1,187 @@
+// EvoLink's files API on the gateway (/api/v1/files/*, tenant JWT) and the public, signed file URLs the
+// upstream fetches from (/files/{token}/{name}, R2 backend). Route order mirrors EvoLink's docs.
+import { Hono } from "hono";
+import { tenantAuth } from "../auth/middleware";
+import { FILE_JSON_OVERHEAD_BYTES, FILE_LIST_PAGE_MAX } from "../config/constants";
+import type { AppEnv } from "../env";
+import { readJsonBody } from "../http/body";
+import { ApiError } from "../http/errors";
+import { tenantObject } from "../state/client";
+import { findTenantByIssuer } from "../tenants/store";
+import { fileNotFound, filesNotFound, filesOk, filesOnError } from "./envelope";
+import { filesApi } from "./evolink";
+import { tooLarge } from "./limits";
+import { boundaryOf, multipartParts, type Part, textOf } from "./multipart";
+import { r2Key, serveObject } from "./r2";
+import { verifyFileToken } from "./signed-url";
+import { checkField, openUrl, parseJsonUpload, uploadUrlToEvolink } from "./sources";
+import { openBase64Json } from "./base64-json";
+import { type Fields, runUpload, type Source } from "./upload";
+import { fileView } from "./view";
+
+export const filesRoutes = new Hono<AppEnv>();
+filesRoutes.onError(filesOnError);
+filesRoutes.use("*", tenantAuth({ findTenantByIssuer }));
+
+filesRoutes.post("/upload/stream", async (c) => {
+  const max = c.get("config").maxUploadBytes;
+  refuseDeclaredOver(c.req.header("content-length"), max + FILE_JSON_OVERHEAD_BYTES, max);
+  const boundary = boundaryOf(c.req.header("content-type") ?? null);
+  return runUpload(c, 0, () => openMultipart(c.req.raw.body, boundary));
+});
+
+filesRoutes.post("/upload/base64", async (c) => {
+  const max = c.get("config").maxUploadBytes;
+  refuseDeclaredOver(c.req.header("content-length"), Math.ceil(max / 3) * 4 + FILE_JSON_OVERHEAD_BYTES, max);
+  requireJson(c.req.header("content-type"));
+  // Decoded while it streams (src/files/base64-json.ts): the size cap and the quotas apply to the bytes.
+  return runUpload(c, 0, () => openBase64Json(c.req.raw.body));
+});
+
+filesRoutes.post("/upload/url", async (c) => {
+  const config = c.get("config");
+  const body = parseJsonUpload(await readJsonBody(c.req.raw, FILE_JSON_OVERHEAD_BYTES), "file_url");
+  if (config.filesStore === "evolink") return uploadUrlToEvolink(c, body.value, body.fields);
+  return runUpload(c, 0, () => openUrl(body.value, body.fields, config));
+});
+
+filesRoutes.get("/quota", async (c) => {
+  const { tenant, sub } = c.get("principal");
+  const usage = await tenantObject(c.env, tenant).filesUsage(sub ?? null, Date.now());
+  // The user's own limit first: on a tie it is the one a user can act on.
+  const scopes = [{ max: tenant.quotas?.max_files, used: usage.tenant.files }];
+  if (usage.user) scopes.unshift({ max: tenant.user_quotas?.max_files, used: usage.user.files });
+  const limited = scopes.filter((s): s is { max: number; used: number } => s.max !== undefined);
+  const tightest = limited.sort((a, b) => a.max - a.used - (b.max - b.used))[0];
+  const used = usage.user?.files ?? usage.tenant.files;
+  return filesOk(c, {
+    user_group: sub === undefined ? "tenant" : "user",
+    used_files: tightest?.used ?? used,
+    max_files: tightest?.max ?? -1,
+    remain_files: tightest ? Math.max(0, tightest.max - tightest.used) : -1,
+    is_custom: tightest !== undefined,
+    quota_reason: tightest ? "" : "no file limit is set for this tenant (-1: unlimited)",
+  });
+});
+
+filesRoutes.get("/list", async (c) => {
+  const { tenant, sub } = c.get("principal");
+  const page = intParam(c.req.query("page"), "page", 1, 1_000_000, 1);
+  const pageSize = intParam(
+    c.req.query("pageSize") ?? c.req.query("page_size"),
+    "pageSize",
+    1,
+    FILE_LIST_PAGE_MAX,
+    20,
+  );
+  const result = await tenantObject(c.env, tenant).filesList(
+    sub ?? null,
+    Date.now(),
+    (page - 1) * pageSize,
+    pageSize,
+  );
+  const files = await Promise.all(result.files.map((f) => fileView(c, f, tenant.id)));
+  return filesOk(c, { files, total: result.total, page, pageSize });
+});
+
+filesRoutes.delete("/:file_id", async (c) => {
+  const { tenant, sub } = c.get("principal");
+  const id = c.req.param("file_id");
+  if (!/^file_[a-z2-7]{1,64}$/.test(id)) throw fileNotFound();
+  const removed = await tenantObject(c.env, tenant).filesDelete(id, sub ?? null, Date.now());
+  if (!removed) throw fileNotFound();
+  if (removed.backend === "r2") await c.env.UPLOADS?.delete(r2Key(tenant.id, removed.id));
+  else if (removed.upstreamId) {
+    const path = `/api/v1/files/${encodeURIComponent(removed.upstreamId)}`;
+    await filesApi({ config: c.get("config"), log: c.get("log"), requestId: c.get("requestId") }, path, {
+      method: "DELETE",
+    }).catch((err: unknown) => {
+      // The record is gone either way; EvoLink deletes the file itself when it expires.
+      c.get("log").warn("files_upstream_delete_failed", { file_id: id, error: String(err) });
+    });
+  }
+  return filesOk(c, { file_id: id, deleted: true }, "File deleted successfully");
+});
+
+filesRoutes.all("*", filesNotFound);
+
+/** GET/HEAD {PUBLIC_BASE_URL}/files/{token}/{name}: no credentials but the signed, expiring token. */
+export const publicFileRoutes = new Hono<AppEnv>();
+
+publicFileRoutes.on(["GET", "HEAD"], "/:token/:name?", async (c) => {
+  const claims = await verifyFileToken(c.get("config").signingSecret, c.req.param("token"), Date.now());
+  const bucket = c.env.UPLOADS;
+  const res =
+    claims && bucket ? await serveObject(bucket, r2Key(claims.tenantId, claims.fileId), c.req.raw) : null;
+  if (!res) throw fileNotFound();
+  return res;
+});
+
+/** The `file` part of a multipart body, with the text fields before it and a reader for those after. */
+async function openMultipart(body: ReadableStream<Uint8Array> | null, boundary: string): Promise<Source> {
+  const parts = multipartParts(body, boundary);
+  const fields: Fields = {};
+  // Not `for await`: leaving such a loop would close the generator, and the fields after the file are read
+  // from it later.
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    const part = next.value;
+    if (part.name === "file") {
+      return {
+        declaredType: part.contentType,
+        chunks: part.body,
+        fields,
+        ...(part.filename ? { defaultName: part.filename } : {}),
+        trailing: async () => {
+          const after: Fields = {};
+          for (let rest = await parts.next(); !rest.done; rest = await parts.next())
+            await readField(rest.value, after);
+          return after;
+        },
+      };
+    }
+    await readField(part, fields);
+  }
+  throw new ApiError("invalid_request", "The form has no `file` part", { param: "file" });
+}
+
+const FIELD_NAMES: Record<string, keyof Fields> = {
+  upload_path: "uploadPath",
+  uploadPath: "uploadPath",
+  file_name: "fileName",
+  fileName: "fileName",
+};
+
+async function readField(part: Part, into: Fields): Promise<void> {
+  const key = FIELD_NAMES[part.name];
+  if (part.name === "file")
+    throw new ApiError("invalid_request", "Send one `file` per request", { param: "file" });
+  if (!key)
+    throw new ApiError(
+      "invalid_request",
+      `Unknown form field "${part.name.slice(0, 64)}" (accepted: file, upload_path, file_name)`,
+      { param: part.name.slice(0, 64) },
+    );
+  into[key] = checkField(part.name, await textOf(part, 256));
+}
+
+function requireJson(header: string | undefined): void {
+  if (!/^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i.test(header ?? ""))
+    throw new ApiError(
+      "unsupported_media_type",
+      `Content-Type must be application/json (got ${header === undefined ? "none" : JSON.stringify(header.slice(0, 100))})`,
+    );
+}
+
+function refuseDeclaredOver(header: string | undefined, limit: number, max: number): void {
+  if (header !== undefined && /^\d+$/.test(header.trim()) && Number(header) > limit) throw tooLarge(max);
+}
+
+function intParam(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max)
+    throw new ApiError("invalid_request", `${name} must be an integer between ${min} and ${max}`, {
+      param: name,
+    });
+  return n;
+}

@@ -1,0 +1,109 @@
+// The gateway's own file URLs (R2 backend): `{PUBLIC_BASE_URL}/files/{token}/{name}`, where the token names
+// the tenant, the file, a keyed tag of the uploader's `sub` (the URL travels to the upstream: the user's id
+// must not) and the expiry, and carries an HMAC over all of it and the tenant's binding. The upstream fetches the video from there; nobody else can mint or alter one.
+// `fileUrlMac` is the ONE place these URLs are signed: its `binding` is today the tenant id, and can grow
+// (a tenant incarnation) without touching any caller.
+import { base64url, base64urlDecode, hmacSha256, safeEqual } from "../util/hmac";
+
+const MAC_BYTES = 16;
+const MAX_TOKEN_CHARS = 1024;
+export const FILE_URL_PATH = "/files/";
+
+export interface FileUrlClaims {
+  tenantId: string;
+  fileId: string;
+  /** `subTag(sub)` of the uploader, null for a file uploaded without a `sub`. */
+  subTag: string | null;
+  /** Unix ms; the URL stops working then (the file's own expiry). */
+  expiresAt: number;
+}
+
+/** The string every file URL MAC covers besides the payload: today the tenant id. */
+export function fileBinding(tenantId: string): string {
+  return tenantId;
+}
+
+/**
+ * A keyed, non-reversible stand-in for a `sub` in file URLs, through the same MAC (`sub:` cannot begin a
+ * base64url token payload, so a tag is never a token's MAC).
+ */
+export function subTag(secret: string, tenantId: string, sub: string): Promise<string> {
+  return fileUrlMac(secret, fileBinding(tenantId), `sub:${sub}`);
+}
+
+/** The one signing function of file URLs. */
+async function fileUrlMac(secret: string, binding: string, payload: string): Promise<string> {
+  const sig = await hmacSha256(secret, `file-url/v1\n${binding}\n${payload}`);
+  return base64url(sig.subarray(0, MAC_BYTES));
+}
+
+export async function signFileToken(secret: string, claims: FileUrlClaims): Promise<string> {
+  const text = JSON.stringify([
+    claims.tenantId,
+    claims.fileId,
+    claims.subTag,
+    Math.floor(claims.expiresAt / 1000),
+  ]);
+  const payload = base64url(new TextEncoder().encode(text));
+  return `${payload}.${await fileUrlMac(secret, fileBinding(claims.tenantId), payload)}`;
+}
+
+/** The claims of a genuine, unexpired token, or null (forged, altered, malformed or expired alike). */
+export async function verifyFileToken(
+  secret: string,
+  token: string,
+  now: number,
+): Promise<FileUrlClaims | null> {
+  if (token.length > MAX_TOKEN_CHARS) return null;
+  const [payload, tag, extra] = token.split(".");
+  if (!payload || !tag || extra !== undefined) return null;
+  const claims = decode(payload);
+  if (!claims) return null;
+  const expected = await fileUrlMac(secret, fileBinding(claims.tenantId), payload);
+  if (!(await safeEqual(expected, tag))) return null;
+  return claims.expiresAt > now ? claims : null;
+}
+
+function decode(payload: string): FileUrlClaims | null {
+  const bytes = base64urlDecode(payload);
+  if (!bytes) return null;
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (!Array.isArray(v) || v.length !== 4) return null;
+    const [tenantId, fileId, sub, exp] = v as unknown[];
+    if (typeof tenantId !== "string" || typeof fileId !== "string") return null;
+    if (sub !== null && typeof sub !== "string") return null;
+    if (typeof exp !== "number" || !Number.isInteger(exp)) return null;
+    return { tenantId, fileId, subTag: sub, expiresAt: exp * 1000 };
+  } catch {
+    return null;
+  }
+}
+
+/** A file name safe in a URL path segment (the name is cosmetic: the token alone names the file). */
+export function urlSafeName(name: string, ext: string): string {
+  const base =
+    name
+      .replace(/\.[A-Za-z0-9]{1,5}$/, "")
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .slice(0, 80) || "file";
+  return `${base}.${ext}`;
+}
+
+export async function fileUrl(
+  publicBaseUrl: string,
+  secret: string,
+  claims: FileUrlClaims,
+  name: string,
+): Promise<string> {
+  return `${publicBaseUrl}${FILE_URL_PATH}${await signFileToken(secret, claims)}/${name}`;
+}
+
+/** The token of a URL on the gateway's origin under /files/, or null for any other URL. */
+export function gatewayFileToken(url: URL, publicBaseUrl: string): string | null {
+  const base = new URL(publicBaseUrl);
+  if (url.origin !== base.origin) return null;
+  const prefix = `${base.pathname.replace(/\/+$/, "")}${FILE_URL_PATH}`;
+  if (!url.pathname.startsWith(prefix)) return null;
+  return url.pathname.slice(prefix.length).split("/")[0] ?? "";
+}
