@@ -45,7 +45,7 @@ export function Tasks({ id, query }) {
                 html`<tr>
                   <td><a class="mono" href=${`#/tenants/${enc(id)}/tasks/${enc(t.id)}`}>${t.id}</a></td>
                   <td><${Status} value=${t.status} /> ${t.progress != null ? `${t.progress}%` : ""}</td>
-                  <td class="mono">${t.sub ?? "—"}</td>
+                  <td class="mono whole">${t.sub ?? "—"}</td>
                   <td>${fmtUnix(t.created)}</td>
                   <td>${fmtNum(t.credits_reserved)}</td>
                   <td>${fmtNum(t.credits_used)}</td>
