@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run openapi`: builds the OpenAPI 3.1 documents from the routes' zod schemas (src/openapi/build.ts,
+// `npm run openapi`: builds the OpenAPI 3.1 documents from the routes' zod schemas (src/document.ts,
 // bundled for Node with esbuild) into openapi/tenant.json and openapi/admin.json, and the tenant API's
 // TypeScript types (openapi-typescript) into openapi/tenant.d.ts. `--check` (a step of `npm test`) builds
 // them in memory instead, fails when a committed file differs, and validates both documents as OpenAPI 3.1.
@@ -23,7 +23,7 @@ async function loadBuilder() {
   try {
     const outfile = join(dir, "build.mjs");
     await build({
-      entryPoints: [join(root, "src/openapi/build.ts")],
+      entryPoints: [join(root, "src/document.ts")],
       bundle: true,
       platform: "node",
       format: "esm",

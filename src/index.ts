@@ -5,7 +5,7 @@ import { handleQueue } from "./callbacks/queue";
 import type { Env } from "./env";
 
 export { Registry } from "./tenants/registry";
-export { TenantState } from "./state/tenant-state";
+export { TenantState } from "./tenant-object/tenant-state";
 
 export default {
   fetch: app.fetch,

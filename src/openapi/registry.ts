@@ -1,6 +1,6 @@
 // How a route describes itself for the OpenAPI documents: one `OperationSpec` per method and path, written
 // next to its route module (`*.openapi.ts`) with the zod schemas the route validates with, and listed in
-// src/openapi/routes.ts. Only the build (scripts/openapi.mjs) and the tests import these; the Worker never does.
+// src/operations.ts. Only the build (scripts/openapi.mjs) and the tests import these; the Worker never does.
 import type * as z from "zod";
 import type { ErrorCode } from "../http/errors";
 

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { expect, it } from "vitest";
-import type { TenantState } from "../../src/state/tenant-state";
+import type { TenantState } from "../../src/tenant-object/tenant-state";
 import { objectOf, rowOf } from "../helpers/objects";
 import { startSimulator } from "../helpers/gateway";
 import { createTask, eventually, receiver, webhookTenant } from "./helpers";

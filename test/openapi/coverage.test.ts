@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { parseGenerationRequest } from "../../src/generations/schema";
-import { buildDocument } from "../../src/openapi/build";
+import { buildDocument } from "../../src/document";
 import { admin, gw } from "../helpers/gateway";
 import { checkAgainstOpenApi, DOCUMENTS } from "../helpers/openapi";
 

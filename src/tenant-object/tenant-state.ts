@@ -2,7 +2,8 @@
 // outbox and delivery records. It does only what needs serialization — admission, a task's end, settlement,
 // the outbox — each as one atomic step (synchronous SQL, no await in between). Reading a task's state does
 // not come here (src/tasks/routes.ts polls at the edge). The class is a dispatcher: the logic lives in the
-// modules each method names. The Worker reaches it through src/state/client.ts.
+// modules each method names, and it sits above them all (nothing below imports it). The Worker reaches it
+// through src/state/client.ts.
 import { DurableObject } from "cloudflare:workers";
 import {
   DeliveryLedger,
@@ -11,7 +12,6 @@ import {
   type DeliveryView,
 } from "../callbacks/ledger";
 import { messageFromRecord, type WebhookMessage } from "../callbacks/message";
-import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
 import { Outbox } from "../callbacks/outbox";
 import { loadConfig } from "../config/env";
 import type { Env } from "../env";
@@ -19,21 +19,21 @@ import { configLogger } from "../http/log";
 import type { AdmitRequest, AdmitResult } from "../quota/admission";
 import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
 import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
-import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
-import { type TenantRef, tenantOfObject } from "./client";
+import { type TenantRef, tenantOfObject } from "../state/client";
 import { creatingDeadline, silentDeadline, type SweepDeps, sweepStep } from "../tasks/sweeper";
-import { listTasks, TASK_LIST_MIGRATIONS, type TaskListPage, type TaskListQuery } from "../tasks/list";
-import { TASK_MIGRATIONS, type TaskRecord, TaskStore } from "../tasks/store";
+import { listTasks, type TaskListPage, type TaskListQuery } from "../tasks/list";
+import { type TaskRecord, TaskStore } from "../tasks/store";
 import type { UpstreamTask } from "../upstream/schema";
-import { AlarmClock } from "./alarm";
-import { migrate } from "./migrations";
-import { retire, type RetireResult } from "./retire";
+import { AlarmClock } from "../state/alarm";
+import { migrate } from "../state/migrations";
+import { retire, type RetireResult } from "../state/retire";
 import { type DailyRows, readDaily } from "../usage/daily";
 import type { ScopeState } from "../quota/policy";
 import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
 import { deleteUpstreamFile } from "../files/expiry";
-import { FILE_MIGRATIONS, type FileRecord, type StoredFacts } from "../files/store";
+import { TENANT_OBJECT_MIGRATIONS } from "./migrations";
+import { type FileRecord, type StoredFacts } from "../files/store";
 
 export type { TaskRecord } from "../tasks/store";
 
@@ -59,13 +59,7 @@ export class TenantState extends DurableObject<Env> {
     // Every stub is made by tenantObject(), which names the object `<tenant>~<incarnation>`; anything else
     // is a bug that would file events under no tenant, so it fails here, loudly.
     this.tenant = tenantOfObject(ctx.id.name);
-    migrate(ctx.storage.sql, [
-      ...TASK_MIGRATIONS,
-      ...CALLBACK_MIGRATIONS,
-      ...QUOTA_MIGRATIONS,
-      ...TASK_LIST_MIGRATIONS,
-      ...FILE_MIGRATIONS,
-    ]);
+    migrate(ctx.storage.sql, TENANT_OBJECT_MIGRATIONS);
     this.tasks = new TaskStore(ctx.storage.sql);
     this.alarms = new AlarmClock(ctx.storage);
     void ctx.blockConcurrencyWhile(() => this.alarms.load());

@@ -2,7 +2,7 @@
 // schemas, with zod 4's own JSON Schema output (JSON Schema 2020-12 is OpenAPI 3.1's dialect). Run at build
 // time by scripts/openapi.mjs; the output is committed (openapi/*.json) and checked for drift in CI.
 import * as z from "zod";
-import { ERROR_CODES, type ErrorCode } from "../http/errors";
+import { ERROR_CODES, type ErrorCode } from "./http/errors";
 import {
   ALWAYS,
   ADMIN_AUTH,
@@ -12,10 +12,10 @@ import {
   IDEMPOTENCY_KEY_PARAMETER,
   RETRY_AFTER_CODES,
   TENANT_AUTH,
-} from "./common";
-import { jsonSchema } from "./json-schema";
-import type { Api, OperationSpec, ResponseSpec } from "./registry";
-import { OPERATIONS, WEBHOOKS } from "./routes";
+} from "./openapi/common";
+import { jsonSchema } from "./openapi/json-schema";
+import type { Api, OperationSpec, ResponseSpec } from "./openapi/registry";
+import { OPERATIONS, WEBHOOKS } from "./operations";
 
 type Json = Record<string, unknown>;
 

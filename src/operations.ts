@@ -1,0 +1,29 @@
+// Every operation of both OpenAPI documents, one list per route module. A new route adds its
+// `OperationSpec` in a `*.openapi.ts` next to its module and its list here; test/openapi/coverage.test.ts
+// fails while app.ts routes something the documents lack, or the reverse.
+import { callbackOperations } from "./callbacks/routes.openapi";
+import { filesOperations } from "./files/routes.openapi";
+import { catalogOperations } from "./generations/catalog.openapi";
+import { quotaOperations } from "./quota/routes.openapi";
+import { taskListOperations } from "./tasks/list-routes.openapi";
+import { taskOperations } from "./tasks/routes.openapi";
+import { tenantOperations } from "./tenants/routes.openapi";
+import { tenantStatusOperations } from "./tenants/status-routes.openapi";
+import { dailyUsageOperations } from "./usage/routes.openapi";
+import { metaOperations } from "./openapi/meta.openapi";
+import type { OperationSpec } from "./openapi/registry";
+
+export { WEBHOOKS } from "./callbacks/routes.openapi";
+
+export const OPERATIONS: readonly OperationSpec[] = [
+  ...metaOperations,
+  ...taskOperations,
+  ...taskListOperations,
+  ...catalogOperations,
+  ...quotaOperations,
+  ...dailyUsageOperations,
+  ...tenantOperations,
+  ...tenantStatusOperations,
+  ...callbackOperations,
+  ...filesOperations,
+];

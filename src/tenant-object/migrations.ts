@@ -1,0 +1,42 @@
+// The tenant object's SQLite schema as one ordered list: every step of every concern, in the order a new
+// object applies them. Each concern keeps its own steps beside its table code; this list alone decides
+// their order, and a step a concern adds is refused until it is placed here. Append; never reorder or edit a
+// shipped step (src/state/migrations.ts records each one by name).
+import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
+import { FILE_MIGRATIONS } from "../files/store";
+import { QUOTA_MIGRATIONS } from "../quota/migrations";
+import type { Migration } from "../state/migrations";
+import { TASK_LIST_MIGRATIONS } from "../tasks/list";
+import { TASK_MIGRATIONS } from "../tasks/store";
+
+const ORDER = [
+  "tasks/1",
+  "tasks/2",
+  "tasks/3",
+  "tasks/sweep-deadlines",
+  "callbacks/1",
+  "quota/1",
+  "quota/2",
+  "tasklist/1",
+  "files/1",
+] as const;
+
+function ordered(steps: readonly Migration[]): Migration[] {
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const unplaced = steps.filter((s) => !(ORDER as readonly string[]).includes(s.name));
+  if (unplaced.length)
+    throw new Error(`migrations not placed in ORDER: ${unplaced.map((s) => s.name).join(", ")}`);
+  return ORDER.map((name) => {
+    const step = byName.get(name);
+    if (!step) throw new Error(`migration ${name} is in ORDER but no concern defines it`);
+    return step;
+  });
+}
+
+export const TENANT_OBJECT_MIGRATIONS: readonly Migration[] = ordered([
+  ...TASK_MIGRATIONS,
+  ...CALLBACK_MIGRATIONS,
+  ...QUOTA_MIGRATIONS,
+  ...TASK_LIST_MIGRATIONS,
+  ...FILE_MIGRATIONS,
+]);
