@@ -3,20 +3,21 @@ import { Hono } from "hono";
 import { tenantAuth } from "./auth/middleware";
 import { webhookAdminRoutes } from "./callbacks/admin-routes";
 import { callbackRoutes } from "./callbacks/ingress";
-import type { AppEnv } from "./env";
+import type { HttpEnv } from "./http/context";
 import { notFound, onError, requestContext } from "./http/middleware";
-import { ledgerRoutes, usageRoutes } from "./quota/routes";
+import { monthUsageRoutes, usageRoutes } from "./usage/routes";
 import { taskRoutes } from "./tasks/routes";
 import { adminTaskRoutes, taskListRoutes } from "./tasks/list-routes";
 import { modelRoutes } from "./generations/catalog";
+import { generationRoutes } from "./generations/routes";
 import { adminOpenApi } from "./openapi/serve";
 import { adminAuth, tenantRoutes } from "./tenants/routes";
-import { findTenantByIssuer } from "./tenants/store";
+import { findTenantByIssuer } from "./tenants/lookup";
 import { tenantStatusRoutes } from "./tenants/status-routes";
-import { dailyUsageRoutes } from "./usage/routes";
+import { dailyUsageRoutes } from "./usage/daily-routes";
 import { filesRoutes, publicFileRoutes } from "./files/routes";
 
-export const app = new Hono<AppEnv>();
+export const app = new Hono<HttpEnv>();
 
 app.use("*", requestContext());
 
@@ -24,7 +25,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 
 app.use("/admin/*", adminAuth());
 app.route("/admin/tenants", tenantRoutes);
-app.route("/admin/tenants", ledgerRoutes);
+app.route("/admin/tenants", monthUsageRoutes);
 app.route("/admin", webhookAdminRoutes);
 app.route("/admin/tenants", adminTaskRoutes);
 app.get("/admin/openapi.json", adminOpenApi);
@@ -36,6 +37,7 @@ app.route("/admin/tenants", tenantStatusRoutes);
 app.route("/callbacks", callbackRoutes);
 
 app.use("/v1/*", tenantAuth({ findTenantByIssuer }));
+app.route("/v1", generationRoutes);
 app.route("/v1", taskRoutes);
 app.route("/v1", usageRoutes);
 app.route("/v1", taskListRoutes);

@@ -4,12 +4,13 @@
 import { callbackOperations } from "./callbacks/routes.openapi";
 import { filesOperations } from "./files/routes.openapi";
 import { catalogOperations } from "./generations/catalog.openapi";
-import { quotaOperations } from "./quota/routes.openapi";
+import { generationOperations } from "./generations/routes.openapi";
+import { usageOperations } from "./usage/routes.openapi";
 import { taskListOperations } from "./tasks/list-routes.openapi";
 import { taskOperations } from "./tasks/routes.openapi";
 import { tenantOperations } from "./tenants/routes.openapi";
 import { tenantStatusOperations } from "./tenants/status-routes.openapi";
-import { dailyUsageOperations } from "./usage/routes.openapi";
+import { dailyUsageOperations } from "./usage/daily-routes.openapi";
 import { metaOperations } from "./openapi/meta.openapi";
 import type { OperationSpec } from "./openapi/registry";
 
@@ -17,10 +18,11 @@ export { WEBHOOKS } from "./callbacks/routes.openapi";
 
 export const OPERATIONS: readonly OperationSpec[] = [
   ...metaOperations,
+  ...generationOperations,
   ...taskOperations,
   ...taskListOperations,
   ...catalogOperations,
-  ...quotaOperations,
+  ...usageOperations,
   ...dailyUsageOperations,
   ...tenantOperations,
   ...tenantStatusOperations,

@@ -2,7 +2,8 @@
 // is the same 401 `invalid_token` to the client; the precise reason goes to the log, never the token.
 // A suspended tenant is told so (403) only once its token has verified.
 import type { Context, MiddlewareHandler } from "hono";
-import type { Env, AppEnv } from "../env";
+import type { Env } from "../env";
+import type { TenantEnv } from "./principal";
 import { bearerCredentials } from "../http/bearer";
 import { ApiError } from "../http/errors";
 import type { Tenant } from "../tenants/schema";
@@ -18,7 +19,7 @@ export interface TenantAuthOptions {
   keys?: KeyResolver;
 }
 
-export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<AppEnv> {
+export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<TenantEnv> {
   if (typeof opts?.findTenantByIssuer !== "function") {
     throw new Error("tenantAuth: findTenantByIssuer(env, issuer) is required");
   }
@@ -44,7 +45,7 @@ export function tenantAuth(opts: TenantAuthOptions): MiddlewareHandler<AppEnv> {
   };
 }
 
-function refuse(c: Context<AppEnv>, reason: AuthFailureReason, tenantId: string | undefined): never {
+function refuse(c: Context<TenantEnv>, reason: AuthFailureReason, tenantId: string | undefined): never {
   const { event, level, fault } = authFailureLog(reason);
   c.get("log")[level](event, { reason, fault, tenant_id: tenantId });
   throw unauthorized();

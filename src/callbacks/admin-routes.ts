@@ -2,19 +2,19 @@
 // webhook secret, listing its delivery attempts, and sending an event again.
 import { Hono } from "hono";
 import { DELIVERY_LIST_MAX } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { registry } from "../tenants/registry-client";
 import { type Tenant, TENANT_ID_PATTERN } from "../tenants/schema";
-import { forgetTenant, getTenant } from "../tenants/store";
+import { forgetTenant, getTenant } from "../tenants/lookup";
 import { tenantView } from "../tenants/view";
-import { tenantOfDelivery } from "./ledger";
+import { tenantOfDelivery } from "./delivery-log";
 import type { WebhookMessage } from "./message";
 
-export const webhookAdminRoutes = new Hono<AppEnv>();
+export const webhookAdminRoutes = new Hono<HttpEnv>();
 
-async function existingTenant(env: AppEnv["Bindings"], id: string): Promise<Tenant> {
+async function existingTenant(env: HttpEnv["Bindings"], id: string): Promise<Tenant> {
   const tenant = TENANT_ID_PATTERN.test(id) ? await getTenant(env, id) : null;
   if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
   return tenant;

@@ -8,11 +8,11 @@ import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { checkGatewayUrl } from "../net/urls";
 import { type TenantRef, tenantObject } from "../state/client";
-import { getTenant } from "../tenants/store";
+import { getTenant } from "../tenants/lookup";
 import { webhookDestination } from "./destination";
-import type { DeliveryEntry, DeliveryOutcome } from "./ledger";
+import type { DeliveryEntry, DeliveryOutcome } from "./delivery-log";
 import { type WebhookMessage, WebhookMessageSchema } from "./message";
-import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./policy";
+import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./retry";
 import { postWebhook } from "./send";
 import { signingSecrets, webhookHeaders } from "./signature";
 

@@ -4,7 +4,7 @@
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { tenantObject } from "../state/client";
-import { getTenant } from "../tenants/store";
+import { getTenant } from "../tenants/lookup";
 import { webhookDestination } from "./destination";
 import { WebhookMessageSchema } from "./message";
 

@@ -5,17 +5,17 @@
 // before it is recorded, and recording its end writes the webhook event in the same step (see outbox.ts).
 import { Hono } from "hono";
 import { CALLBACK_CONFIRM_TIMEOUT_MS, CALLBACK_MAX_BODY_BYTES } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
-import { getTenant } from "../tenants/store";
+import { getTenant } from "../tenants/lookup";
 import { getUpstreamTask } from "../upstream/client";
 import { readBytesCapped } from "../util/stream";
 import { verifyCallbackToken } from "./token";
 
 const unknownCallback = () => new ApiError("not_found", "No such callback");
 
-export const callbackRoutes = new Hono<AppEnv>();
+export const callbackRoutes = new Hono<HttpEnv>();
 
 callbackRoutes.post("/upstream/:token", async (c) => {
   const config = c.get("config");

@@ -4,7 +4,7 @@
 import * as z from "zod";
 import type { TenantRef } from "../state/client";
 import { presentTask, type TenantTaskView } from "../tasks/present";
-import type { TaskRecord } from "../tasks/store";
+import type { TaskRecord } from "../tasks/table";
 import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 
 export const WebhookMessageSchema = z.object({

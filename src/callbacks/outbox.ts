@@ -4,7 +4,7 @@
 import { OUTBOX_FLUSH_BATCH, OUTBOX_RETRY_MS } from "../config/constants";
 import type { TenantRef } from "../state/client";
 import type { AlarmClock } from "../state/alarm";
-import type { TaskRecord } from "../tasks/store";
+import type { TaskRecord } from "../tasks/table";
 import type { UpstreamTask } from "../upstream/schema";
 import { taskEndedMessage, type WebhookMessage } from "./message";
 

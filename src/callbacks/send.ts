@@ -1,6 +1,6 @@
 // One webhook attempt over HTTP: a signed POST with a timeout, redirects not followed, and the answer's
 // body never read (only its status counts). Returns what happened and how long it took.
-import type { AttemptResult } from "./policy";
+import type { AttemptResult } from "./retry";
 
 export interface SentAttempt {
   result: AttemptResult;

@@ -1,8 +1,7 @@
 // Operator configuration, parsed from wrangler vars and secrets with zod once per isolate.
 // A missing or malformed setting fails every request with a 503 that names the setting, never its value.
 import * as z from "zod";
-import { ApiError } from "../http/errors";
-import { type PricingOverrides, PricingOverridesSchema } from "../quota/pricing";
+import { type PricingOverrides, PricingOverridesSchema } from "./pricing";
 import {
   DEFAULT_SWEEP_MIN_AGE_S,
   DEFAULT_TASK_POLL_CACHE_MS,
@@ -61,7 +60,7 @@ const delaySchedule = z
     `entries must be at most ${QUEUE_MAX_DELAY_SECONDS}`,
   );
 
-/** JSON of per-model price overrides (src/quota/pricing.ts); absent means the registry's prices. */
+/** JSON of per-model price overrides (src/config/pricing.ts, applied by src/generations/pricing.ts); absent means the registry's prices. */
 const pricingOverrides = z
   .string()
   .optional()
@@ -123,7 +122,15 @@ export interface Config {
 
 const cache = new WeakMap<object, Config>();
 
-/** Parses the bindings into a Config, or throws a `misconfigured` ApiError naming the bad settings. */
+/**
+ * A setting is missing or malformed. The message names the settings, never their values; the request
+ * middleware (src/http/middleware.ts) answers it as a 503 `misconfigured`.
+ */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the bindings into a Config, or throws a ConfigError naming the bad settings. */
 export function loadConfig(env: object): Config {
   const hit = cache.get(env);
   if (hit) return hit;
@@ -140,7 +147,7 @@ export function loadConfig(env: object): Config {
       const why = i.code === "invalid_type" ? "is required" : i.message;
       return `${name} ${why}`;
     });
-    throw new ApiError("misconfigured", `Gateway misconfigured: ${[...new Set(problems)].join("; ")}`);
+    throw new ConfigError(`Gateway misconfigured: ${[...new Set(problems)].join("; ")}`);
   }
   const c = parsed.data;
   const config: Config = {

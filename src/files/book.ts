@@ -4,10 +4,10 @@
 // released early by `policy.delete_uploads_after_task`).
 import { FILE_EXPIRY_BATCH, FILE_PENDING_TTL_MS } from "../config/constants";
 import type { QuotaLimits } from "../tenants/schema";
-import { monthOf } from "../quota/policy";
+import { monthOf } from "../util/month";
 import { type ByteBudget, checkUpload, type UploadRefusal, type UploadScope } from "./quota";
 import { r2Key } from "./r2";
-import { type FileBackend, type FileRecord, FileTable, scopeKey, type StoredFacts } from "./store";
+import { type FileBackend, type FileRecord, FileTable, scopeKey, type StoredFacts } from "./table";
 import type { AlarmClock } from "../state/alarm";
 
 export interface ReserveRequest {

@@ -2,23 +2,23 @@
 // both envelopes in one body — `{success:false, code:<status>, msg}` for clients written for EvoLink and
 // reelgate's `error: {code, message, type}` to branch on. Rendered in one place: the files sub-app's onError.
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { onError } from "../http/middleware";
 
-export function filesOk(c: Context<AppEnv>, data: unknown, msg = "success"): Response {
+export function filesOk<E extends HttpEnv>(c: Context<E>, data: unknown, msg = "success"): Response {
   return c.json({ success: true, code: 200, msg, data }, 200, { "cache-control": "no-store" });
 }
 
 /** The gateway's one error renderer, with the files API's envelope merged into the same body. */
-export async function filesOnError(err: Error, c: Context<AppEnv>): Promise<Response> {
+export async function filesOnError<E extends HttpEnv>(err: Error, c: Context<E>): Promise<Response> {
   const rendered = onError(err, c);
   const body = (await rendered.json()) as { error: { message: string } };
   const merged = { success: false, code: rendered.status, msg: body.error.message, ...body };
   return new Response(JSON.stringify(merged), { status: rendered.status, headers: rendered.headers });
 }
 
-export function filesNotFound(c: Context<AppEnv>): Response {
+export function filesNotFound<E extends HttpEnv>(c: Context<E>): Response {
   throw new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
 }
 

@@ -2,7 +2,7 @@
 // belong to the caller's tenant — and to the caller's `sub` when the token has one — or the request is a
 // `403 policy_violation`. Checked at the edge from the signed token alone (no storage read).
 import type { Config } from "../config/env";
-import type { Principal } from "../env";
+import type { Principal } from "../auth/principal";
 import { ApiError } from "../http/errors";
 import { gatewayFileToken, subTag, verifyFileToken } from "./signed-url";
 

@@ -3,7 +3,7 @@
 // (src/quota/refusal.ts): `error.details` names the scope, the limit and the figures a client shows.
 import { ApiError } from "../http/errors";
 import type { QuotaLimits } from "../tenants/schema";
-import { nextMonthStart } from "../quota/policy";
+import { nextMonthStart } from "../util/month";
 
 export interface UploadScope {
   scope: "tenant" | "user";

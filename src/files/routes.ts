@@ -3,11 +3,12 @@
 import { Hono } from "hono";
 import { tenantAuth } from "../auth/middleware";
 import { FILE_JSON_OVERHEAD_BYTES, FILE_LIST_PAGE_MAX } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
+import type { TenantEnv } from "../auth/principal";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
-import { findTenantByIssuer } from "../tenants/store";
+import { findTenantByIssuer } from "../tenants/lookup";
 import { fileNotFound, filesNotFound, filesOk, filesOnError } from "./envelope";
 import { filesApi } from "./evolink";
 import { tooLarge } from "./limits";
@@ -19,7 +20,7 @@ import { openBase64Json } from "./base64-json";
 import { type Fields, runUpload, type Source } from "./upload";
 import { fileView } from "./view";
 
-export const filesRoutes = new Hono<AppEnv>();
+export const filesRoutes = new Hono<TenantEnv>();
 filesRoutes.onError(filesOnError);
 filesRoutes.use("*", tenantAuth({ findTenantByIssuer }));
 
@@ -106,7 +107,7 @@ filesRoutes.delete("/:file_id", async (c) => {
 filesRoutes.all("*", filesNotFound);
 
 /** GET/HEAD {PUBLIC_BASE_URL}/files/{token}/{name}: no credentials but the signed, expiring token. */
-export const publicFileRoutes = new Hono<AppEnv>();
+export const publicFileRoutes = new Hono<HttpEnv>();
 
 publicFileRoutes.on(["GET", "HEAD"], "/:token/:name?", async (c) => {
   const claims = await verifyFileToken(c.get("config").signingSecret, c.req.param("token"), Date.now());

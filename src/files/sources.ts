@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import type { Config } from "../config/env";
 import { FILE_FETCH_TIMEOUT_MS } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { TenantEnv } from "../auth/principal";
 import { ApiError } from "../http/errors";
 import { checkVideoUrl } from "../net/urls";
 import { filesApi } from "./evolink";
@@ -99,7 +99,7 @@ export async function openUrl(raw: string, fields: Fields, config: Config): Prom
 }
 
 /** EvoLink backend: EvoLink downloads `file_url` (its own size and type checks apply). */
-export function uploadUrlToEvolink(c: Context<AppEnv>, raw: string, fields: Fields): Promise<Response> {
+export function uploadUrlToEvolink(c: Context<TenantEnv>, raw: string, fields: Fields): Promise<Response> {
   const url = checkFileUrl(raw);
   return withSlot(c, 0, async (id) => {
     const body: Record<string, string> = { file_url: url.href };

@@ -4,7 +4,7 @@
 // no stored bytes behind.
 import type { Context } from "hono";
 import { FILE_TTL_MS } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { TenantEnv } from "../auth/principal";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { base32, randomBytes } from "../util/hmac";
@@ -13,7 +13,7 @@ import { type Caps, type Checked, checkFile } from "./limits";
 import { uploadRefusalError } from "./quota";
 import { putChunks, r2Key } from "./r2";
 import { EXTENSIONS } from "./sniff";
-import type { FileRecord } from "./store";
+import type { FileRecord } from "./table";
 import { fileView } from "./view";
 
 export interface Fields {
@@ -41,7 +41,7 @@ export function newFileId(): string {
  * releases the slot.
  */
 export async function withSlot(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   declaredBytes: number,
   work: (id: string, caps: Caps) => Promise<FileRecord | null>,
 ): Promise<Response> {
@@ -98,7 +98,7 @@ export async function withSlot(
 
 /** Uploads the file `open()` yields, checked while it streams to the configured backend. */
 export function runUpload(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   declaredBytes: number,
   open: () => Promise<Source>,
 ): Promise<Response> {
@@ -133,7 +133,7 @@ export function runUpload(
 }
 
 async function forwardToEvolink(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   id: string,
   checked: Checked,
   source: Source,
@@ -176,7 +176,7 @@ async function forwardToEvolink(
 
 /** Records a file EvoLink now holds; its URL and expiry are EvoLink's. */
 export async function commitUpstream(
-  c: Context<AppEnv>,
+  c: Context<TenantEnv>,
   id: string,
   data: Record<string, unknown>,
   fields: Fields,
@@ -203,6 +203,6 @@ function formFields(f: Fields): [string, string][] {
   return out;
 }
 
-export function filesCall(c: Context<AppEnv>) {
+export function filesCall(c: Context<TenantEnv>) {
   return { config: c.get("config"), log: c.get("log"), requestId: c.get("requestId") };
 }

@@ -1,7 +1,7 @@
 // Uploads in the quota views: GET /v1/usage shows each scope's files and monthly bytes next to its other
 // limits; the operator's ledger shows the month's uploads per tenant and user.
 import type { QuotaLimits } from "../tenants/schema";
-import { monthOf, nextMonthStart } from "../quota/policy";
+import { monthOf, nextMonthStart } from "../util/month";
 import type { UploadUsage } from "./book";
 
 export function uploadsView(limits: QuotaLimits, usage: UploadUsage, now: number): Record<string, unknown> {

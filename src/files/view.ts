@@ -1,13 +1,13 @@
 // A file record as EvoLink's files API shows one (`FileData`): the R2 backend's `file_url` is a freshly
 // signed gateway URL that expires with the file; the EvoLink backend's is EvoLink's own, unchanged.
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { EXTENSIONS, type FileType } from "./sniff";
 import { fileUrl, subTag, urlSafeName } from "./signed-url";
-import type { FileRecord } from "./store";
+import type { FileRecord } from "./table";
 
-export async function fileView(
-  c: Context<AppEnv>,
+export async function fileView<E extends HttpEnv>(
+  c: Context<E>,
   f: FileRecord,
   tenantId: string,
 ): Promise<Record<string, unknown>> {

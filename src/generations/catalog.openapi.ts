@@ -1,9 +1,9 @@
 // OpenAPI operation of src/generations/catalog.ts: GET /v1/models.
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
-import { PricingOverridesSchema } from "../quota/pricing";
+import { PricingOverridesSchema } from "../config/pricing";
 import { modelView } from "./catalog";
-import { WAN26_REFERENCE_VIDEO_FLASH } from "./models";
+import { WAN26_REFERENCE_VIDEO_FLASH } from "../upstream/models";
 
 const Values = z.object({ values: z.array(z.string()), default: z.string() });
 

@@ -1,10 +1,11 @@
 // GET /v1/models: the models the caller's tenant may use (the registry narrowed by `policy.allowed_models`),
 // each with the parameters its requests take and the basis of its price, under the operator's pricing.
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { pricingFor, type PricingOverrides } from "../quota/pricing";
+import type { TenantEnv } from "../auth/principal";
+import type { PricingOverrides } from "../config/pricing";
+import { pricingFor } from "./pricing";
 import type { TenantPolicy } from "../tenants/schema";
-import { MODELS, supports, type ModelRegistry, type ModelSpec } from "./models";
+import { MODELS, supports, type ModelRegistry, type ModelSpec } from "../upstream/models";
 
 /** The registered models a tenant's policy allows (all of them without `allowed_models`). */
 export function modelsFor(policy: TenantPolicy | undefined, registry: ModelRegistry = MODELS): ModelSpec[] {
@@ -40,7 +41,7 @@ export function modelView(spec: ModelSpec, overrides: PricingOverrides) {
   };
 }
 
-export const modelRoutes = new Hono<AppEnv>();
+export const modelRoutes = new Hono<TenantEnv>();
 
 modelRoutes.get("/models", (c) => {
   const { tenant } = c.get("principal");

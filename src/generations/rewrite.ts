@@ -8,7 +8,7 @@ import {
   type ModelRegistry,
   type Quality,
   type ShotType,
-} from "./models";
+} from "../upstream/models";
 import type { GenerationRequest } from "./schema";
 
 /** The upstream request body (OpenAPI `Wan26ReferenceVideoFlashRequest`). A type alias, so it is a record. */

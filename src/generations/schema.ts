@@ -13,7 +13,7 @@ import {
   type ModelSpec,
   type Quality,
   type ShotType,
-} from "./models";
+} from "../upstream/models";
 
 /** A validated request with every default made explicit. */
 export interface GenerationRequest {

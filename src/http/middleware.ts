@@ -1,14 +1,15 @@
 // Request-scoped plumbing: a request id on every response, the parsed config and a logger in context,
-// and the one error handler that renders ApiError (anything else becomes a logged 500).
+// and the one error handler that renders ApiError (a ConfigError is a 503 `misconfigured`; anything else
+// becomes a logged 500).
 import type { Context, MiddlewareHandler } from "hono";
-import { loadConfig } from "../config/env";
-import type { AppEnv } from "../env";
+import { ConfigError, loadConfig } from "../config/env";
+import type { HttpEnv } from "./context";
 import { ApiError, errorResponse } from "./errors";
 import { configLogger, createLogger } from "./log";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-export function requestContext(): MiddlewareHandler<AppEnv> {
+export function requestContext(): MiddlewareHandler<HttpEnv> {
   return async function requestContext(c, next) {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
@@ -20,15 +21,16 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
       c.set("log", configLogger(config, { request_id: requestId }));
     } catch (err) {
       c.set("log", createLogger({ request_id: requestId }, "info", []));
-      throw err;
+      throw err instanceof ConfigError ? new ApiError("misconfigured", err.message) : err;
     }
     await next();
     c.header("x-request-id", requestId);
   };
 }
 
-export function onError(err: Error, c: Context<AppEnv>): Response {
+export function onError<E extends HttpEnv>(err: Error, c: Context<E>): Response {
   const requestId = c.get("requestId");
+  if (err instanceof ConfigError) err = new ApiError("misconfigured", err.message);
   if (err instanceof ApiError) {
     if (err.status >= 500)
       c.get("log")?.warn("request_failed", { code: err.code, status: err.status, message: err.message });
@@ -38,7 +40,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   return errorResponse(new ApiError("internal_error", "Internal server error"), requestId);
 }
 
-export function notFound(c: Context<AppEnv>): Response {
+export function notFound<E extends HttpEnv>(c: Context<E>): Response {
   return errorResponse(
     new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`),
     c.get("requestId"),

@@ -3,12 +3,12 @@
 // the static assets after authentication (wrangler.jsonc runs the Worker first for /admin/*), so the
 // Worker bundle carries none of it.
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 
 export const ADMIN_DOCUMENT_PATH = "/admin/openapi.json";
 
-export async function adminOpenApi(c: Context<AppEnv>): Promise<Response> {
+export async function adminOpenApi(c: Context<HttpEnv>): Promise<Response> {
   const assets = c.env.ASSETS as Fetcher | undefined;
   const res = assets ? await assets.fetch(new URL(ADMIN_DOCUMENT_PATH, c.req.url)) : null;
   if (!res?.ok)

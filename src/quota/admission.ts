@@ -1,12 +1,12 @@
 // One admission, run synchronously inside the tenant's Durable Object (no await between check and write):
-// the Idempotency-Key is looked up, the tenant's and the user's limits are checked against the ledger,
+// the Idempotency-Key is looked up, the tenant's and the user's limits are checked against the counters,
 // and the task row, its reservation and the key's claim are written — or nothing is written at all.
 // Because the object runs one such step at a time, N concurrent requests against a limit of L admit L.
-import type { NewTask, TaskStore } from "../tasks/store";
+import type { NewTask, TaskTable } from "../tasks/table";
 import type { QuotaLimits } from "../tenants/schema";
-import type { IdempotencyClaim, IdempotencyTable, StoredResponse } from "./idempotency";
-import type { QuotaLedger } from "./ledger";
-import { admitted, decide, type Refusal, type ScopeInput, toUnits } from "./policy";
+import type { IdempotencyClaim, IdempotencyTable, StoredResponse } from "../idempotency/keys";
+import type { QuotaCounters } from "./counters";
+import { admitted, decide, type Refusal, type ScopeInput, toUnits } from "./arithmetic";
 
 export interface AdmitRequest {
   /** The task to record; its id is used unless a failed attempt of the same idempotent request is retried. */
@@ -31,8 +31,8 @@ export type AdmitResult =
   | { kind: "conflict" };
 
 export interface AdmissionTables {
-  tasks: TaskStore;
-  ledger: QuotaLedger;
+  tasks: TaskTable;
+  counters: QuotaCounters;
   idempotency: IdempotencyTable;
 }
 
@@ -43,7 +43,7 @@ const limited = (l: QuotaLimits) =>
 
 /** The scopes that have a limit, with their state at `now`. */
 export function limitedScopes(
-  ledger: QuotaLedger,
+  counters: QuotaCounters,
   limits: AdmitRequest["limits"],
   sub: string | null,
   now: number,
@@ -53,13 +53,13 @@ export function limitedScopes(
     scopes.push({
       scope: "tenant",
       limits: limits.tenant,
-      state: ledger.admissionState("tenant", null, now, limits.tenant),
+      state: counters.admissionState("tenant", null, now, limits.tenant),
     });
   if (sub !== null && limited(limits.user))
     scopes.push({
       scope: "user",
       limits: limits.user,
-      state: ledger.admissionState("user", sub, now, limits.user),
+      state: counters.admissionState("user", sub, now, limits.user),
     });
   return scopes;
 }
@@ -76,7 +76,7 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   }
 
   const estimateUnits = toUnits(req.task.estimate);
-  const scopes = limitedScopes(t.ledger, req.limits, sub, now);
+  const scopes = limitedScopes(t.counters, req.limits, sub, now);
   const refusal = decide(scopes, estimateUnits, now);
   if (refusal) return { kind: "refused", refusal, scopes };
 
@@ -84,7 +84,7 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   if (retryOf !== null && !t.tasks.revive({ ...task, id: retryOf })) retryOf = null;
   if (retryOf !== null) task = { ...task, id: retryOf };
   else t.tasks.insert(task);
-  t.ledger.reserve(task, task.reserved);
+  t.counters.reserve(task, task.reserved);
 
   let epoch: number | null = null;
   if (req.idempotency)

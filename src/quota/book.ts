@@ -4,13 +4,14 @@
 // mirroring ended tasks to KV happens afterwards, from the object's alarm (`syncKv`).
 import { LEDGER_PAGE_MAX } from "../config/constants";
 import type { AlarmClock } from "../state/alarm";
-import type { TaskRecord, TaskStore } from "../tasks/store";
+import type { TaskRecord, TaskTable } from "../tasks/table";
 import { reportedCreditsUsed, type UpstreamTask } from "../upstream/schema";
 import { admit, type AdmitRequest, type AdmitResult } from "./admission";
-import { IdempotencyTable, type StoredResponse, type WaitOutcome } from "./idempotency";
+import { IdempotencyTable, type StoredResponse, type WaitOutcome } from "../idempotency/keys";
 import { type LedgerEntry, ledgerEntry, syncEndedTasks } from "./kv-sync";
-import { type MonthTotals, QuotaLedger } from "./ledger";
-import { monthStart, nextMonthStart, type ScopeState } from "./policy";
+import { type MonthTotals, QuotaCounters } from "./counters";
+import { type ScopeState } from "./arithmetic";
+import { monthStart, nextMonthStart } from "../util/month";
 
 export interface UsageSnapshot {
   tenant: ScopeState;
@@ -32,36 +33,36 @@ export function chargeFor(record: TaskRecord, upstream: UpstreamTask): number {
 }
 
 export class QuotaBook {
-  private readonly ledger: QuotaLedger;
+  private readonly counters: QuotaCounters;
   private readonly idempotency: IdempotencyTable;
 
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly tasks: TaskStore,
+    private readonly tasks: TaskTable,
     private readonly kv: KVNamespace,
     private readonly tenantId: string,
     private readonly alarm: Pick<AlarmClock, "armBy">,
   ) {
-    this.ledger = new QuotaLedger(storage.sql);
+    this.counters = new QuotaCounters(storage.sql);
     this.idempotency = new IdempotencyTable(storage.sql);
   }
 
   /** Checks the limits and records the task, or refuses, as one transaction. */
   admit(request: AdmitRequest): AdmitResult {
     return this.storage.transactionSync(() =>
-      admit({ tasks: this.tasks, ledger: this.ledger, idempotency: this.idempotency }, request),
+      admit({ tasks: this.tasks, counters: this.counters, idempotency: this.idempotency }, request),
     );
   }
 
   /** The upstream accepted the task (`before` is the row as it was): raise the hold, keep the answer. */
   attached(before: TaskRecord, reserved: number, response: StoredResponse | null): void {
-    this.ledger.adjust(before, before.reserved, reserved);
+    this.counters.adjust(before, before.reserved, reserved);
     if (response) this.idempotency.complete(before.id, response);
   }
 
   /** The upstream call failed before a task id came back: the hold goes, a retry may claim the key. */
   aborted(record: TaskRecord, failure: StoredResponse | null): void {
-    this.ledger.release(record, record.reserved);
+    this.counters.release(record, record.reserved);
     this.idempotency.fail(record.id, failure);
   }
 
@@ -69,15 +70,15 @@ export class QuotaBook {
   settle(record: TaskRecord, upstream: UpstreamTask, now: number): void {
     const charged = chargeFor(record, upstream);
     this.tasks.setCharged(record.id, charged, now);
-    this.ledger.settle(record, record.reserved, charged);
+    this.counters.settle(record, record.reserved, charged);
     this.wake();
   }
 
   /** The caller's scopes for GET /v1/usage; with `limits`, a slot's expected end only when none is left. */
   usage(sub: string | null, now: number, limits?: AdmitRequest["limits"]): UsageSnapshot {
     return {
-      tenant: this.ledger.reportState("tenant", null, now, limits?.tenant),
-      user: sub === null ? null : this.ledger.reportState("user", sub, now, limits?.user),
+      tenant: this.counters.reportState("tenant", null, now, limits?.tenant),
+      user: sub === null ? null : this.counters.reportState("user", sub, now, limits?.user),
     };
   }
 
@@ -90,7 +91,7 @@ export class QuotaBook {
     const shown = rows.slice(0, page);
     const last = shown[shown.length - 1];
     return {
-      totals: this.ledger.month(new Date(monthMs).toISOString().slice(0, 7)),
+      totals: this.counters.month(new Date(monthMs).toISOString().slice(0, 7)),
       tasks: shown.map(ledgerEntry),
       cursor: more && last ? `${last.createdAt}.${last.id}` : null,
     };

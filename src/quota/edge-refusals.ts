@@ -5,7 +5,7 @@
 // an operator who raises the limit is not held to the old one.
 import { EDGE_REFUSALS_MAX } from "../config/constants";
 import type { Limits } from "./limits";
-import type { Refusal, ScopeInput } from "./policy";
+import type { Refusal, ScopeInput } from "./arithmetic";
 
 interface Remembered {
   refusal: Extract<Refusal, { limit: "requests_per_minute" }>;

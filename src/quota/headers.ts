@@ -2,7 +2,7 @@
 // lists): one policy per limit the caller is under — requests per minute and concurrent tasks, for the
 // tenant and the user. Monthly credits are not a request quota; they are reported by GET /v1/usage.
 import { RATE_WINDOW_MS } from "../config/constants";
-import { concurrencyRetryAfter, rateRetryAfter, type ScopeInput } from "./policy";
+import { concurrencyRetryAfter, rateRetryAfter, type ScopeInput } from "./arithmetic";
 
 interface Item {
   policy: string;

@@ -3,8 +3,8 @@
 // is never near). Runs from the object's alarm, never inside the step that ended the task; `kv_synced_at`
 // marks what is done. The object is this key range's only writer (and deletes it when the tenant is deleted).
 import { KV_SYNC_BATCH, LEDGER_KV_TTL_S } from "../config/constants";
-import type { TaskRecord, TaskStore } from "../tasks/store";
-import { monthOf } from "./policy";
+import type { TaskRecord, TaskTable } from "../tasks/table";
+import { monthOf } from "../util/month";
 
 export function ledgerKey(tenantId: string, month: string, taskId: string): string {
   return `ledger:${tenantId}:${month}:${taskId}`;
@@ -52,7 +52,7 @@ async function syncOne(kv: KVNamespace, tenantId: string, r: TaskRecord): Promis
  */
 export async function syncEndedTasks(
   kv: KVNamespace,
-  tasks: TaskStore,
+  tasks: TaskTable,
   tenantId: string,
   now: number,
 ): Promise<number | null> {

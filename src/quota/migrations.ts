@@ -1,5 +1,5 @@
 // The quota concern's tables in the tenant's Durable Object (see docs/storage-schema.md): the credit
-// ledger per scope and month, the Idempotency-Key records, and what keeps admission's reads bounded by a
+// counters per scope and month, the Idempotency-Key records, and what keeps admission's reads bounded by a
 // scope's limits rather than by the tenant's history. Append new steps; never edit a shipped one.
 import type { Migration } from "../state/migrations";
 
@@ -33,7 +33,7 @@ export const QUOTA_MIGRATIONS: readonly Migration[] = [
     // triggers inside the very statement that opens or closes a task (insert, revive, abort, end, delete),
     // so it equals COUNT(*) over the open tasks without counting them; backfilled for existing objects.
     // The partial indexes hold only aborted tasks: the rate window counts the admissions in it from the
-    // covering `tasks_created` / `tasks_sub_created` indexes and subtracts these (src/quota/ledger.ts).
+    // covering `tasks_created` / `tasks_sub_created` indexes and subtracts these (src/quota/counters.ts).
     name: "quota/2",
     sql: `CREATE TABLE quota_open (scope TEXT PRIMARY KEY, open INTEGER NOT NULL);
      INSERT INTO quota_open (scope, open) SELECT 'tenant', COUNT(*) FROM tasks WHERE ended_at IS NULL;

@@ -2,7 +2,7 @@
 // needs to show for credits (named like EvoLink's own quota errors: `error.details.*_credits`). The switch
 // is exhaustive, so a new kind of refusal cannot go unrendered.
 import { ApiError } from "../http/errors";
-import { fromUnits, type Refusal } from "./policy";
+import { fromUnits, type Refusal } from "./arithmetic";
 
 const WHO = { tenant: "the tenant", user: "this user" } as const;
 

@@ -5,19 +5,20 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type * as z from "zod";
 import { TASK_LIST_MAX_OFFSET } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
+import type { TenantEnv } from "../auth/principal";
 import { ApiError } from "../http/errors";
 import { type TenantRef, tenantObject } from "../state/client";
 import type { Tenant } from "../tenants/schema";
 import { TENANT_ID_PATTERN } from "../tenants/schema";
-import { getTenant } from "../tenants/store";
+import { getTenant } from "../tenants/lookup";
 import { zodError } from "../tenants/routes";
 import { adminTaskView, type TaskListItem, type TaskListPage } from "./list";
 import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
 
 type ListQuery = z.infer<typeof AdminTaskListQuerySchema> & { type?: string };
 
-function parseQuery<T extends ListQuery>(c: Context<AppEnv>, schema: z.ZodType<T>): T {
+function parseQuery<T extends ListQuery, E extends HttpEnv>(c: Context<E>, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) throw zodError(parsed.error);
   const q = parsed.data;
@@ -30,7 +31,12 @@ function parseQuery<T extends ListQuery>(c: Context<AppEnv>, schema: z.ZodType<T
   return q;
 }
 
-async function listPage(c: Context<AppEnv>, tenant: TenantRef, sub: string | null, q: ListQuery) {
+async function listPage<E extends HttpEnv>(
+  c: Context<E>,
+  tenant: TenantRef,
+  sub: string | null,
+  q: ListQuery,
+) {
   const empty: TaskListPage = { data: [], total: 0, totalExact: true };
   const page =
     q.type !== undefined && q.type !== "video"
@@ -51,7 +57,7 @@ function tenantItem({ sub: _sub, upstream_id: _upstream, ...item }: TaskListItem
   return item;
 }
 
-export const taskListRoutes = new Hono<AppEnv>();
+export const taskListRoutes = new Hono<TenantEnv>();
 
 taskListRoutes.get("/tasks", async (c) => {
   const { tenant, sub } = c.get("principal");
@@ -64,9 +70,9 @@ taskListRoutes.get("/tasks", async (c) => {
   );
 });
 
-export const adminTaskRoutes = new Hono<AppEnv>();
+export const adminTaskRoutes = new Hono<HttpEnv>();
 
-async function existingTenant(c: Context<AppEnv>): Promise<Tenant> {
+async function existingTenant(c: Context<HttpEnv>): Promise<Tenant> {
   const id = c.req.param("id") ?? "";
   const tenant = TENANT_ID_PATTERN.test(id) ? await getTenant(c.env, id) : null;
   if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");

@@ -5,7 +5,7 @@
 import { TASK_LIST_COUNT_CAP } from "../config/constants";
 import type { Migration } from "../state/migrations";
 import { UpstreamTaskSchema, type TaskStatus } from "../upstream/schema";
-import type { TaskRecord } from "./store";
+import type { TaskRecord } from "./table";
 
 /** The statuses a list shows: a task `creating` or `aborted` never existed for the tenant (GET gives 404). */
 export const LISTED_STATUSES: readonly TaskStatus[] = [

@@ -1,16 +1,15 @@
-// The tenant-facing task routes. A poll happens at the edge: the task id is an envelope (./ids.ts) that
+// GET /v1/tasks/{id}, the tenant-facing task read (creation is src/generations/routes.ts). A poll happens at the edge: the task id is an envelope (./ids.ts) that
 // names the task's row, its upstream id and its creator, bound to the tenant's incarnation, so a GET opens
 // it, checks the caller, and asks the upstream — no Durable Object call and no KV read. The object hears of
 // a task's end once, after the answer (`waitUntil`), and answers only for tasks the upstream no longer knows.
 // Every miss is the same 404, so a task of another tenant or user is indistinguishable from none at all.
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { TenantEnv } from "../auth/principal";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
-import { getUpstreamTask } from "../upstream/client";
+import { getUpstreamTask, upstreamCall } from "../upstream/client";
 import { TERMINAL_STATUSES, type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
-import { createGeneration, upstreamCall } from "./create";
 import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
 import { cachedPoll, cachePoll } from "./poll-cache";
 import { presentTask } from "./present";
@@ -19,7 +18,7 @@ const notFound = () =>
   new ApiError("task_not_found", "The requested task could not be found", { param: "task_id" });
 
 /** The claims of a task id the caller may see, or the uniform 404 — without any storage read. */
-export async function visibleTask(c: Context<AppEnv>, taskId: string): Promise<TaskIdClaims> {
+export async function visibleTask(c: Context<TenantEnv>, taskId: string): Promise<TaskIdClaims> {
   const { tenant, sub } = c.get("principal");
   const binding = { tenantId: tenant.id, incarnation: tenant.incarnation };
   const claims = await openTaskId(c.get("config").signingSecret, binding, taskId);
@@ -27,9 +26,7 @@ export async function visibleTask(c: Context<AppEnv>, taskId: string): Promise<T
   return claims;
 }
 
-export const taskRoutes = new Hono<AppEnv>();
-
-taskRoutes.post("/videos/generations", createGeneration);
+export const taskRoutes = new Hono<TenantEnv>();
 
 taskRoutes.get("/tasks/:id", async (c) => {
   const id = c.req.param("id");
@@ -66,7 +63,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
 });
 
 /** A task the upstream no longer knows (its record expired there): the tenant's object has its last state. */
-async function recorded(c: Context<AppEnv>, id: string, claims: TaskIdClaims) {
+async function recorded(c: Context<TenantEnv>, id: string, claims: TaskIdClaims) {
   const record = await tenantObject(c.env, c.get("principal").tenant).getTask(claims.row);
   // Only an end is final; a live task the upstream forgot is the sweeper's to settle (as lost).
   if (!record?.snapshot || record.endedAt === null || record.publicId !== id) throw notFound();

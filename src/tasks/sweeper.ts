@@ -14,7 +14,7 @@ import { ApiError } from "../http/errors";
 import type { Logger } from "../http/log";
 import { getUpstreamTask } from "../upstream/client";
 import type { UpstreamTask } from "../upstream/schema";
-import type { TaskRecord, TaskStore } from "./store";
+import type { TaskRecord, TaskTable } from "./table";
 
 export interface SweepReport {
   /** Tasks orphaned in `creating` and aborted (their reservation released). */
@@ -34,7 +34,7 @@ export interface SweepReport {
 
 /** What the sweep needs from its Durable Object. */
 export interface SweepDeps {
-  tasks: TaskStore;
+  tasks: TaskTable;
   config: Config;
   log: Logger;
   observe(taskId: string, upstream: UpstreamTask, now: number): Promise<{ firstEnd: boolean } | null>;

@@ -3,11 +3,11 @@
 // their order, and a step a concern adds is refused until it is placed here. Append; never reorder or edit a
 // shipped step (src/state/migrations.ts records each one by name).
 import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
-import { FILE_MIGRATIONS } from "../files/store";
+import { FILE_MIGRATIONS } from "../files/table";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import type { Migration } from "../state/migrations";
 import { TASK_LIST_MIGRATIONS } from "../tasks/list";
-import { TASK_MIGRATIONS } from "../tasks/store";
+import { TASK_MIGRATIONS } from "../tasks/table";
 
 const ORDER = [
   "tasks/1",

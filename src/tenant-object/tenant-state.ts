@@ -6,11 +6,11 @@
 // through src/state/client.ts.
 import { DurableObject } from "cloudflare:workers";
 import {
-  DeliveryLedger,
+  DeliveryLog,
   type DeliveryEntry,
   type DeliveryPage,
   type DeliveryView,
-} from "../callbacks/ledger";
+} from "../callbacks/delivery-log";
 import { messageFromRecord, type WebhookMessage } from "../callbacks/message";
 import { Outbox } from "../callbacks/outbox";
 import { loadConfig } from "../config/env";
@@ -18,24 +18,24 @@ import type { Env } from "../env";
 import { configLogger } from "../http/log";
 import type { AdmitRequest, AdmitResult } from "../quota/admission";
 import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
-import type { StoredResponse, WaitOutcome } from "../quota/idempotency";
-import { createInObject, type CreateRequest, type CreateResult } from "../tasks/create-rpc";
+import type { StoredResponse, WaitOutcome } from "../idempotency/keys";
+import { createInObject, type CreateRequest, type CreateResult } from "../generations/create-rpc";
 import { type TenantRef, tenantOfObject } from "../state/client";
 import { creatingDeadline, silentDeadline, type SweepDeps, sweepStep } from "../tasks/sweeper";
 import { listTasks, type TaskListPage, type TaskListQuery } from "../tasks/list";
-import { type TaskRecord, TaskStore } from "../tasks/store";
+import { type TaskRecord, TaskTable } from "../tasks/table";
 import type { UpstreamTask } from "../upstream/schema";
 import { AlarmClock } from "../state/alarm";
 import { migrate } from "../state/migrations";
 import { retire, type RetireResult } from "../state/retire";
 import { type DailyRows, readDaily } from "../usage/daily";
-import type { ScopeState } from "../quota/policy";
+import type { ScopeState } from "../quota/arithmetic";
 import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
 import { deleteUpstreamFile } from "../files/expiry";
 import { TENANT_OBJECT_MIGRATIONS } from "./migrations";
-import { type FileRecord, type StoredFacts } from "../files/store";
+import { type FileRecord, type StoredFacts } from "../files/table";
 
-export type { TaskRecord } from "../tasks/store";
+export type { TaskRecord } from "../tasks/table";
 
 /** The result of recording an upstream state: `firstEnd` is true exactly once per task. */
 export interface ObserveResult {
@@ -45,9 +45,9 @@ export interface ObserveResult {
 
 export class TenantState extends DurableObject<Env> {
   private readonly tenant: TenantRef;
-  private readonly tasks: TaskStore;
+  private readonly tasks: TaskTable;
   private readonly outbox: Outbox;
-  private readonly deliveries: DeliveryLedger;
+  private readonly deliveries: DeliveryLog;
   private readonly quota: QuotaBook;
   /** The one alarm: every concern arms it through here (src/state/alarm.ts). */
   private readonly alarms: AlarmClock;
@@ -60,11 +60,11 @@ export class TenantState extends DurableObject<Env> {
     // is a bug that would file events under no tenant, so it fails here, loudly.
     this.tenant = tenantOfObject(ctx.id.name);
     migrate(ctx.storage.sql, TENANT_OBJECT_MIGRATIONS);
-    this.tasks = new TaskStore(ctx.storage.sql);
+    this.tasks = new TaskTable(ctx.storage.sql);
     this.alarms = new AlarmClock(ctx.storage);
     void ctx.blockConcurrencyWhile(() => this.alarms.load());
     this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant, this.alarms);
-    this.deliveries = new DeliveryLedger(ctx.storage.sql, this.tenant.id);
+    this.deliveries = new DeliveryLog(ctx.storage.sql, this.tenant.id);
     this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms);
     this.files = new FileBook(ctx.storage, this.tenant.id, this.alarms);
   }
@@ -79,7 +79,7 @@ export class TenantState extends DurableObject<Env> {
   }
 
   /**
-   * POST /v1/videos/generations in one round trip (src/tasks/create-rpc.ts): `admit`, then — admitted —
+   * POST /v1/videos/generations in one round trip (src/generations/create-rpc.ts): `admit`, then — admitted —
    * the upstream call, then `attachUpstream` or `abortTask`. Plain data back; errors as `ErrorData`.
    */
   async create(request: CreateRequest): Promise<CreateResult> {

@@ -16,7 +16,7 @@ export interface EndDeps {
   registry: Pick<RegistryApi, "getTenant" | "deleteTenant">;
   /** The object of one incarnation of the tenant (src/state/client.ts). */
   object: (tenant: TenantRef) => Retirable;
-  /** Drops the isolate's cached copy of the tenant (src/tenants/store.ts). */
+  /** Drops the isolate's cached copy of the tenant (src/tenants/lookup.ts). */
   forget: (issuer: string) => void;
 }
 

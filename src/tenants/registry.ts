@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { migrate } from "../state/migrations";
 import { buildRecord, newIncarnation, rotated } from "./records";
-import { REGISTRY_MIGRATIONS, RegistryStore, type TenantSummary } from "./registry-store";
+import { REGISTRY_MIGRATIONS, RegistryTable, type TenantSummary } from "./registry-table";
 import { replicatePass } from "./replica";
 import type { Tenant, TenantInput } from "./schema";
 import { generateWebhookSecret } from "./view";
@@ -59,14 +59,14 @@ export interface RegistryApi {
 }
 
 export class Registry extends DurableObject<Env> implements RegistryApi {
-  private readonly store: RegistryStore;
+  private readonly store: RegistryTable;
   /** Replication passes run one after another, so KV writes happen in commit order. */
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage.sql, REGISTRY_MIGRATIONS);
-    this.store = new RegistryStore(ctx.storage.sql);
+    this.store = new RegistryTable(ctx.storage.sql);
   }
 
   /** Admin PUT: creates the tenant (new incarnation) or replaces its client fields. */

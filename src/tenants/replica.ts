@@ -2,16 +2,16 @@
 // version, also in the KV metadata) and `issuer:{issuer}` (the index). The Registry runs these one job at a
 // time, always from its current SQLite row, so KV receives a tenant's versions in order and never an
 // older record after a newer one.
-import type { RegistryStore, ReplicaJob } from "./registry-store";
-import { issuerKey, tenantKey, tenantMetadata } from "./store";
+import type { RegistryTable, ReplicaJob } from "./registry-table";
+import { issuerKey, tenantKey, tenantMetadata } from "./lookup";
 
 /** Jobs per pass; a pass that stops here leaves the rest to the next pass or the alarm. */
 const PASS_MAX_JOBS = 200;
 
-async function apply(kv: KVNamespace, store: RegistryStore, job: ReplicaJob): Promise<void> {
+async function apply(kv: KVNamespace, store: RegistryTable, job: ReplicaJob): Promise<void> {
   const { record } = job;
   if (record) {
-    // Record first, then the index: a reader trusts the record, not the index (src/tenants/store.ts).
+    // Record first, then the index: a reader trusts the record, not the index (src/tenants/lookup.ts).
     await kv.put(tenantKey(record.id), JSON.stringify(record), { metadata: tenantMetadata(record) });
     await kv.put(issuerKey(record.auth.issuer), record.id);
   } else {
@@ -28,7 +28,7 @@ async function apply(kv: KVNamespace, store: RegistryStore, job: ReplicaJob): Pr
  * Replicates every tenant whose KV documents lag its record. Returns true when nothing is left; throws
  * (after marking what was done) when a KV write fails.
  */
-export async function replicatePass(kv: KVNamespace, store: RegistryStore): Promise<boolean> {
+export async function replicatePass(kv: KVNamespace, store: RegistryTable): Promise<boolean> {
   for (let i = 0; i < PASS_MAX_JOBS; i++) {
     const job = store.nextReplicaJob();
     if (!job) return true;

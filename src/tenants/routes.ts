@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
 import { MAX_BODY_BYTES } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { readJsonBody } from "../http/body";
 import { bearerCredentials } from "../http/bearer";
 import { ApiError } from "../http/errors";
@@ -15,10 +15,10 @@ import { safeEqual } from "../util/hmac";
 import { endIncarnation } from "./lifecycle";
 import { registry } from "./registry-client";
 import { TENANT_ID_PATTERN, TenantInputSchema } from "./schema";
-import { forgetTenant } from "./store";
+import { forgetTenant } from "./lookup";
 import { tenantView } from "./view";
 
-export function adminAuth(): MiddlewareHandler<AppEnv> {
+export function adminAuth(): MiddlewareHandler<HttpEnv> {
   return async function adminAuth(c, next) {
     const token = bearerCredentials(c.req.header("authorization"));
     if (!token || !(await safeEqual(token, c.get("config").adminToken))) {
@@ -65,7 +65,7 @@ function checkUrl(raw: string | undefined, param: string, allowLocal: boolean): 
   if (!verdict.ok) throw new ApiError("invalid_request", `${param}: ${verdict.reason}`, { param });
 }
 
-export const tenantRoutes = new Hono<AppEnv>();
+export const tenantRoutes = new Hono<HttpEnv>();
 
 tenantRoutes.put("/:id", async (c) => {
   const id = tenantIdParam(c.req.param("id"));

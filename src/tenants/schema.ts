@@ -1,7 +1,7 @@
 // The tenant record: who a tenant is, how its tokens are verified, and what it may do.
 // `TenantInput` is what the admin API accepts; `Tenant` is what KV stores (every read is parsed with it).
 import * as z from "zod";
-import { MODELS } from "../generations/models";
+import { MODELS } from "../upstream/models";
 import { isCallbackHostPattern } from "../net/host-patterns";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -1,14 +1,14 @@
 // POST /admin/tenants/{id}/suspend and /resume: the console's one-click status change, one call into the
 // Registry (a read-modify-PUT from outside cannot keep an hs256_secret, which the admin API never shows).
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { registry } from "./registry-client";
 import { TENANT_ID_PATTERN } from "./schema";
-import { forgetTenant } from "./store";
+import { forgetTenant } from "./lookup";
 import { tenantView } from "./view";
 
-export const tenantStatusRoutes = new Hono<AppEnv>();
+export const tenantStatusRoutes = new Hono<HttpEnv>();
 
 for (const [action, status, event] of [
   ["suspend", "suspended", "tenant_suspended"],

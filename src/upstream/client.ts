@@ -1,7 +1,9 @@
 // The upstream client: injects the operator's key, forwards only allow-listed headers, bounds every call
 // with a timeout and a response size cap, and maps every upstream failure to a gateway ApiError. Upstream
 // bodies are never passed raw to a tenant.
+import type { Context } from "hono";
 import type { Config } from "../config/env";
+import type { HttpEnv } from "../http/context";
 import { UPSTREAM_MAX_RESPONSE_BYTES } from "../config/constants";
 import { ApiError } from "../http/errors";
 import { readBytesCapped } from "../util/stream";
@@ -16,6 +18,16 @@ export interface UpstreamCall {
   /** The client's request headers, filtered through the provider's allow-list. */
   clientHeaders?: Headers;
   provider?: UpstreamProvider;
+}
+
+/** The call context of a request: its config, logger, id and headers (filtered by the provider). */
+export function upstreamCall<E extends HttpEnv>(c: Context<E>): UpstreamCall {
+  return {
+    config: c.get("config"),
+    log: c.get("log"),
+    requestId: c.get("requestId"),
+    clientHeaders: c.req.raw.headers,
+  };
 }
 
 export async function createUpstreamTask(

@@ -1,5 +1,5 @@
 // Upstreams as typed data, not branches: where a model's API lives, how the key is injected, which of the
-// client's headers may be forwarded. Adding a provider is an entry here plus its model in generations/models.
+// client's headers may be forwarded. Adding a provider is an entry here plus its model in ./models.ts.
 export interface UpstreamProvider {
   id: string;
   /** Path of task creation and of the task query (`{id}` is replaced). */

@@ -1,7 +1,8 @@
 // The month's credits per day and per user, read from the tenant's tasks table for the operator's console
 // (GET /admin/tenants/{id}/usage/daily). Two aggregate queries over the month's range of the `tasks_created`
 // index, so a read costs the month's tasks and never the tenant's whole history; the shaping is pure.
-import { fromUnits, nextMonthStart, toUnits } from "../quota/policy";
+import { fromUnits, toUnits } from "../quota/arithmetic";
+import { nextMonthStart } from "../util/month";
 
 const DAY_MS = 86_400_000;
 /** How many users the daily view ranks. */

@@ -1,45 +1,90 @@
-// OpenAPI operation of src/usage/routes.ts: a tenant's month per day, for the console's usage chart.
+// OpenAPI operations of src/usage/routes.ts: the caller's usage and the operator's month ledger.
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
+import { TenantSchema } from "../tenants/schema";
 
-const limit = z.number().nullable().describe("The tenant's limit; null when unlimited.");
-
-const DailyUsageSchema = z.object({
-  object: z.literal("usage_daily"),
-  tenant_id: z.string(),
-  month: z.string(),
-  days: z
-    .array(
-      z.object({
-        date: z.string().describe("YYYY-MM-DD (UTC)."),
-        credits_reserved: z.number(),
-        credits_charged: z.number(),
-        credits_held: z.number().describe("Still reserved by tasks of that day that have not ended."),
-        tasks_created: z.int(),
-        tasks_ended: z.int(),
+const nullableInt = z.int().nullable();
+const Scope = z.object({
+  requests_per_minute: z.object({
+    limit: nullableInt,
+    used: z.int(),
+    remaining: nullableInt,
+    reset_at: z.string().nullable().describe("When the oldest request in the window stops counting."),
+  }),
+  concurrent_tasks: z.object({
+    limit: nullableInt,
+    active: z.int(),
+    remaining: nullableInt,
+    next_slot_in_seconds: nullableInt,
+  }),
+  monthly_credits: z.object({
+    limit: z.number().nullable(),
+    month: z.string().describe("YYYY-MM (UTC)."),
+    used: z.number(),
+    reserved: z.number(),
+    remaining: z.number().nullable(),
+    reset_at: z.string(),
+  }),
+  uploads: z
+    .object({
+      max_files: z.object({
+        limit: nullableInt,
+        used: z.int().describe("Files stored now (pending uploads included)."),
+        remaining: nullableInt,
       }),
-    )
-    .describe("Every day of the month, oldest first; a day's credits belong to the tasks created on it."),
-  top_users: z.array(
-    z.object({ sub: z.string(), credits_reserved: z.number(), credits_charged: z.number(), tasks: z.int() }),
-  ),
-  in_flight: z.object({ tasks: z.int(), limit }),
-  requests: z.object({ last_minute: z.int(), limit }),
-  credits: z
-    .object({ charged: z.number(), held: z.number(), limit })
-    .nullable()
-    .describe("The current month's credits against the limit; null for another month."),
+      monthly_upload_bytes: z.object({
+        limit: nullableInt,
+        month: z.string().describe("YYYY-MM (UTC)."),
+        used: z.int().describe("Bytes uploaded this month."),
+        remaining: nullableInt,
+        reset_at: z.string(),
+      }),
+    })
+    .describe("Uploads through /api/v1/files (src/files)."),
 });
 
-export const dailyUsageOperations: OperationSpec[] = [
+const LedgerTask = z.object({
+  task_id: z.string(),
+  sub: z.string().nullable(),
+  status: z.string(),
+  model: z.string(),
+  estimate: z.number(),
+  reserved: z.number(),
+  charged: z.number().nullable(),
+  created_at: z.string(),
+  ended_at: z.string().nullable(),
+});
+
+export const usageOperations: OperationSpec[] = [
+  {
+    api: "tenant",
+    method: "get",
+    path: "/v1/usage",
+    operationId: "getUsage",
+    summary: "Your limits and usage",
+    description:
+      "The tenant's limits and usage, and the user's when the token has a `sub`. A limit of null means unlimited.",
+    tag: "Usage",
+    security: "tenant",
+    responses: {
+      200: {
+        description: "Limits with what is used, held and left.",
+        schema: z.object({
+          object: z.literal("usage"),
+          tenant: Scope,
+          user: Scope.extend({ sub: z.string() }).optional(),
+        }),
+      },
+    },
+    errors: [],
+  },
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}/usage/daily",
-    operationId: "adminGetDailyUsage",
-    summary: "A tenant's month, per day",
-    description:
-      "Credits reserved and charged and tasks created and ended per day (UTC), the top users, and tasks in flight and requests in the last minute against their limits.",
+    path: "/admin/tenants/{id}/usage",
+    operationId: "adminGetUsageLedger",
+    summary: "A tenant's month ledger",
+    description: "Totals per tenant and user, and per task the credits reserved and settled, for one month.",
     tag: "Usage",
     security: "admin",
     pathParams: { id: { schema: z.string(), description: "The tenant id.", example: "acme" } },
@@ -48,9 +93,48 @@ export const dailyUsageOperations: OperationSpec[] = [
         .string()
         .regex(/^\d{4}-\d{2}$/)
         .optional(),
+      limit: z.int().min(1).max(1000).default(100),
+      cursor: z.string().optional(),
     }),
-    queryDescriptions: { month: "YYYY-MM (UTC); the current month when absent." },
-    responses: { 200: { description: "The month per day.", schema: DailyUsageSchema } },
+    queryDescriptions: {
+      month: "YYYY-MM (UTC); the current month by default.",
+      limit: "Tasks per page.",
+      cursor: "The `cursor` of the previous page.",
+    },
+    responses: {
+      200: {
+        description: "The month's ledger page.",
+        schema: z.object({
+          object: z.literal("usage_ledger"),
+          tenant_id: z.string(),
+          month: z.string(),
+          limits: z.object({
+            quotas: TenantSchema.shape.quotas.unwrap(),
+            user_quotas: TenantSchema.shape.user_quotas.unwrap(),
+          }),
+          totals: z.array(
+            z.object({
+              scope: z.enum(["tenant", "user"]),
+              sub: z.string().optional(),
+              used: z.number(),
+              reserved: z.number(),
+            }),
+          ),
+          tasks: z.array(LedgerTask),
+          cursor: z.string().nullable(),
+          uploads: z
+            .array(
+              z.object({
+                scope: z.enum(["tenant", "user"]),
+                sub: z.string().optional(),
+                files: z.int().describe("Files uploaded this month."),
+                bytes: z.int().describe("Bytes uploaded this month."),
+              }),
+            )
+            .describe("The month's uploads per tenant and user."),
+        }),
+      },
+    },
     errors: ["invalid_request", "tenant_not_found"],
   },
 ];

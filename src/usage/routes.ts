@@ -1,52 +1,80 @@
-// GET /admin/tenants/{id}/usage/daily?month=YYYY-MM: what the console's usage page draws — the month's
-// credits per day (reserved and charged), its top users, and the tenant's requests and tasks in flight
-// against its limits — in one call to the tenant's Durable Object.
+// Usage over HTTP. GET /v1/usage: the caller's own limits and usage (the tenant's, and the user's when the
+// token has a `sub`), read from the tenant's Durable Object, which enforces them. GET
+// /admin/tenants/{id}/usage: the month's ledger for operators — totals per tenant and user, and per task the
+// credits reserved and settled — served from the tenant's Durable Object, which is authoritative.
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import { LEDGER_PAGE_MAX } from "../config/constants";
+import type { HttpEnv } from "../http/context";
+import type { TenantEnv } from "../auth/principal";
 import { ApiError } from "../http/errors";
-import { fromUnits, monthOf, parseMonth } from "../quota/policy";
 import { tenantObject } from "../state/client";
 import { TENANT_ID_PATTERN } from "../tenants/schema";
-import { getTenant } from "../tenants/store";
-import { dayViews, userViews } from "./daily";
+import { getTenant } from "../tenants/lookup";
+import { fromUnits } from "../quota/arithmetic";
+import { monthOf, parseMonth } from "../util/month";
+import { limitsOf } from "../quota/limits";
+import type { ScopeInput } from "../quota/arithmetic";
+import { scopeView } from "./view";
+import { uploadTotals, uploadsView } from "../files/usage";
 
-export const dailyUsageRoutes = new Hono<AppEnv>();
+export const usageRoutes = new Hono<TenantEnv>();
 
-dailyUsageRoutes.get("/:id/usage/daily", async (c) => {
+usageRoutes.get("/usage", async (c) => {
+  const { tenant, sub } = c.get("principal");
+  const now = Date.now();
+  const limits = limitsOf(tenant);
+  const snapshot = await tenantObject(c.env, tenant).usage(sub ?? null, now, limits);
+  const scopes: ScopeInput[] = [{ scope: "tenant", limits: limits.tenant, state: snapshot.tenant }];
+  if (snapshot.user) scopes.push({ scope: "user", limits: limits.user, state: snapshot.user });
+  const view: Record<string, unknown> = { object: "usage" };
+  for (const s of scopes) view[s.scope] = scopeView(s.limits, s.state, now);
+  if (sub !== undefined) (view.user as Record<string, unknown>).sub = sub;
+  const uploads = await tenantObject(c.env, tenant).filesUsage(sub ?? null, now);
+  (view.tenant as Record<string, unknown>).uploads = uploadsView(
+    limitsOf(tenant).tenant,
+    uploads.tenant,
+    now,
+  );
+  if (uploads.user)
+    (view.user as Record<string, unknown>).uploads = uploadsView(limitsOf(tenant).user, uploads.user, now);
+  return c.json(view, 200, { "cache-control": "no-store" });
+});
+
+export const monthUsageRoutes = new Hono<HttpEnv>();
+
+monthUsageRoutes.get("/:id/usage", async (c) => {
   const id = c.req.param("id");
   if (!TENANT_ID_PATTERN.test(id))
     throw new ApiError("invalid_request", "tenant_id must match [a-z0-9][a-z0-9_-]{0,62}", {
       param: "tenant_id",
     });
-  const now = Date.now();
-  const month = c.req.query("month") ?? monthOf(now);
+  const month = c.req.query("month") ?? monthOf(Date.now());
   const monthMs = parseMonth(month);
   if (monthMs === null) throw new ApiError("invalid_request", "month must be YYYY-MM", { param: "month" });
+  const limitRaw = c.req.query("limit");
+  const limit = limitRaw === undefined ? 100 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LEDGER_PAGE_MAX)
+    throw new ApiError("invalid_request", `limit must be an integer between 1 and ${LEDGER_PAGE_MAX}`, {
+      param: "limit",
+    });
   const tenant = await getTenant(c.env, id);
   if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
 
-  const rows = await tenantObject(c.env, tenant).dailyUsage(monthMs, now);
-  const quotas = tenant.quotas ?? {};
-  const current = month === monthOf(now);
-  return c.json(
-    {
-      object: "usage_daily",
-      tenant_id: id,
-      month,
-      days: dayViews(monthMs, rows.days),
-      top_users: userViews(rows.users),
-      // Now, whichever month is asked for; the month's credits only for the current month.
-      in_flight: { tasks: rows.tenant.active, limit: quotas.max_concurrent_tasks ?? null },
-      requests: { last_minute: rows.tenant.window.count, limit: quotas.requests_per_minute ?? null },
-      credits: current
-        ? {
-            charged: fromUnits(rows.tenant.usedUnits),
-            held: fromUnits(rows.tenant.reservedUnits),
-            limit: quotas.monthly_credits ?? null,
-          }
-        : null,
-    },
-    200,
-    { "cache-control": "no-store" },
-  );
+  const page = await tenantObject(c.env, tenant).monthLedger(monthMs, c.req.query("cursor") ?? null, limit);
+  const totals = page.totals.map((t) => ({
+    scope: t.scope === "tenant" ? "tenant" : "user",
+    ...(t.scope === "tenant" ? {} : { sub: t.scope.slice("user:".length) }),
+    used: fromUnits(t.usedUnits),
+    reserved: fromUnits(t.reservedUnits),
+  }));
+  return c.json({
+    object: "usage_ledger",
+    tenant_id: id,
+    month,
+    limits: { quotas: tenant.quotas ?? {}, user_quotas: tenant.user_quotas ?? {} },
+    totals,
+    tasks: page.tasks,
+    cursor: page.cursor,
+    uploads: uploadTotals(await tenantObject(c.env, tenant).filesMonth(month)),
+  });
 });

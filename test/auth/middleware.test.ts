@@ -6,7 +6,8 @@ import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { createKeyResolver } from "../../src/auth/keys";
 import { tenantAuth } from "../../src/auth/middleware";
-import type { AppEnv, Env } from "../../src/env";
+import type { Env } from "../../src/env";
+import type { TenantEnv } from "../../src/auth/principal";
 import type { Logger } from "../../src/http/log";
 import { onError } from "../../src/http/middleware";
 import type { Tenant } from "../../src/tenants/schema";
@@ -54,7 +55,7 @@ async function harness(status: Tenant["status"] = "active") {
   );
   const reached = vi.fn();
 
-  const app = new Hono<AppEnv>();
+  const app = new Hono<TenantEnv>();
   app.use("*", async (c, next) => {
     c.set("requestId", "req-test-00000001");
     c.set("log", log);

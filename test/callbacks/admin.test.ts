@@ -2,7 +2,7 @@
 // paged, expired records hidden) and redelivery, all behind the admin token.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { DeliveryEntry } from "../../src/callbacks/ledger";
+import type { DeliveryEntry } from "../../src/callbacks/delivery-log";
 import { objectOf } from "../helpers/objects";
 import { admin, gw } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";

@@ -4,7 +4,7 @@ import { expect, vi } from "vitest";
 import { hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin, gw, VALID_BODY, withJson } from "../helpers/gateway";
 import { route } from "../helpers/outbound";
-import type { DeliveryView } from "../../src/callbacks/ledger";
+import type { DeliveryView } from "../../src/callbacks/delivery-log";
 
 export const HOOK_HOST = "hooks.acme.example";
 export const HOOK_URL = `https://${HOOK_HOST}/reelgate`;

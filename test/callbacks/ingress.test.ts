@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signCallbackToken } from "../../src/callbacks/token";
-import { getTenant } from "../../src/tenants/store";
+import { getTenant } from "../../src/tenants/lookup";
 import { objectOf, rowOf } from "../helpers/objects";
 import { GATEWAY, UPSTREAM_HOST, admin, gw, startSimulator } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";

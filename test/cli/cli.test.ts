@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseArgs, plan, run, type CliIo } from "../../bin/lib/cli.mjs";
-import type { DeliveryEntry } from "../../src/callbacks/ledger";
+import type { DeliveryEntry } from "../../src/callbacks/delivery-log";
 import { objectOf } from "../helpers/objects";
 import { hsTenant } from "../fixtures/tenants";
 import { ADMIN_TOKEN, GATEWAY, startSimulator } from "../helpers/gateway";

@@ -8,7 +8,7 @@ import {
   estimateCredits,
   findModel,
   modelFor,
-} from "../../src/generations/models";
+} from "../../src/upstream/models";
 
 const flash = WAN26_REFERENCE_VIDEO_FLASH;
 

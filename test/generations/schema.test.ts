@@ -5,7 +5,7 @@ import {
   WAN26_REFERENCE_VIDEO,
   WAN26_REFERENCE_VIDEO_FLASH,
   type ModelRegistry,
-} from "../../src/generations/models";
+} from "../../src/upstream/models";
 import { parseGenerationRequest } from "../../src/generations/schema";
 import { ApiError } from "../../src/http/errors";
 

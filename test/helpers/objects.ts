@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { type TenantObject, tenantObject } from "../../src/state/client";
 import { openTaskId } from "../../src/tasks/ids";
-import { getTenant } from "../../src/tenants/store";
+import { getTenant } from "../../src/tenants/lookup";
 
 export const BARE_INCARNATION = "bareobject0";
 

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { IDEMPOTENCY_TTL_MS } from "../../src/config/constants";
-import { requestHash, upstreamIdempotencyKey } from "../../src/quota/idempotency";
+import { requestHash, upstreamIdempotencyKey } from "../../src/idempotency/keys";
 import { UPSTREAM_HOST, VALID_BODY, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
 import { BODY_CREDITS, admitAt, generate, quotaTenant, uniqueTenantId, usage } from "./helpers";

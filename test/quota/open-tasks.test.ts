@@ -6,12 +6,12 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { admit, type AdmitRequest, type AdmitResult } from "../../src/quota/admission";
-import { IdempotencyTable } from "../../src/quota/idempotency";
-import { QuotaLedger } from "../../src/quota/ledger";
+import { IdempotencyTable } from "../../src/idempotency/keys";
+import { QuotaCounters } from "../../src/quota/counters";
 import { QUOTA_MIGRATIONS } from "../../src/quota/migrations";
 import { migrate } from "../../src/state/migrations";
 import { objectOf } from "../helpers/objects";
-import { type NewTask, TaskStore } from "../../src/tasks/store";
+import { type NewTask, TaskTable } from "../../src/tasks/table";
 import { VALID_BODY } from "../helpers/gateway";
 import { admitAt, openCounters, uniqueTenantId } from "./helpers";
 
@@ -31,12 +31,12 @@ function newTask(i: number, createdAt: number, sub: string | null = `u${i % USER
 }
 
 /**
- * Fills a tenant's tasks table straight through TaskStore, numbering tasks from `first`: `open` tasks in
+ * Fills a tenant's tasks table straight through TaskTable, numbering tasks from `first`: `open` tasks in
  * flight (attached, created an hour before T0), as many ended and aborted ones, and `inWindow` admissions
  * in the minute before T0, all ended (one in ten aborted).
  */
 function seed(sql: SqlStorage, open: number, inWindow: number, first = 0): void {
-  const tasks = new TaskStore(sql);
+  const tasks = new TaskTable(sql);
   let i = first;
   for (let k = 0; k < open * 3; k++, i++) {
     const t = newTask(i, T0 - 3_600_000 + k);
@@ -68,8 +68,8 @@ function countedAdmit(sql: SqlStorage, request: AdmitRequest): { result: AdmitRe
     },
   } as SqlStorage;
   const tables = {
-    tasks: new TaskStore(counting),
-    ledger: new QuotaLedger(counting),
+    tasks: new TaskTable(counting),
+    counters: new QuotaCounters(counting),
     idempotency: new IdempotencyTable(counting),
   };
   const result = admit(tables, request);
@@ -166,7 +166,7 @@ describe('migration "quota/2"', () => {
         .toArray();
       // Tasks written by the code of the time: in flight, ended, aborted, revived, and without a user.
       seed(sql, 300, 50);
-      const tasks = new TaskStore(sql);
+      const tasks = new TaskTable(sql);
       tasks.insert(newTask(9_000, T0, null));
       tasks.insert(newTask(9_001, T0, "solo"));
       tasks.abort(newTask(9_001, T0).id, T0 + 1);

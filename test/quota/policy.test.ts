@@ -1,7 +1,7 @@
 // The pure quota math: windows, UTC months, credit units, Retry-After, the admission decision, the RateLimit
 // fields, the wire form of a refusal, and the operator's price overrides. The clock is always a parameter.
 import { describe, expect, it } from "vitest";
-import { WAN26_REFERENCE_VIDEO_FLASH } from "../../src/generations/models";
+import { WAN26_REFERENCE_VIDEO_FLASH } from "../../src/upstream/models";
 import { rateLimitHeaders } from "../../src/quota/headers";
 import {
   admitted,
@@ -9,19 +9,16 @@ import {
   decide,
   EMPTY_STATE,
   fromUnits,
-  monthOf,
-  monthStart,
-  nextMonthStart,
-  parseMonth,
   rateRetryAfter,
   type ScopeInput,
   type ScopeState,
   toUnits,
   windowOf,
-} from "../../src/quota/policy";
-import { estimate, pricingFor } from "../../src/quota/pricing";
+} from "../../src/quota/arithmetic";
+import { monthOf, monthStart, nextMonthStart, parseMonth } from "../../src/util/month";
+import { estimate, pricingFor } from "../../src/generations/pricing";
 import { refusalError } from "../../src/quota/refusal";
-import { scopeView } from "../../src/quota/view";
+import { scopeView } from "../../src/usage/view";
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
 const state = (over: Partial<ScopeState> = {}): ScopeState => ({ ...EMPTY_STATE, ...over });

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { monthOf } from "../../src/quota/policy";
+import { monthOf } from "../../src/util/month";
 import { rowOf } from "../helpers/objects";
 import type { TenantFixture } from "../fixtures/tenants";
 import { GATEWAY, VALID_BODY, admin, bearer, gw, startSimulator, withJson } from "../helpers/gateway";

@@ -2,7 +2,7 @@
 // rebuild the same error — code, status, message, headers, details, param — from what survives a clone.
 import { describe, expect, it } from "vitest";
 import { ApiError, errorResponse } from "../../src/http/errors";
-import { apiErrorFrom, errorData } from "../../src/tasks/create-rpc";
+import { apiErrorFrom, errorData } from "../../src/generations/create-rpc";
 
 describe("create RPC error data", () => {
   it("rebuilds the same ApiError after a structured clone", async () => {

@@ -8,7 +8,7 @@ import { DEFAULT_SWEEP_MIN_AGE_S } from "../../src/config/constants";
 import worker from "../../src/index";
 import { type Tenant } from "../../src/tenants/schema";
 import { objectName } from "../../src/state/client";
-import { getTenant, tenantKey, tenantMetadata } from "../../src/tenants/store";
+import { getTenant, tenantKey, tenantMetadata } from "../../src/tenants/lookup";
 import { age, armedAlarm, runAlarm } from "../helpers/alarm";
 import { admin, startSimulator } from "../helpers/gateway";
 import { createdId, generate, quotaTenant, usage } from "../quota/helpers";

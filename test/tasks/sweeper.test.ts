@@ -13,7 +13,7 @@ import {
   TASK_RETENTION_MS,
 } from "../../src/config/constants";
 import { objectOf, rowOf } from "../helpers/objects";
-import { TaskStore } from "../../src/tasks/store";
+import { TaskTable } from "../../src/tasks/table";
 import { age, armedAlarm, runAlarm } from "../helpers/alarm";
 import { UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
@@ -251,7 +251,7 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
           return cursor;
         },
       } as unknown as SqlStorage;
-      const store = new TaskStore(counting);
+      const store = new TaskTable(counting);
       expect([store.oldestCreating(), store.oldestSilent(), store.oldestPurgeable()]).toEqual([
         1_000_002, 2_000_001, 3_000_000,
       ]);

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import { type TenantRef, tenantObject } from "../../src/state/client";
 import { endIncarnation } from "../../src/tenants/lifecycle";
 import { registry } from "../../src/tenants/registry-client";
-import { forgetTenant } from "../../src/tenants/store";
+import { forgetTenant } from "../../src/tenants/lookup";
 import { createTenant, hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin, bearer, gw, startSimulator } from "../helpers/gateway";
 import { createdId, generate, getTask } from "../quota/helpers";

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TENANT_CACHE_TTL_MS } from "../../src/config/constants";
 import { registry } from "../../src/tenants/registry-client";
-import { findTenantByIssuer } from "../../src/tenants/store";
+import { findTenantByIssuer } from "../../src/tenants/lookup";
 import { createTenant, hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin } from "../helpers/gateway";
 

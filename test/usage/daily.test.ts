@@ -3,7 +3,7 @@
 // against the tenant's limits. Plus the console's other additions: suspend/resume and the id-prefix search.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { monthOf } from "../../src/quota/policy";
+import { monthOf } from "../../src/util/month";
 import { objectOf } from "../helpers/objects";
 import { createTenant, hsTenant } from "../fixtures/tenants";
 import { VALID_BODY, admin, gw, startSimulator } from "../helpers/gateway";

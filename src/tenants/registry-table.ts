@@ -39,7 +39,7 @@ export interface ReplicaJob {
 
 type Row = Record<string, SqlStorageValue>;
 
-export class RegistryStore {
+export class RegistryTable {
   constructor(private readonly sql: SqlStorage) {}
 
   get(id: string): Tenant | null {

@@ -6,36 +6,26 @@
 import type { Context } from "hono";
 import { callbackUrl, signCallbackToken } from "../callbacks/token";
 import { MAX_BODY_BYTES } from "../config/constants";
-import type { AppEnv } from "../env";
-import { modelFor } from "../generations/models";
-import { enforcePolicy } from "../generations/policy";
-import { toUpstreamRequest } from "../generations/rewrite";
-import { type GenerationRequest, parseGenerationRequest } from "../generations/schema";
+import type { TenantEnv } from "../auth/principal";
+import { modelFor } from "../upstream/models";
+import { enforcePolicy } from "./policy";
+import { toUpstreamRequest } from "./rewrite";
+import { type GenerationRequest, parseGenerationRequest } from "./schema";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import type { AdmitRequest } from "../quota/admission";
 import { edgeRefusal, rememberRefusal } from "../quota/edge-refusals";
 import { rateLimitHeaders } from "../quota/headers";
-import { type IdempotencyClaim, parseIdempotencyKey, requestHash } from "../quota/idempotency";
+import { type IdempotencyClaim, parseIdempotencyKey, requestHash } from "../idempotency/keys";
 import { limitsOf } from "../quota/limits";
-import { estimate as estimateCredits } from "../quota/pricing";
+import { estimate as estimateCredits } from "./pricing";
 import { refusalError } from "../quota/refusal";
-import { replayed, waitForFirst } from "../quota/replay";
+import { replayed, waitForFirst } from "../idempotency/replay";
 import { objectName, tenantObject } from "../state/client";
-import type { UpstreamCall } from "../upstream/client";
 import { EVOLINK } from "../upstream/providers";
 import { apiErrorFrom, type CreateResult } from "./create-rpc";
-import { newRowId } from "./ids";
+import { newRowId } from "../tasks/ids";
 import { ownedUploads } from "../files/ownership";
-
-export function upstreamCall(c: Context<AppEnv>): UpstreamCall {
-  return {
-    config: c.get("config"),
-    log: c.get("log"),
-    requestId: c.get("requestId"),
-    clientHeaders: c.req.raw.headers,
-  };
-}
 
 /** A validated request on its way through admission and forwarding. */
 interface Creation {
@@ -50,7 +40,7 @@ interface Creation {
 type Answered = Exclude<CreateResult, { kind: "created" | "failed" }>;
 type Created = Extract<CreateResult, { kind: "created" }>;
 
-export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
+export async function createGeneration(c: Context<TenantEnv>): Promise<Response> {
   const { tenant, sub } = c.get("principal");
   const config = c.get("config");
   const key = parseIdempotencyKey(c.req.header("idempotency-key"));
@@ -116,7 +106,7 @@ export async function createGeneration(c: Context<AppEnv>): Promise<Response> {
 }
 
 /** The upstream's request body, with the gateway's signed callback URL for the task's row. */
-async function upstreamBody(c: Context<AppEnv>, x: Creation, taskId: string) {
+async function upstreamBody(c: Context<TenantEnv>, x: Creation, taskId: string) {
   const config = c.get("config");
   const { tenant } = c.get("principal");
   const token = await signCallbackToken(config.signingSecret, {
@@ -128,7 +118,7 @@ async function upstreamBody(c: Context<AppEnv>, x: Creation, taskId: string) {
 }
 
 /** Answers a request that was not admitted: a quota refusal, an idempotency conflict, a replayed answer. */
-async function answer(c: Context<AppEnv>, x: Creation, admission: Answered): Promise<Response> {
+async function answer(c: Context<TenantEnv>, x: Creation, admission: Answered): Promise<Response> {
   const { tenant, sub } = c.get("principal");
   const config = c.get("config");
   switch (admission.kind) {
@@ -157,7 +147,7 @@ async function answer(c: Context<AppEnv>, x: Creation, admission: Answered): Pro
 }
 
 /** The created task, logged and rendered with the RateLimit fields of its admission. */
-function created(c: Context<AppEnv>, x: Creation, result: Created): Response {
+function created(c: Context<TenantEnv>, x: Creation, result: Created): Response {
   c.get("log").info("task_created", {
     tenant_id: c.get("principal").tenant.id,
     task_id: result.taskId,

@@ -6,9 +6,10 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { monthOf, toUnits } from "../../src/quota/policy";
+import { toUnits } from "../../src/quota/arithmetic";
+import { monthOf } from "../../src/util/month";
 import { objectOf } from "../helpers/objects";
-import { TaskStore } from "../../src/tasks/store";
+import { TaskTable } from "../../src/tasks/table";
 import { admitAt, openCounters, uniqueTenantId } from "./helpers";
 
 type Sum = { scope: string; month: string; used: number; reserved: number };
@@ -105,7 +106,7 @@ describe("the credit ledger", () => {
       const open = openCounters(sql);
       // The sweeper's purge deletes ended tasks whose end reached KV; the tasks in flight stay counted.
       sql.exec("UPDATE tasks SET kv_synced_at = ended_at WHERE ended_at IS NOT NULL");
-      const purged = new TaskStore(sql).purgeEnded(Date.UTC(y + 1, 0, 1), 1000);
+      const purged = new TaskTable(sql).purgeEnded(Date.UTC(y + 1, 0, 1), 1000);
       return [open, openCounters(sql), purged] as const;
     });
     expect(open.counters).toEqual(open.expected);

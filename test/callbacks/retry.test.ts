@@ -2,9 +2,8 @@
 // how the retry schedule is configured.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "../../src/callbacks/policy";
-import { loadConfig } from "../../src/config/env";
-import { ApiError } from "../../src/http/errors";
+import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "../../src/callbacks/retry";
+import { ConfigError, loadConfig } from "../../src/config/env";
 
 describe("classify", () => {
   const status = (s: number): AttemptResult => ({ kind: "response", status: s });
@@ -63,7 +62,7 @@ describe("WEBHOOK_RETRY_SCHEDULE / WEBHOOK_TIMEOUT_MS", () => {
     expect(config({ WEBHOOK_RETRY_SCHEDULE: "0" }).webhookRetrySchedule).toEqual([0]);
   });
   it.each(["soon", "1,,2", "-1", "1.5", "43201", "5 300"])("refuses %j, naming the setting", (v) => {
-    expect(() => config({ WEBHOOK_RETRY_SCHEDULE: v })).toThrow(ApiError);
+    expect(() => config({ WEBHOOK_RETRY_SCHEDULE: v })).toThrow(ConfigError);
     expect(() => config({ WEBHOOK_RETRY_SCHEDULE: v })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
   });
 });

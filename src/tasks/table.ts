@@ -116,7 +116,7 @@ function toRecord(r: Row): TaskRecord {
   };
 }
 
-export class TaskStore {
+export class TaskTable {
   constructor(private readonly sql: SqlStorage) {}
 
   insert(task: NewTask): void {

@@ -8,11 +8,11 @@ import {
   IDEMPOTENCY_POLL_MIN_MS,
   IDEMPOTENCY_WAIT_MARGIN_MS,
 } from "../config/constants";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import type { StoredResponse, WaitOutcome } from "./idempotency";
+import type { StoredResponse, WaitOutcome } from "./keys";
 
-export function replayed(c: Context<AppEnv>, stored: StoredResponse): Response {
+export function replayed<E extends HttpEnv>(c: Context<E>, stored: StoredResponse): Response {
   const headers: Record<string, string> = {
     "content-type": "application/json; charset=utf-8",
     "Idempotency-Replayed": "true",

@@ -3,18 +3,18 @@
 // what needs no tenant state (validation, policy, pricing, signing, rendering).
 import { callbackUrl, signCallbackToken } from "../callbacks/token";
 import type { Config } from "../config/env";
-import type { UpstreamGenerationRequest } from "../generations/rewrite";
+import type { UpstreamGenerationRequest } from "./rewrite";
 import { ApiError, type ErrorCode } from "../http/errors";
 import type { Logger } from "../http/log";
 import type { AdmitRequest, AdmitResult } from "../quota/admission";
-import { type StoredResponse, upstreamIdempotencyKey } from "../quota/idempotency";
-import type { ScopeInput } from "../quota/policy";
-import { storedFailure } from "../quota/replay";
+import { type StoredResponse, upstreamIdempotencyKey } from "../idempotency/keys";
+import type { ScopeInput } from "../quota/arithmetic";
+import { storedFailure } from "../idempotency/replay";
 import { createUpstreamTask } from "../upstream/client";
 import type { TenantRef } from "../state/client";
 import type { UpstreamTask } from "../upstream/schema";
-import { sealTaskId, subHash } from "./ids";
-import { presentTask, type TenantTaskView } from "./present";
+import { sealTaskId, subHash } from "../tasks/ids";
+import { presentTask, type TenantTaskView } from "../tasks/present";
 
 export interface CreateRequest {
   /** What the object admits. */

@@ -1,14 +1,15 @@
-// The tenant's quota ledger in its Durable Object, per scope (the tenant, each user). Credits: settled and
+// The tenant's quota counters in its Durable Object, per scope (the tenant, each user). Credits: settled and
 // still reserved per calendar month, in integer units, changed in the same synchronous step as the task
 // change that causes it (admit, attach, abort, end). Tasks in flight: a counter kept by triggers on the
 // tasks table (migration "quota/2"). So admission reads a few rows per scope, however many tasks the
 // tenant has: the rate window is counted from an index, up to the scope's own limit.
 import { DEFAULT_TASK_SECONDS, RATE_WINDOW_MS } from "../config/constants";
-import type { TaskRecord } from "../tasks/store";
+import type { TaskRecord } from "../tasks/table";
 import type { QuotaLimits } from "../tenants/schema";
-import { EMPTY_WINDOW, monthOf, type RateWindow, type Scope, type ScopeState, toUnits } from "./policy";
+import { monthOf } from "../util/month";
+import { EMPTY_WINDOW, type RateWindow, type Scope, type ScopeState, toUnits } from "./arithmetic";
 
-/** The ledger row key of a scope: `tenant`, or `user:` + the token's `sub`. */
+/** The counters' row key of a scope: `tenant`, or `user:` + the token's `sub`. */
 export function scopeKey(sub: string | null): string {
   return sub === null ? "tenant" : `user:${sub}`;
 }
@@ -22,7 +23,7 @@ export interface MonthTotals {
   reservedUnits: number;
 }
 
-export class QuotaLedger {
+export class QuotaCounters {
   constructor(private readonly sql: SqlStorage) {}
 
   /**
@@ -113,7 +114,7 @@ export class QuotaLedger {
     return row?.open ?? 0;
   }
 
-  // Reads of the tasks table (src/tasks/store.ts); a scope is the whole tenant (`sub` null) or one user.
+  // Reads of the tasks table (src/tasks/table.ts); a scope is the whole tenant (`sub` null) or one user.
 
   /**
    * The rate window ending at `now`: tasks created after now − RATE_WINDOW_MS, aborted ones excepted (as

@@ -1,6 +1,6 @@
-// Quota math as plain functions over plain data, with the clock passed in: the rate window, calendar
-// months (UTC), credit units, Retry-After and the admission decision. Both stores (the tenant's Durable
-// Object and KV) describe a scope as a `ScopeState`; this file alone decides what that state allows.
+// Quota arithmetic as plain functions over plain data, with the clock passed in: the rate window, credit
+// units, Retry-After and the admission decision (calendar months are src/util/month.ts). The tenant's
+// object describes a scope as a `ScopeState`; this file alone decides what that state allows.
 import {
   CONCURRENCY_RETRY_FALLBACK_S,
   CREDIT_UNITS,
@@ -9,6 +9,7 @@ import {
   RATE_WINDOW_MS,
 } from "../config/constants";
 import type { QuotaLimits } from "../tenants/schema";
+import { nextMonthStart } from "../util/month";
 
 export type Scope = "tenant" | "user";
 export type LimitName = "requests_per_minute" | "max_concurrent_tasks" | "monthly_credits";
@@ -77,27 +78,6 @@ export function toUnits(credits: number): number {
 
 export function fromUnits(units: number): number {
   return units / CREDIT_UNITS;
-}
-
-/** `YYYY-MM` of the calendar month (UTC) holding `ms`. */
-export function monthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
-}
-
-export function monthStart(ms: number): number {
-  const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-export function nextMonthStart(ms: number): number {
-  const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-}
-
-/** Epoch ms of the start of `YYYY-MM`, or null when it is not a month. */
-export function parseMonth(month: string): number | null {
-  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, 1) : null;
 }
 
 function clampSeconds(ms: number): number {

@@ -1,31 +1,8 @@
-// The credit estimate with the operator's pricing overrides (QUOTA_PRICING, JSON keyed by model id), so a
+// The credit estimate with the operator's pricing overrides (QUOTA_PRICING, src/config/pricing.ts), so a
 // price change upstream is a config change, not a deploy. Unset fields keep the registry's defaults
-// (src/generations/models.ts: EvoLink's published per-second prices).
-import * as z from "zod";
-import {
-  estimateCredits,
-  type ModelPricing,
-  type ModelSpec,
-  type PricedRequest,
-} from "../generations/models";
-
-const positive = z.number().positive().finite();
-
-const PricingOverrideSchema = z
-  .object({
-    credits_per_second: positive.optional(),
-    quality_factor: z
-      .object({ "720p": positive.optional(), "1080p": positive.optional() })
-      .strict()
-      .optional(),
-    silent_factor: positive.optional(),
-    input_seconds_cap: z.number().nonnegative().finite().optional(),
-    minimum_credits: z.number().nonnegative().finite().optional(),
-  })
-  .strict();
-
-export const PricingOverridesSchema = z.record(z.string().min(1).max(100), PricingOverrideSchema);
-export type PricingOverrides = z.infer<typeof PricingOverridesSchema>;
+// (src/upstream/models.ts: EvoLink's published per-second prices).
+import { estimateCredits, type ModelPricing, type ModelSpec, type PricedRequest } from "../upstream/models";
+import type { PricingOverrides } from "../config/pricing";
 
 /** The model's pricing with the override for its id applied. */
 export function pricingFor(spec: ModelSpec, overrides: PricingOverrides): ModelPricing {

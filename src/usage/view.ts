@@ -2,14 +2,8 @@
 // resets. An absent limit is shown as `null` (unlimited). Pure: the state and the clock come in.
 import { RATE_WINDOW_MS } from "../config/constants";
 import type { QuotaLimits } from "../tenants/schema";
-import {
-  concurrencyRetryAfter,
-  fromUnits,
-  monthOf,
-  nextMonthStart,
-  type ScopeState,
-  toUnits,
-} from "./policy";
+import { concurrencyRetryAfter, fromUnits, type ScopeState, toUnits } from "../quota/arithmetic";
+import { monthOf, nextMonthStart } from "../util/month";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

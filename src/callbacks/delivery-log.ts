@@ -77,7 +77,7 @@ function toView(r: Row): DeliveryView {
   };
 }
 
-export class DeliveryLedger {
+export class DeliveryLog {
   constructor(
     private readonly sql: SqlStorage,
     private readonly tenantId: string,

@@ -1,0 +1,9 @@
+// POST /v1/videos/generations: a generation task created from a validated, policy-checked, priced request
+// (./create.ts), admitted and forwarded in one call to the tenant's object (./create-rpc.ts).
+import { Hono } from "hono";
+import type { TenantEnv } from "../auth/principal";
+import { createGeneration } from "./create";
+
+export const generationRoutes = new Hono<TenantEnv>();
+
+generationRoutes.post("/videos/generations", createGeneration);

@@ -1,0 +1,56 @@
+// OpenAPI operation of src/usage/daily-routes.ts: a tenant's month per day, for the console's usage chart.
+import * as z from "zod";
+import type { OperationSpec } from "../openapi/registry";
+
+const limit = z.number().nullable().describe("The tenant's limit; null when unlimited.");
+
+const DailyUsageSchema = z.object({
+  object: z.literal("usage_daily"),
+  tenant_id: z.string(),
+  month: z.string(),
+  days: z
+    .array(
+      z.object({
+        date: z.string().describe("YYYY-MM-DD (UTC)."),
+        credits_reserved: z.number(),
+        credits_charged: z.number(),
+        credits_held: z.number().describe("Still reserved by tasks of that day that have not ended."),
+        tasks_created: z.int(),
+        tasks_ended: z.int(),
+      }),
+    )
+    .describe("Every day of the month, oldest first; a day's credits belong to the tasks created on it."),
+  top_users: z.array(
+    z.object({ sub: z.string(), credits_reserved: z.number(), credits_charged: z.number(), tasks: z.int() }),
+  ),
+  in_flight: z.object({ tasks: z.int(), limit }),
+  requests: z.object({ last_minute: z.int(), limit }),
+  credits: z
+    .object({ charged: z.number(), held: z.number(), limit })
+    .nullable()
+    .describe("The current month's credits against the limit; null for another month."),
+});
+
+export const dailyUsageOperations: OperationSpec[] = [
+  {
+    api: "admin",
+    method: "get",
+    path: "/admin/tenants/{id}/usage/daily",
+    operationId: "adminGetDailyUsage",
+    summary: "A tenant's month, per day",
+    description:
+      "Credits reserved and charged and tasks created and ended per day (UTC), the top users, and tasks in flight and requests in the last minute against their limits.",
+    tag: "Usage",
+    security: "admin",
+    pathParams: { id: { schema: z.string(), description: "The tenant id.", example: "acme" } },
+    query: z.object({
+      month: z
+        .string()
+        .regex(/^\d{4}-\d{2}$/)
+        .optional(),
+    }),
+    queryDescriptions: { month: "YYYY-MM (UTC); the current month when absent." },
+    responses: { 200: { description: "The month per day.", schema: DailyUsageSchema } },
+    errors: ["invalid_request", "tenant_not_found"],
+  },
+];
