@@ -19,7 +19,7 @@ export default defineConfig({
           DEV_ALLOW_LOCAL_URLS: "false",
           LOG_LEVEL: "debug",
           UPSTREAM_TIMEOUT_MS: "1500",
-          // EvoLink's files API, answered by the simulator (test/files); FILES_STORE=r2 is set per test.
+          // EvoLink's files API, answered by the simulator (test/files); FILES_BACKEND=r2 is set per test.
           FILES_BASE_URL: "https://files-api.evolink.test",
           // Tests drive the simulator's clock, not the Worker's: every poll asks the upstream.
           TASK_POLL_CACHE_MS: "0",

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench:upload`: one 100 MB MP4-looking file streamed through the gateway's
-// POST /api/v1/files/upload/stream under `wrangler dev` (workerd), once per backend (FILES_STORE=r2 into the
-// local R2 bucket, FILES_STORE=evolink into the simulator's files API), reporting the throughput and the
+// POST /api/v1/files/upload/stream under `wrangler dev` (workerd), once per backend (FILES_BACKEND=r2 into the
+// local R2 bucket, FILES_BACKEND=evolink into the simulator's files API), reporting the throughput and the
 // gateway's workerd memory: resident size before, the highest sampled during the upload, and the kernel's
 // high-water mark (VmHWM). Free random ports; every process is stopped at the end. Not part of `npm test`.
 import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -186,7 +186,7 @@ async function runBackend(backend, built, dir) {
       SIGNING_SECRET: "bench-signing-secret-0123456789abcdef0123",
       DEV_ALLOW_LOCAL_URLS: "true",
       LOG_LEVEL: "warn",
-      FILES_STORE: backend,
+      FILES_BACKEND: backend,
       // Room for larger runs (--mb 300) that show the memory does not grow with the file.
       MAX_UPLOAD_BYTES: String(Math.max(SIZE, 100 * 1024 * 1024)),
     },

@@ -149,7 +149,7 @@ export interface paths {
     };
     /**
      * Download an uploaded file (signed URL)
-     * @description The `file_url` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. Answers `Range` requests (206) and conditional requests (304). A bad, expired or deleted token is 404.
+     * @description The `file_url` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. Answers `Range` requests (206) and conditional requests (304). A bad, expired or deleted token is 404.
      */
     get: operations["getSignedFile"];
     put?: never;
@@ -158,7 +158,7 @@ export interface paths {
     options?: never;
     /**
      * An uploaded file's headers (signed URL)
-     * @description The `file_url` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. The file's type, size and ETag, without its bytes. A bad, expired or deleted token is 404.
+     * @description The `file_url` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. The file's type, size and ETag, without its bytes. A bad, expired or deleted token is 404.
      */
     head: operations["headSignedFile"];
     patch?: never;
@@ -654,7 +654,7 @@ export interface operations {
                 mime_type: string;
                 /** @description The file's upload path. */
                 upload_path: string;
-                /** @description The URL to put in `video_urls`: with FILES_STORE=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
+                /** @description The URL to put in `video_urls`: with FILES_BACKEND=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
                 file_url: string;
                 /** @description Same as `file_url`. */
                 download_url: string;
@@ -1070,7 +1070,7 @@ export interface operations {
               mime_type: string;
               /** @description The file's upload path. */
               upload_path: string;
-              /** @description The URL to put in `video_urls`: with FILES_STORE=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
+              /** @description The URL to put in `video_urls`: with FILES_BACKEND=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
               file_url: string;
               /** @description Same as `file_url`. */
               download_url: string;
@@ -1510,7 +1510,7 @@ export interface operations {
               mime_type: string;
               /** @description The file's upload path. */
               upload_path: string;
-              /** @description The URL to put in `video_urls`: with FILES_STORE=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
+              /** @description The URL to put in `video_urls`: with FILES_BACKEND=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
               file_url: string;
               /** @description Same as `file_url`. */
               download_url: string;
@@ -1947,7 +1947,7 @@ export interface operations {
               mime_type: string;
               /** @description The file's upload path. */
               upload_path: string;
-              /** @description The URL to put in `video_urls`: with FILES_STORE=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
+              /** @description The URL to put in `video_urls`: with FILES_BACKEND=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
               file_url: string;
               /** @description Same as `file_url`. */
               download_url: string;

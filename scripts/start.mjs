@@ -113,8 +113,8 @@ run("gateway", [
     SIGNING_SECRET: demo.SIGNING_SECRET,
     DEV_ALLOW_LOCAL_URLS: "true",
     // Uploads (docs/uploads.md): the local R2 bucket by default, so file URLs are the gateway's own signed
-    // ones; FILES_STORE=evolink sends them to the simulator's files API (or EvoLink's, with a real key).
-    FILES_STORE: process.env.FILES_STORE ?? "r2",
+    // ones; FILES_BACKEND=evolink sends them to the simulator's files API (or EvoLink's, with a real key).
+    FILES_BACKEND: process.env.FILES_BACKEND ?? "r2",
     FILES_BASE_URL:
       process.env.FILES_BASE_URL ??
       (realUpstream ? "https://files-api.evolink.ai" : `http://127.0.0.1:${demo.SIM_PORT}`),

@@ -91,7 +91,7 @@ const ConfigSchema = z.object({
   TASK_POLL_CACHE_MS: nonNegativeInt(DEFAULT_TASK_POLL_CACHE_MS),
   QUOTA_PRICING: pricingOverrides,
   FILES_BASE_URL: httpUrl.default("https://files-api.evolink.ai"),
-  FILES_STORE: z.enum(["evolink", "r2"]).default("evolink"),
+  FILES_BACKEND: z.enum(["evolink", "r2"]).default("evolink"),
   MAX_UPLOAD_BYTES: positiveInt(DEFAULT_MAX_UPLOAD_BYTES),
 });
 
@@ -112,15 +112,19 @@ export interface Config {
   /** A task polled this recently is answered from its recorded state, without asking the upstream. */
   taskPollCacheMs: number;
   pricing: PricingOverrides;
-  /** EvoLink's files API, where uploads go with FILES_STORE=evolink (docs/uploads.md). */
+  /** EvoLink's files API, where uploads go with FILES_BACKEND=evolink (docs/uploads.md). */
   filesBaseUrl: string;
   /** Where uploaded files are kept: EvoLink's files API, or the operator's R2 bucket (`UPLOADS`). */
-  filesStore: "evolink" | "r2";
+  filesBackend: "evolink" | "r2";
   /** Largest accepted upload, in bytes. */
   maxUploadBytes: number;
 }
 
 const cache = new WeakMap<object, Config>();
+
+function unset(v: unknown): unknown {
+  return typeof v === "string" && v.trim() === "" ? undefined : v;
+}
 
 /**
  * A setting is missing or malformed. The message names the settings, never their values; the request
@@ -138,8 +142,10 @@ export function loadConfig(env: object): Config {
   for (const key of Object.keys(ConfigSchema.shape)) {
     const v = (env as Record<string, unknown>)[key];
     // Empty strings are "unset" (wrangler passes `--var X:` as ""), so defaults apply.
-    raw[key] = typeof v === "string" && v.trim() === "" ? undefined : v;
+    raw[key] = unset(v);
   }
+  // FILES_STORE was FILES_BACKEND's name until 2026-12; a deployment that still sets it keeps working.
+  raw.FILES_BACKEND ??= unset((env as Record<string, unknown>).FILES_STORE);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
@@ -165,7 +171,7 @@ export function loadConfig(env: object): Config {
     taskPollCacheMs: c.TASK_POLL_CACHE_MS,
     pricing: c.QUOTA_PRICING,
     filesBaseUrl: c.FILES_BASE_URL,
-    filesStore: c.FILES_STORE,
+    filesBackend: c.FILES_BACKEND,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
   };
   cache.set(env, config);

@@ -18,7 +18,7 @@ const FileData = z.object({
   file_url: z
     .string()
     .describe(
-      "The URL to put in `video_urls`: with FILES_STORE=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own.",
+      "The URL to put in `video_urls`: with FILES_BACKEND=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own.",
     ),
   download_url: z.string().describe("Same as `file_url`."),
   upload_time: z.string().describe("Upload time (ISO 8601)."),
@@ -90,7 +90,7 @@ const publicFile = (method: "get" | "head"): OperationSpec => ({
   operationId: method === "get" ? "getSignedFile" : "headSignedFile",
   summary:
     method === "get" ? "Download an uploaded file (signed URL)" : "An uploaded file's headers (signed URL)",
-  description: `The \`file_url\` of an upload stored in R2 (FILES_STORE=r2): no credentials, the signed token is the permission, and it expires with the file. ${method === "get" ? "Answers `Range` requests (206) and conditional requests (304)." : "The file's type, size and ETag, without its bytes."} A bad, expired or deleted token is 404.`,
+  description: `The \`file_url\` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. ${method === "get" ? "Answers `Range` requests (206) and conditional requests (304)." : "The file's type, size and ETag, without its bytes."} A bad, expired or deleted token is 404.`,
   tag: "Files",
   security: "none",
   pathParams: {

@@ -42,7 +42,7 @@ filesRoutes.post("/upload/base64", async (c) => {
 filesRoutes.post("/upload/url", async (c) => {
   const config = c.get("config");
   const body = parseJsonUpload(await readJsonBody(c.req.raw, FILE_JSON_OVERHEAD_BYTES), "file_url");
-  if (config.filesStore === "evolink") return uploadUrlToEvolink(c, body.value, body.fields);
+  if (config.filesBackend === "evolink") return uploadUrlToEvolink(c, body.value, body.fields);
   return runUpload(c, 0, () => openUrl(body.value, body.fields, config));
 });
 

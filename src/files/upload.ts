@@ -47,11 +47,11 @@ export async function withSlot(
 ): Promise<Response> {
   const { tenant, sub } = c.get("principal");
   const config = c.get("config");
-  const backend = config.filesStore;
+  const backend = config.filesBackend;
   if (backend === "r2" && !c.env.UPLOADS)
     throw new ApiError(
       "misconfigured",
-      "Gateway misconfigured: FILES_STORE=r2 needs an R2 binding named UPLOADS",
+      "Gateway misconfigured: FILES_BACKEND=r2 needs an R2 binding named UPLOADS",
     );
   const state = tenantObject(c.env, tenant);
   const id = newFileId();
@@ -107,7 +107,7 @@ export function runUpload(
     const checked = await checkFile(source.chunks, source.declaredType, caps);
     const ext = EXTENSIONS[checked.type];
     const name = (f: Fields) => f.fileName?.trim() || source.defaultName?.trim() || `${id}.${ext}`;
-    if (c.get("config").filesStore === "evolink") return forwardToEvolink(c, id, checked, source, name);
+    if (c.get("config").filesBackend === "evolink") return forwardToEvolink(c, id, checked, source, name);
     const bucket = c.env.UPLOADS!;
     const key = r2Key(c.get("principal").tenant.id, id);
     await putChunks(bucket, key, checked.chunks, checked.type);

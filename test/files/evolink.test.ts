@@ -1,4 +1,4 @@
-// FILES_STORE=evolink (the default) through the real app, against the simulator's strict files API: the
+// FILES_BACKEND=evolink (the default) through the real app, against the simulator's strict files API: the
 // upload is forwarded with the operator's key (never the tenant's token), EvoLink's file_url comes back
 // unchanged, what the gateway answers matches EvoLink's own OpenAPI files, and upstream failures keep
 // both envelopes.
@@ -151,8 +151,8 @@ describe.skipIf(!contract)(
       const token = await t.token();
       const answers = [
         await gwWith({}, "/api/v1/files/upload/stream", form(token, mp4(700))),
-        await gwWith({ FILES_STORE: "r2" }, "/api/v1/files/upload/stream", form(token, mp4(700))),
-        await gwWith({ FILES_STORE: "r2" }, "/api/v1/files/upload/base64", base64Body(token, mp4(700))),
+        await gwWith({ FILES_BACKEND: "r2" }, "/api/v1/files/upload/stream", form(token, mp4(700))),
+        await gwWith({ FILES_BACKEND: "r2" }, "/api/v1/files/upload/base64", base64Body(token, mp4(700))),
       ];
       for (const res of answers) {
         expect(res.status).toBe(200);

@@ -11,7 +11,7 @@ import type { UpstreamSimulator } from "../../sim/src/core";
 
 export const FILES_HOST = "files-api.evolink.test";
 
-/** The app with extra settings (FILES_STORE, MAX_UPLOAD_BYTES, …) over the test bindings. */
+/** The app with extra settings (FILES_BACKEND, MAX_UPLOAD_BYTES, …) over the test bindings. */
 export async function gwWith(
   vars: Record<string, string>,
   path: string,

@@ -9,7 +9,7 @@ import { startSimulator } from "../helpers/gateway";
 import { base64Body, envelope, FILES_HOST, form, gwWith, jsonBody, mp4, PNG, routeFiles } from "./helpers";
 
 const CAP = 4096;
-const R2 = { FILES_STORE: "r2", MAX_UPLOAD_BYTES: String(CAP) };
+const R2 = { FILES_BACKEND: "r2", MAX_UPLOAD_BYTES: String(CAP) };
 
 async function liveFiles(tenantId: string): Promise<number> {
   const list = await env.UPLOADS!.list({ prefix: `files/${tenantId}/` });
@@ -271,7 +271,7 @@ describe("base64 bodies, decoded while they stream", () => {
       token,
       ` {"upload_path" : "refs", "base64_data":${encoded} ,"file_name":"big.mp4"} `,
       {
-        FILES_STORE: "r2",
+        FILES_BACKEND: "r2",
       },
     );
     expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-// FILES_STORE=r2 through the real app: the file lands in the local R2 bucket, the answer carries a signed,
+// FILES_BACKEND=r2 through the real app: the file lands in the local R2 bucket, the answer carries a signed,
 // expiring URL on the gateway's origin, and that URL serves the same bytes to anyone holding it, and is
 // accepted in a generation's video_urls.
 import { env } from "cloudflare:workers";
@@ -8,7 +8,7 @@ import { GATEWAY, startSimulator, UPSTREAM_HOST, VALID_BODY, withJson } from "..
 import { callsTo } from "../helpers/outbound";
 import { base64Body, envelope, form, gwWith, mp4, PNG } from "./helpers";
 
-const R2 = { FILES_STORE: "r2" };
+const R2 = { FILES_BACKEND: "r2" };
 const path = (url: string) => url.slice(GATEWAY.length);
 
 describe("uploads to R2", () => {

@@ -10,7 +10,7 @@ import { createTenant, hsTenant } from "../fixtures/tenants";
 import { admin, GATEWAY, startSimulator, VALID_BODY, withJson } from "../helpers/gateway";
 import { envelope, form, gwWith, mp4 } from "./helpers";
 
-const R2 = { FILES_STORE: "r2" };
+const R2 = { FILES_BACKEND: "r2" };
 const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
 async function upload(token: string, size = 1000): Promise<Record<string, any>> {

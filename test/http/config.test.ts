@@ -1,0 +1,23 @@
+// Settings parsed once per isolate: a bad one is a ConfigError (a 503 `misconfigured` naming it, never its
+// value), and a renamed setting keeps its old name as an alias.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import { ConfigError, loadConfig } from "../../src/config/env";
+
+describe("configuration", () => {
+  it("throws a ConfigError naming the setting, and the app answers it as 503 misconfigured", async () => {
+    const bad = { ...env, FILES_BACKEND: "s3" };
+    expect(() => loadConfig(bad)).toThrow(ConfigError);
+    expect(() => loadConfig(bad)).toThrow(/FILES_BACKEND/);
+    const res = await app.fetch(new Request("https://gw.test/healthz"), bad);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "misconfigured" } });
+  });
+
+  it("reads FILES_STORE, FILES_BACKEND's former name, when FILES_BACKEND is unset", () => {
+    expect(loadConfig({ ...env, FILES_BACKEND: undefined, FILES_STORE: "r2" }).filesBackend).toBe("r2");
+    expect(loadConfig({ ...env, FILES_BACKEND: "evolink", FILES_STORE: "r2" }).filesBackend).toBe("evolink");
+    expect(loadConfig({ ...env, FILES_BACKEND: undefined }).filesBackend).toBe("evolink");
+  });
+});
