@@ -11,60 +11,16 @@ export function Deliveries({ id }) {
     () => api(`/admin/tenants/${enc(id)}/deliveries`, { query: { limit: 50, cursor: cursor ?? undefined } }),
     [id, cursor],
   );
-  const [queued, setQueued] = useState({});
-  const [actionError, setActionError] = useState(null);
-  async function redeliver(d) {
-    setActionError(null);
-    try {
-      const r = await api(`/admin/deliveries/${enc(d.id)}/redeliver`, { method: "POST" });
-      setQueued({ ...queued, [d.id]: r.status });
-    } catch (err) {
-      setActionError(err);
-    }
-  }
+  const { queued, setQueued, actionError, redeliver } = useRedeliver();
   const dead = data?.data.filter((d) => d.outcome === "dead_lettered") ?? [];
-  const row = (d) =>
-    html`<tr data-delivery=${d.id}>
-      <td>${fmtTime(d.attempted_at)}</td>
-      <td><a class="mono" href=${`#/tenants/${enc(id)}/tasks/${enc(d.task_id)}`}>${d.task_id}</a></td>
-      <td>${d.attempt ?? "DLQ"}${d.redelivery ? " (redelivery)" : ""}</td>
-      <td>${d.status_code ?? "—"}</td>
-      <td>${d.latency_ms == null ? "—" : `${d.latency_ms} ms`}</td>
-      <td><${Status} value=${d.outcome} />${d.error ? html` <span class="hint">${d.error}</span>` : ""}</td>
-      <td>
-        ${
-          queued[d.id]
-            ? html`<span role="status">Redelivery ${queued[d.id]}</span>`
-            : html`<button
-                type="button"
-                onClick=${() => redeliver(d)}
-                aria-label=${`Redeliver the event of task ${d.task_id} (${d.id})`}
-              >
-                Redeliver
-              </button>`
-        }
-      </td>
-    </tr>`;
   const table = (rows, caption) =>
-    html`<table>
-      <caption class="sr-only">
-        ${caption}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Task</th>
-          <th scope="col">Attempt</th>
-          <th scope="col">Status code</th>
-          <th scope="col">Latency</th>
-          <th scope="col">Outcome</th>
-          <th scope="col"><span class="sr-only">Action</span></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(row)}
-      </tbody>
-    </table>`;
+    html`<${DeliveryTable}
+      id=${id}
+      rows=${rows}
+      caption=${caption}
+      queued=${queued}
+      onRedeliver=${redeliver}
+    />`;
   return html`<section aria-labelledby="deliveries-title">
     <div class="row">
       <h1 id="deliveries-title">Webhook deliveries</h1>
@@ -89,22 +45,82 @@ export function Deliveries({ id }) {
         ${dead.length ? table(dead, "Dead-lettered deliveries") : html`<p class="notice">None.</p>`}
         <h2>All attempts</h2>
         ${data.data.length ? table(data.data, "Delivery attempts, newest first") : html`<p class="notice">No deliveries yet.</p>`}
-        <nav class="pager" aria-label="Delivery pages">
-          <button
-            type="button"
-            disabled=${cursors.length === 1}
-            onClick=${() => setCursors(cursors.slice(0, -1))}
-          >
-            Newer
-          </button>
-          <button
-            type="button"
-            disabled=${!data.cursor}
-            onClick=${() => setCursors([...cursors, data.cursor])}
-          >
-            Older
-          </button>
-        </nav>`
+        <${DeliveryPager} cursors=${cursors} setCursors=${setCursors} next=${data.cursor} />`
     }
   </section>`;
+}
+
+/** The redeliver action: what each queued delivery's redelivery answered (by delivery id), and its error. */
+function useRedeliver() {
+  const [queued, setQueued] = useState({});
+  const [actionError, setActionError] = useState(null);
+  async function redeliver(d) {
+    setActionError(null);
+    try {
+      const r = await api(`/admin/deliveries/${enc(d.id)}/redeliver`, { method: "POST" });
+      setQueued({ ...queued, [d.id]: r.status });
+    } catch (err) {
+      setActionError(err);
+    }
+  }
+  return { queued, setQueued, actionError, redeliver };
+}
+
+function DeliveryTable({ id, rows, caption, queued, onRedeliver }) {
+  return html`<table>
+    <caption class="sr-only">
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Time</th>
+        <th scope="col">Task</th>
+        <th scope="col">Attempt</th>
+        <th scope="col">Status code</th>
+        <th scope="col">Latency</th>
+        <th scope="col">Outcome</th>
+        <th scope="col"><span class="sr-only">Action</span></th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (d) => html`<${DeliveryRow} id=${id} d=${d} queued=${queued[d.id]} onRedeliver=${onRedeliver} />`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** One attempt; `queued` is its redelivery's status once the button was pressed, which then replaces it. */
+function DeliveryRow({ id, d, queued, onRedeliver }) {
+  return html`<tr data-delivery=${d.id}>
+    <td>${fmtTime(d.attempted_at)}</td>
+    <td><a class="mono" href=${`#/tenants/${enc(id)}/tasks/${enc(d.task_id)}`}>${d.task_id}</a></td>
+    <td>${d.attempt ?? "DLQ"}${d.redelivery ? " (redelivery)" : ""}</td>
+    <td>${d.status_code ?? "—"}</td>
+    <td>${d.latency_ms == null ? "—" : `${d.latency_ms} ms`}</td>
+    <td><${Status} value=${d.outcome} />${d.error ? html` <span class="hint">${d.error}</span>` : ""}</td>
+    <td>
+      ${
+        queued
+          ? html`<span role="status">Redelivery ${queued}</span>`
+          : html`<button
+              type="button"
+              onClick=${() => onRedeliver(d)}
+              aria-label=${`Redeliver the event of task ${d.task_id} (${d.id})`}
+            >
+              Redeliver
+            </button>`
+      }
+    </td>
+  </tr>`;
+}
+
+/** Cursor paging: `cursors` is the stack of pages seen (null first), `next` the cursor of the page after. */
+function DeliveryPager({ cursors, setCursors, next }) {
+  return html`<nav class="pager" aria-label="Delivery pages">
+    <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>
+      Newer
+    </button>
+    <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>Older</button>
+  </nav>`;
 }

@@ -48,11 +48,42 @@ export function TenantPage({ id, tab, sub, query }) {
 
 function Overview({ id }) {
   const { data: t, error, loading, reload } = useLoad(() => loadTenant(id), [id]);
+  const { actionError, secret, notice, setStatus, rotate, remove } = useTenantActions(id, reload);
+  const dialog = useRef(null);
+  const [force, setForce] = useState(false);
+
+  if (loading && !t) return html`<${Loading} what="the tenant" />`;
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  return html`<section aria-labelledby="tenant-title">
+    <div class="row">
+      <h1 id="tenant-title">${t.name} <${Status} value=${t.status} /></h1>
+    </div>
+    <div class="actions" role="group" aria-label="Tenant actions">
+      <a class="button" href=${`#/tenants/${enc(id)}/edit`}>Edit</a>
+      ${
+        t.status === "active"
+          ? html`<button type="button" onClick=${() => setStatus("suspend")}>Suspend</button>`
+          : html`<button type="button" onClick=${() => setStatus("resume")}>Resume</button>`
+      }
+      <button type="button" onClick=${rotate}>Rotate webhook secret</button>
+      <button type="button" class="danger" onClick=${() => dialog.current?.showModal()}>Delete…</button>
+    </div>
+    <p aria-live="polite" class="notice">${notice}</p>
+    <${ErrorBox} error=${actionError} />
+    ${secret && html`<${SecretOnce} secret=${secret} />`}
+    <${TenantFacts} t=${t} />
+    <${DeleteDialog} t=${t} dialog=${dialog} force=${force} setForce=${setForce} onDelete=${remove} />
+  </section>`;
+}
+
+/**
+ * The overview's actions. Each clears the last notice and error, then on success says what it did and
+ * reloads the tenant; on failure the error is shown and the action's result is null.
+ */
+function useTenantActions(id, reload) {
   const [actionError, setActionError] = useState(null);
   const [secret, setSecret] = useState(null);
   const [notice, setNotice] = useState("");
-  const dialog = useRef(null);
-  const [force, setForce] = useState(false);
 
   async function act(fn, message) {
     setActionError(null);
@@ -79,9 +110,7 @@ function Overview({ id }) {
     );
     if (r?.webhook?.secret) setSecret(r.webhook.secret);
   }
-  async function remove(e) {
-    e.preventDefault();
-    dialog.current?.close();
+  async function remove(force) {
     const ok = await act(
       () =>
         api(`/admin/tenants/${enc(id)}`, { method: "DELETE", query: force ? { force: "true" } : {} }).then(
@@ -91,68 +120,58 @@ function Overview({ id }) {
     );
     if (ok) navigate("#/tenants");
   }
+  return { actionError, secret, notice, setStatus, rotate, remove };
+}
 
-  if (loading && !t) return html`<${Loading} what="the tenant" />`;
-  if (error) return html`<${ErrorBox} error=${error} />`;
-  return html`<section aria-labelledby="tenant-title">
-    <div class="row">
-      <h1 id="tenant-title">${t.name} <${Status} value=${t.status} /></h1>
-    </div>
-    <div class="actions" role="group" aria-label="Tenant actions">
-      <a class="button" href=${`#/tenants/${enc(id)}/edit`}>Edit</a>
-      ${
-        t.status === "active"
-          ? html`<button type="button" onClick=${() => setStatus("suspend")}>Suspend</button>`
-          : html`<button type="button" onClick=${() => setStatus("resume")}>Resume</button>`
-      }
-      <button type="button" onClick=${rotate}>Rotate webhook secret</button>
-      <button type="button" class="danger" onClick=${() => dialog.current?.showModal()}>Delete…</button>
-    </div>
-    <p aria-live="polite" class="notice">${notice}</p>
-    <${ErrorBox} error=${actionError} />
-    ${secret && html`<${SecretOnce} secret=${secret} />`}
-    <dl class="facts">
-      <dt>Id</dt>
-      <dd class="mono">${t.id}</dd>
-      <dt>Issuer</dt>
-      <dd class="mono">${t.auth.issuer}</dd>
-      <dt>Audience</dt>
-      <dd class="mono">${[].concat(t.auth.audience).join(", ")}</dd>
-      <dt>Keys</dt>
-      <dd>
-        ${t.auth.key_source}${t.auth.jwks_uri ? html` <span class="mono">${t.auth.jwks_uri}</span>` : ""}
-      </dd>
-      <dt>Webhook</dt>
-      <dd class="mono">${t.webhook.url ?? "none"}</dd>
-      <dt>Secret</dt>
-      <dd>
-        ${t.webhook.secret_set ? "set" : "not set"}
-        ${t.webhook.previous_secret_expires_at && ` (the previous one signs until ${fmtTime(t.webhook.previous_secret_expires_at)})`}
-      </dd>
-      <dt>Limits</dt>
-      <dd>${limits(t.quotas)}</dd>
-      <dt>Per-user limits</dt>
-      <dd>${limits(t.user_quotas)}</dd>
-      <dt>Policy</dt>
-      <dd class="mono">${JSON.stringify(t.policy ?? {})}</dd>
-      <dt>Created</dt>
-      <dd>${fmtTime(t.created_at)}</dd>
-      <dt>Updated</dt>
-      <dd>${fmtTime(t.updated_at)}</dd>
-    </dl>
-    <dialog ref=${dialog} aria-labelledby="delete-title">
-      <form onSubmit=${remove}>
-        <h2 id="delete-title">Delete ${t.id}?</h2>
-        <p>Its tokens stop working at once. This cannot be undone.</p>
-        <label class="inline">
-          <input type="checkbox" checked=${force} onChange=${(e) => setForce(e.currentTarget.checked)} />
-          Delete even with tasks in flight (force)
-        </label>
-        <div class="actions">
-          <button type="button" onClick=${() => dialog.current?.close()}>Cancel</button>
-          <button type="submit" class="danger">Delete tenant</button>
-        </div>
-      </form>
-    </dialog>
-  </section>`;
+function TenantFacts({ t }) {
+  return html`<dl class="facts">
+    <dt>Id</dt>
+    <dd class="mono">${t.id}</dd>
+    <dt>Issuer</dt>
+    <dd class="mono">${t.auth.issuer}</dd>
+    <dt>Audience</dt>
+    <dd class="mono">${[].concat(t.auth.audience).join(", ")}</dd>
+    <dt>Keys</dt>
+    <dd>${t.auth.key_source}${t.auth.jwks_uri ? html` <span class="mono">${t.auth.jwks_uri}</span>` : ""}</dd>
+    <dt>Webhook</dt>
+    <dd class="mono">${t.webhook.url ?? "none"}</dd>
+    <dt>Secret</dt>
+    <dd>
+      ${t.webhook.secret_set ? "set" : "not set"}
+      ${t.webhook.previous_secret_expires_at && ` (the previous one signs until ${fmtTime(t.webhook.previous_secret_expires_at)})`}
+    </dd>
+    <dt>Limits</dt>
+    <dd>${limits(t.quotas)}</dd>
+    <dt>Per-user limits</dt>
+    <dd>${limits(t.user_quotas)}</dd>
+    <dt>Policy</dt>
+    <dd class="mono">${JSON.stringify(t.policy ?? {})}</dd>
+    <dt>Created</dt>
+    <dd>${fmtTime(t.created_at)}</dd>
+    <dt>Updated</dt>
+    <dd>${fmtTime(t.updated_at)}</dd>
+  </dl>`;
+}
+
+/** The delete confirmation: a modal <dialog>, which the overview's "Delete…" button opens via `dialog`. */
+function DeleteDialog({ t, dialog, force, setForce, onDelete }) {
+  function submit(e) {
+    e.preventDefault();
+    dialog.current?.close();
+    onDelete(force);
+  }
+  return html`<dialog ref=${dialog} aria-labelledby="delete-title">
+    <form onSubmit=${submit}>
+      <h2 id="delete-title">Delete ${t.id}?</h2>
+      <p>Its tokens stop working at once. This cannot be undone.</p>
+      <label class="inline">
+        <input type="checkbox" checked=${force} onChange=${(e) => setForce(e.currentTarget.checked)} />
+        Delete even with tasks in flight (force)
+      </label>
+      <div class="actions">
+        <button type="button" onClick=${() => dialog.current?.close()}>Cancel</button>
+        <button type="submit" class="danger">Delete tenant</button>
+      </div>
+    </form>
+  </dialog>`;
 }

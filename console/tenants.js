@@ -40,50 +40,49 @@ export function TenantList({ query }) {
     ${loading && html`<${Loading} what="tenants" />`}
     ${
       data &&
-      html`<table>
-          <caption class="sr-only">
-            Tenants${q ? ` matching ${q}` : ""}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Issuer</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${data.data.map(
-              (t) =>
-                html`<tr>
-                  <td><a href=${`#/tenants/${enc(t.id)}`}>${t.id}</a></td>
-                  <td>${t.name}</td>
-                  <td><${Status} value=${t.status} /></td>
-                  <td class="mono">${t.issuer}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+      html`<${TenantTable} tenants=${data.data} q=${q} />
         ${data.data.length === 0 && html`<p class="notice">No tenants${q ? ` whose id starts with “${q}”` : ""}.</p>`}
-        <nav class="pager" aria-label="Tenant pages">
-          <button
-            type="button"
-            disabled=${cursors.length === 1}
-            onClick=${() => setCursors(cursors.slice(0, -1))}
-          >
-            Previous
-          </button>
-          <span>Page ${cursors.length}</span>
-          <button
-            type="button"
-            disabled=${!data.cursor}
-            onClick=${() => setCursors([...cursors, data.cursor])}
-          >
-            Next
-          </button>
-        </nav>`
+        <${TenantPager} cursors=${cursors} setCursors=${setCursors} next=${data.cursor} />`
     }
   </section>`;
+}
+
+function TenantTable({ tenants, q }) {
+  return html`<table>
+    <caption class="sr-only">
+      Tenants${q ? ` matching ${q}` : ""}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Id</th>
+        <th scope="col">Name</th>
+        <th scope="col">Status</th>
+        <th scope="col">Issuer</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${tenants.map(
+        (t) =>
+          html`<tr>
+            <td><a href=${`#/tenants/${enc(t.id)}`}>${t.id}</a></td>
+            <td>${t.name}</td>
+            <td><${Status} value=${t.status} /></td>
+            <td class="mono">${t.issuer}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** Cursor paging: `cursors` is the stack of pages seen (null first), `next` the cursor of the page after. */
+function TenantPager({ cursors, setCursors, next }) {
+  return html`<nav class="pager" aria-label="Tenant pages">
+    <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>
+      Previous
+    </button>
+    <span>Page ${cursors.length}</span>
+    <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>Next</button>
+  </nav>`;
 }
 
 /** Form fields: the API `param` each one answers for, and how its value goes into the body. */
@@ -184,9 +183,7 @@ export function bodyOf(v) {
 export function TenantForm({ tenant }) {
   const editing = Boolean(tenant);
   const [values, setValues] = useState(() => initialValues(tenant));
-  const [error, setError] = useState(null);
-  const [saved, setSaved] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const { error, saved, busy, submit } = useSave(values);
   const formRef = useRef(null);
   const errorField = error && fieldFor(error.param);
 
@@ -196,6 +193,30 @@ export function TenantForm({ tenant }) {
   }, [error]);
 
   const set = (param) => (e) => setValues({ ...values, [param]: e.currentTarget.value });
+
+  if (saved?.webhook?.secret) return html`<${SavedOnce} saved=${saved} editing=${editing} />`;
+
+  const field = fieldMaker({ values, set, error, errorField });
+  const keyError = errorField === "auth.key" ? error : null;
+  return html`<section aria-labelledby="form-title">
+    <h1 id="form-title">${editing ? `Edit ${tenant.id}` : "New tenant"}</h1>
+    <form ref=${formRef} onSubmit=${submit} novalidate>
+      ${error && !errorField && html`<${ErrorBox} error=${error} />`}
+      <${TenantFields} field=${field} editing=${editing} />
+      <${TokenFields} field=${field} editing=${editing} values=${values} set=${set} keyError=${keyError} />
+      <${LimitFields} field=${field} scope="quotas" legend="Tenant limits (empty: unlimited)" />
+      <${LimitFields} field=${field} scope="user_quotas" legend="Per-user limits (empty: unlimited)" />
+      <${WebhookFields} field=${field} />
+      <button type="submit" disabled=${busy}>${editing ? "Save" : "Create tenant"}</button>
+    </form>
+  </section>`;
+}
+
+/** The form's submit: a PUT of `values` (a tenant id required first), busy meanwhile; then saved or error. */
+function useSave(values) {
+  const [error, setError] = useState(null);
+  const [saved, setSaved] = useState(null);
+  const [busy, setBusy] = useState(false);
 
   async function submit(e) {
     e.preventDefault();
@@ -217,15 +238,24 @@ export function TenantForm({ tenant }) {
       setBusy(false);
     }
   }
+  return { error, saved, busy, submit };
+}
 
-  if (saved?.webhook?.secret)
-    return html`<section aria-labelledby="saved-title">
-      <h1 id="saved-title">Tenant ${saved.id} ${editing ? "saved" : "created"}</h1>
-      <${SecretOnce} secret=${saved.webhook.secret} />
-      <a class="button" href=${`#/tenants/${enc(saved.id)}`}>Open ${saved.id}</a>
-    </section>`;
+/** After a save that returned the webhook secret: the secret, shown this once, and a link to the tenant. */
+function SavedOnce({ saved, editing }) {
+  return html`<section aria-labelledby="saved-title">
+    <h1 id="saved-title">Tenant ${saved.id} ${editing ? "saved" : "created"}</h1>
+    <${SecretOnce} secret=${saved.webhook.secret} />
+    <a class="button" href=${`#/tenants/${enc(saved.id)}`}>Open ${saved.id}</a>
+  </section>`;
+}
 
-  function field(param, { type = "text", textarea = false, options, disabled = false, hint } = {}) {
+/**
+ * `field(param, options)` for the form's current values and error: a labelled input, select or textarea,
+ * with its hint, and with the API's error when the error's param names this field.
+ */
+function fieldMaker({ values, set, error, errorField }) {
+  return function field(param, { type = "text", textarea = false, options, disabled = false, hint } = {}) {
     const id = fieldId(param);
     const invalid = errorField === param;
     const described = [hint && `${id}-hint`, invalid && `${id}-error`].filter(Boolean).join(" ") || undefined;
@@ -252,73 +282,71 @@ export function TenantForm({ tenant }) {
       }
       ${invalid && html`<p class="field-error" id=${`${id}-error`} role="alert">${error.message}</p>`}
     </div>`;
-  }
+  };
+}
 
-  const keyInvalid = errorField === "auth.key";
-  return html`<section aria-labelledby="form-title">
-    <h1 id="form-title">${editing ? `Edit ${tenant.id}` : "New tenant"}</h1>
-    <form ref=${formRef} onSubmit=${submit} novalidate>
-      ${error && !errorField && html`<${ErrorBox} error=${error} />`}
-      <fieldset>
-        <legend>Tenant</legend>
-        ${field("tenant_id", { disabled: editing, hint: "Lowercase letters, digits, - and _; cannot change later." })}
-        ${field("name")} ${field("status", { options: ["active", "suspended"] })}
-      </fieldset>
-      <fieldset>
-        <legend>Tokens</legend>
-        ${field("auth.issuer", { hint: "The iss claim of the tenant's JWTs; one tenant per issuer." })}
-        ${field("auth.audience")} ${field("auth.algorithms")}
-        <div class=${`field${keyInvalid ? " invalid" : ""}`} role="radiogroup" aria-labelledby="key-legend">
-          <p id="key-legend" class="label">Keys</p>
-          ${[
-            ["hs256_secret", "Shared HS256 secret"],
-            ["jwks_uri", "Key set URL"],
-            ["jwks", "Inline key set"],
-          ].map(
-            ([k, label]) =>
-              html`<label class="inline">
-                <input
-                  type="radio"
-                  name="key"
-                  value=${k}
-                  checked=${values.key === k}
-                  onChange=${set("key")}
-                />
-                ${label}
-              </label>`,
-          )}
-          ${keyInvalid && html`<p class="field-error" role="alert">${error.message}</p>`}
-        </div>
-        ${
-          values.key === "hs256_secret" &&
-          field("auth.hs256_secret", {
-            type: "password",
-            hint: editing ? "Secrets are never shown: enter it again to save." : "At least 32 bytes.",
-          })
-        }
-        ${values.key === "jwks_uri" && field("auth.jwks_uri", { type: "url" })}
-        ${values.key === "jwks" && field("auth.jwks", { textarea: true })}
-      </fieldset>
-      <fieldset>
-        <legend>Tenant limits (empty: unlimited)</legend>
-        ${field("quotas.requests_per_minute", { type: "number" })}
-        ${field("quotas.max_concurrent_tasks", { type: "number" })}
-        ${field("quotas.monthly_credits", { type: "number" })}
-      </fieldset>
-      <fieldset>
-        <legend>Per-user limits (empty: unlimited)</legend>
-        ${field("user_quotas.requests_per_minute", { type: "number" })}
-        ${field("user_quotas.max_concurrent_tasks", { type: "number" })}
-        ${field("user_quotas.monthly_credits", { type: "number" })}
-      </fieldset>
-      <fieldset>
-        <legend>Webhook and policy</legend>
-        ${field("webhook.url", { type: "url", hint: "Where task-ended events are POSTed (https)." })}
-        ${field("policy", { textarea: true, hint: 'e.g. {"allowed_qualities":["720p"],"max_duration":5}' })}
-      </fieldset>
-      <button type="submit" disabled=${busy}>${editing ? "Save" : "Create tenant"}</button>
-    </form>
-  </section>`;
+function TenantFields({ field, editing }) {
+  return html`<fieldset>
+    <legend>Tenant</legend>
+    ${field("tenant_id", { disabled: editing, hint: "Lowercase letters, digits, - and _; cannot change later." })}
+    ${field("name")} ${field("status", { options: ["active", "suspended"] })}
+  </fieldset>`;
+}
+
+/** Issuer, audience and algorithms, then the key source; only the chosen source's field is shown. */
+function TokenFields({ field, editing, values, set, keyError }) {
+  return html`<fieldset>
+    <legend>Tokens</legend>
+    ${field("auth.issuer", { hint: "The iss claim of the tenant's JWTs; one tenant per issuer." })}
+    ${field("auth.audience")} ${field("auth.algorithms")}
+    <${KeySource} value=${values.key} onChange=${set("key")} error=${keyError} />
+    ${
+      values.key === "hs256_secret" &&
+      field("auth.hs256_secret", {
+        type: "password",
+        hint: editing ? "Secrets are never shown: enter it again to save." : "At least 32 bytes.",
+      })
+    }
+    ${values.key === "jwks_uri" && field("auth.jwks_uri", { type: "url" })}
+    ${values.key === "jwks" && field("auth.jwks", { textarea: true })}
+  </fieldset>`;
+}
+
+/** The key source radios; an API error about `auth` as a whole (not exactly one key source) shows here. */
+function KeySource({ value, onChange, error }) {
+  return html`<div class=${`field${error ? " invalid" : ""}`} role="radiogroup" aria-labelledby="key-legend">
+    <p id="key-legend" class="label">Keys</p>
+    ${[
+      ["hs256_secret", "Shared HS256 secret"],
+      ["jwks_uri", "Key set URL"],
+      ["jwks", "Inline key set"],
+    ].map(
+      ([k, label]) =>
+        html`<label class="inline">
+          <input type="radio" name="key" value=${k} checked=${value === k} onChange=${onChange} />
+          ${label}
+        </label>`,
+    )}
+    ${error && html`<p class="field-error" role="alert">${error.message}</p>`}
+  </div>`;
+}
+
+/** A scope's limits, `quotas` (the tenant's) or `user_quotas` (each user's). */
+function LimitFields({ field, scope, legend }) {
+  return html`<fieldset>
+    <legend>${legend}</legend>
+    ${field(`${scope}.requests_per_minute`, { type: "number" })}
+    ${field(`${scope}.max_concurrent_tasks`, { type: "number" })}
+    ${field(`${scope}.monthly_credits`, { type: "number" })}
+  </fieldset>`;
+}
+
+function WebhookFields({ field }) {
+  return html`<fieldset>
+    <legend>Webhook and policy</legend>
+    ${field("webhook.url", { type: "url", hint: "Where task-ended events are POSTed (https)." })}
+    ${field("policy", { textarea: true, hint: 'e.g. {"allowed_qualities":["720p"],"max_duration":5}' })}
+  </fieldset>`;
 }
 
 /** A secret the API shows once: with a copy button, and said plainly that it will not be shown again. */

@@ -89,9 +89,7 @@ export function Usage({ id, query }) {
     () => api(`/admin/tenants/${enc(id)}/usage/daily`, { query: { month } }),
     [id, month],
   );
-  const csvHref = data ? URL.createObjectURL(new Blob([usageCsv(data)], { type: "text/csv" })) : null;
-  useEffect(() => () => csvHref && URL.revokeObjectURL(csvHref), [csvHref]);
-  const total = (k) => (data ? data.days.reduce((s, d) => s + d[k], 0) : 0);
+  const csvHref = useCsvHref(data);
   return html`<section aria-labelledby="usage-title">
     <h1 id="usage-title">Usage</h1>
     <div class="row">
@@ -108,76 +106,98 @@ export function Usage({ id, query }) {
     ${loading && html`<${Loading} what="usage" />`}
     ${
       data &&
-      html`<div class="meters">
-          <${Meter} label="Tasks in flight" value=${data.in_flight.tasks} limit=${data.in_flight.limit} />
-          <${Meter}
-            label="Requests in the last minute"
-            value=${data.requests.last_minute}
-            limit=${data.requests.limit}
-          />
-          ${data.credits && html`<${Meter} label="Credits this month (charged + held)" value=${data.credits.charged + data.credits.held} limit=${data.credits.limit} />`}
-        </div>
-        <p>
-          ${data.month}: <strong>${fmtNum(total("credits_charged"))}</strong> credits charged,${" "}
-          <strong>${fmtNum(total("credits_reserved"))}</strong> reserved, ${total("tasks_created")} tasks.
-        </p>
+      html`<${Meters} usage=${data} />
+        <${MonthTotals} usage=${data} />
         <${Chart} days=${data.days} />
-        <details>
-          <summary>Figures per day</summary>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Date</th>
-                <th scope="col">Reserved</th>
-                <th scope="col">Charged</th>
-                <th scope="col">Held now</th>
-                <th scope="col">Tasks created</th>
-                <th scope="col">Tasks ended</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${data.days
-                .filter((d) => d.tasks_created > 0)
-                .map(
-                  (d) =>
-                    html`<tr>
-                      <td>${d.date}</td>
-                      <td>${fmtNum(d.credits_reserved)}</td>
-                      <td>${fmtNum(d.credits_charged)}</td>
-                      <td>${fmtNum(d.credits_held)}</td>
-                      <td>${d.tasks_created}</td>
-                      <td>${d.tasks_ended}</td>
-                    </tr>`,
-                )}
-            </tbody>
-          </table>
-        </details>
+        <${DayTable} days=${data.days} />
         <h2>Top users</h2>
-        ${
-          data.top_users.length === 0
-            ? html`<p class="notice">No user-attributed tasks this month.</p>`
-            : html`<table>
-                <thead>
-                  <tr>
-                    <th scope="col">User (sub)</th>
-                    <th scope="col">Charged</th>
-                    <th scope="col">Reserved</th>
-                    <th scope="col">Tasks</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${data.top_users.map(
-                    (u) =>
-                      html`<tr>
-                        <td class="mono">${u.sub}</td>
-                        <td>${fmtNum(u.credits_charged)}</td>
-                        <td>${fmtNum(u.credits_reserved)}</td>
-                        <td>${u.tasks}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-        }`
+        <${TopUsers} users=${data.top_users} />`
     }
   </section>`;
+}
+
+/** An object URL of the month's CSV for the export link, revoked when it is replaced or the page goes. */
+function useCsvHref(usage) {
+  const href = usage ? URL.createObjectURL(new Blob([usageCsv(usage)], { type: "text/csv" })) : null;
+  useEffect(() => () => href && URL.revokeObjectURL(href), [href]);
+  return href;
+}
+
+function Meters({ usage }) {
+  return html`<div class="meters">
+    <${Meter} label="Tasks in flight" value=${usage.in_flight.tasks} limit=${usage.in_flight.limit} />
+    <${Meter}
+      label="Requests in the last minute"
+      value=${usage.requests.last_minute}
+      limit=${usage.requests.limit}
+    />
+    ${usage.credits && html`<${Meter} label="Credits this month (charged + held)" value=${usage.credits.charged + usage.credits.held} limit=${usage.credits.limit} />`}
+  </div>`;
+}
+
+function MonthTotals({ usage }) {
+  const total = (k) => usage.days.reduce((s, d) => s + d[k], 0);
+  return html`<p>
+    ${usage.month}: <strong>${fmtNum(total("credits_charged"))}</strong> credits charged,${" "}
+    <strong>${fmtNum(total("credits_reserved"))}</strong> reserved, ${total("tasks_created")} tasks.
+  </p>`;
+}
+
+/** The chart's figures as a table, for the days that had tasks. */
+function DayTable({ days }) {
+  return html`<details>
+    <summary>Figures per day</summary>
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Date</th>
+          <th scope="col">Reserved</th>
+          <th scope="col">Charged</th>
+          <th scope="col">Held now</th>
+          <th scope="col">Tasks created</th>
+          <th scope="col">Tasks ended</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${days
+          .filter((d) => d.tasks_created > 0)
+          .map(
+            (d) =>
+              html`<tr>
+                <td>${d.date}</td>
+                <td>${fmtNum(d.credits_reserved)}</td>
+                <td>${fmtNum(d.credits_charged)}</td>
+                <td>${fmtNum(d.credits_held)}</td>
+                <td>${d.tasks_created}</td>
+                <td>${d.tasks_ended}</td>
+              </tr>`,
+          )}
+      </tbody>
+    </table>
+  </details>`;
+}
+
+function TopUsers({ users }) {
+  if (users.length === 0) return html`<p class="notice">No user-attributed tasks this month.</p>`;
+  return html`<table>
+    <thead>
+      <tr>
+        <th scope="col">User (sub)</th>
+        <th scope="col">Charged</th>
+        <th scope="col">Reserved</th>
+        <th scope="col">Tasks</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${users.map(
+        (u) =>
+          html`<tr>
+            <td class="mono">${u.sub}</td>
+            <td>${fmtNum(u.credits_charged)}</td>
+            <td>${fmtNum(u.credits_reserved)}</td>
+            <td>${u.tasks}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
