@@ -1,6 +1,11 @@
 // IP address literals and the ranges the gateway never sends a request to (or lets the upstream fetch).
 // Parses only the canonical forms a WHATWG URL produces; `urls.ts` canonicalises every other spelling
 // (decimal, hex, octal, short IPv4; mixed IPv6) through `new URL()` before asking here.
+// Measured against ipaddr.js 2.5.0 `range()` on 2026-12-07 (786 addresses: every IP literal in the tests, the
+// edges of each range here and in ipaddr.js, each also inside the IPv6 forms that embed an IPv4): kept, as 76
+// differ. ipaddr.js also refuses AS112/AMT (192.31.196.0/24, 192.175.48.0/24, 192.52.193.0/24), 2001::/23
+// beyond Teredo, 2620:4f:8000::/48, 5f00::/16 and 3fff::/20; none refused here is allowed there. It has no
+// IPv4-compatible ::a.b.c.d range and reads no IPv4 out of NAT64, 6to4 or Teredo, and costs ~4 KiB gzip.
 
 /** An IPv6 address as its eight 16-bit groups. */
 export type IPv6Groups = readonly number[];

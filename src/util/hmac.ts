@@ -1,5 +1,8 @@
 // HMAC-SHA256 helpers over the gateway's SIGNING_SECRET, with the imported CryptoKey cached per secret so
-// the hot path pays for key import once per isolate. Also base32/base64url encoders used by signed ids.
+// the hot path pays for key import once per isolate. Also base32 (hand-written: jose has none) and base64url
+// (jose's) encoders used by signed ids.
+import { base64url as joseBase64url } from "jose";
+
 const keyCache = new Map<string, Promise<CryptoKey>>();
 const encoder = new TextEncoder();
 
@@ -58,17 +61,19 @@ export function base32Decode(s: string): Uint8Array | null {
   return bits < 5 && (value & ((1 << bits) - 1)) === 0 ? out : null;
 }
 
+/** base64url without padding (RFC 4648 §5), by jose. */
 export function base64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return joseBase64url.encode(bytes);
 }
 
+/**
+ * The bytes of unpadded base64url, or null for anything else: jose's decoder throws on bad input, and would
+ * also take "=" padding and whitespace, which the alphabet check keeps out.
+ */
 export function base64urlDecode(s: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
   try {
-    const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+    return joseBase64url.decode(s);
   } catch {
     return null;
   }
