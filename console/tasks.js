@@ -1,4 +1,4 @@
-// A tenant's tasks (GET /admin/tenants/{id}/tasks, with a status filter and paging) and one task's detail,
+// A tenant's tasks (GET /admin/tenants/{tenant_id}/tasks, with a status filter and paging) and one task's detail,
 // whose upstream id is the operator's support handle with EvoLink.
 import { api, enc } from "./api.js";
 import { ErrorBox, Loading, Status, fmtNum, fmtUnix, html, navigate, useLoad } from "./ui.js";

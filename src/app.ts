@@ -1,7 +1,7 @@
 // The middleware order and the route table, top to bottom as a request meets them.
 import { Hono } from "hono";
 import { tenantAuth } from "./auth/middleware";
-import { webhookAdminRoutes } from "./callbacks/admin-routes";
+import { redeliveryRoutes, webhookAdminRoutes } from "./callbacks/admin-routes";
 import { callbackRoutes } from "./callbacks/ingress";
 import type { HttpEnv } from "./http/context";
 import { notFound, onError, requestContext } from "./http/middleware";
@@ -11,7 +11,8 @@ import { adminTaskRoutes, taskListRoutes } from "./tasks/list-routes";
 import { modelRoutes } from "./generations/catalog";
 import { generationRoutes } from "./generations/routes";
 import { adminOpenApi } from "./openapi/serve";
-import { adminAuth, tenantRoutes } from "./tenants/routes";
+import { ADMIN_TENANT_PATH, adminAuth, adminTenant } from "./tenants/admin";
+import { tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/lookup";
 import { tenantStatusRoutes } from "./tenants/status-routes";
 import { dailyUsageRoutes } from "./usage/daily-routes";
@@ -24,9 +25,12 @@ app.use("*", requestContext());
 app.get("/healthz", (c) => c.json({ ok: true }));
 
 app.use("/admin/*", adminAuth());
+// Every /admin/tenants/{tenant_id}/… sub-resource: the id checked and the tenant read once, here.
+app.use(ADMIN_TENANT_PATH, adminTenant());
 app.route("/admin/tenants", tenantRoutes);
 app.route("/admin/tenants", monthUsageRoutes);
 app.route("/admin", webhookAdminRoutes);
+app.route("/admin", redeliveryRoutes);
 app.route("/admin/tenants", adminTaskRoutes);
 app.get("/admin/openapi.json", adminOpenApi);
 // The operator's console (public/console, static assets) reads these besides the routes above.

@@ -6,6 +6,8 @@ import { ERROR_CODES, type ErrorCode } from "./http/errors";
 import {
   ALWAYS,
   ADMIN_AUTH,
+  ADMIN_TENANT,
+  ADMIN_TENANT_RESOURCE,
   ErrorBodySchema,
   FilesErrorBodySchema,
   HEADERS,
@@ -51,7 +53,8 @@ const SECURITY_SCHEMES: Record<Api, Json> = {
 
 function errorResponses(op: OperationSpec): Record<string, Json> {
   const auth = op.security === "tenant" ? TENANT_AUTH : op.security === "admin" ? ADMIN_AUTH : [];
-  const codes = [...new Set<ErrorCode>([...auth, ...op.errors, ...ALWAYS])];
+  const scoped = ADMIN_TENANT_RESOURCE.test(op.path) ? ADMIN_TENANT : [];
+  const codes = [...new Set<ErrorCode>([...auth, ...scoped, ...op.errors, ...ALWAYS])];
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = ERROR_CODES[code].status;

@@ -1,30 +1,26 @@
 // The admin API of the callback relay (mounted under /admin, behind the admin token): rotating a tenant's
-// webhook secret, listing its delivery attempts, and sending an event again.
+// webhook secret, listing its delivery attempts (the tenant found by src/tenants/admin.ts), and sending an
+// event again.
 import { Hono } from "hono";
-import { DELIVERY_LIST_MAX } from "../config/constants";
 import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
+import { query } from "../http/validate";
 import { tenantObject } from "../state/client";
-import { registry } from "../tenants/registry-client";
-import { type Tenant, TENANT_ID_PATTERN } from "../tenants/schema";
+import { type AdminEnv, tenantNotFound } from "../tenants/admin";
 import { forgetTenant, getTenant } from "../tenants/lookup";
+import { registry } from "../tenants/registry-client";
 import { tenantView } from "../tenants/view";
 import { tenantOfDelivery } from "./delivery-log";
 import type { WebhookMessage } from "./message";
+import { DeliveryListQuery } from "./query";
 
-export const webhookAdminRoutes = new Hono<HttpEnv>();
+export const webhookAdminRoutes = new Hono<AdminEnv>();
 
-async function existingTenant(env: HttpEnv["Bindings"], id: string): Promise<Tenant> {
-  const tenant = TENANT_ID_PATTERN.test(id) ? await getTenant(env, id) : null;
-  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
-  return tenant;
-}
-
-webhookAdminRoutes.post("/tenants/:id/webhook-secret/rotate", async (c) => {
-  const id = c.req.param("id");
+webhookAdminRoutes.post("/tenants/:tenant_id/webhook-secret/rotate", async (c) => {
+  const id = c.get("tenant").id;
   // One call: the Registry rotates over its own record, so a concurrent PUT loses neither change.
-  const result = TENANT_ID_PATTERN.test(id) ? await registry(c.env).rotateWebhookSecret(id) : null;
-  if (!result?.ok) throw new ApiError("tenant_not_found", "No such tenant");
+  const result = await registry(c.env).rotateWebhookSecret(id);
+  if (!result.ok) throw tenantNotFound();
   forgetTenant(result.tenant.auth.issuer);
   c.get("log").info("webhook_secret_rotated", {
     tenant_id: id,
@@ -35,28 +31,18 @@ webhookAdminRoutes.post("/tenants/:id/webhook-secret/rotate", async (c) => {
   return c.json(tenantView(result.tenant, { webhookSecret: result.secret }));
 });
 
-webhookAdminRoutes.get("/tenants/:id/deliveries", async (c) => {
-  const tenant = await existingTenant(c.env, c.req.param("id"));
-  const limitRaw = c.req.query("limit");
-  const limit = limitRaw === undefined ? 50 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > DELIVERY_LIST_MAX)
-    throw new ApiError("invalid_request", `limit must be an integer between 1 and ${DELIVERY_LIST_MAX}`, {
-      param: "limit",
-    });
-  const cursorRaw = c.req.query("cursor");
-  if (cursorRaw !== undefined && !/^\d{1,15}$/.test(cursorRaw))
-    throw new ApiError("invalid_request", "cursor is not one this API returned", { param: "cursor" });
-  const page = await tenantObject(c.env, tenant).listDeliveries(
-    limit,
-    cursorRaw === undefined ? undefined : Number(cursorRaw),
-  );
+webhookAdminRoutes.get("/tenants/:tenant_id/deliveries", query(DeliveryListQuery), async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const page = await tenantObject(c.env, c.get("tenant")).listDeliveries(limit, cursor);
   return c.json({ object: "list", data: page.data, cursor: page.cursor });
 });
 
-webhookAdminRoutes.post("/deliveries/:id/redeliver", async (c) => {
+export const redeliveryRoutes = new Hono<HttpEnv>();
+
+redeliveryRoutes.post("/deliveries/:id/redeliver", async (c) => {
   const deliveryId = c.req.param("id");
   const tenantId = tenantOfDelivery(deliveryId);
-  const tenant = tenantId && TENANT_ID_PATTERN.test(tenantId) ? await getTenant(c.env, tenantId) : null;
+  const tenant = tenantId ? await getTenant(c.env, tenantId) : null;
   // RPC typing cannot express the payload's `unknown` values; the object returns a WebhookMessage as is.
   const message = (
     tenant ? await tenantObject(c.env, tenant).redeliveryMessage(deliveryId) : null

@@ -5,8 +5,8 @@ import { jsonSchema } from "../openapi/json-schema";
 import type { OperationSpec } from "../openapi/registry";
 import { TASK_EXAMPLE, TaskViewSchema } from "../tasks/present.openapi";
 import { TenantViewSchema } from "../tenants/routes.openapi";
-
-const tenantId = { id: { schema: z.string(), description: "The tenant id.", example: "acme" } };
+import { TENANT_ID_PATH } from "../tenants/query";
+import { DeliveryListQuery } from "./query";
 
 export const callbackOperations: OperationSpec[] = [
   {
@@ -38,32 +38,26 @@ export const callbackOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "post",
-    path: "/admin/tenants/{id}/webhook-secret/rotate",
+    path: "/admin/tenants/{tenant_id}/webhook-secret/rotate",
     operationId: "adminRotateWebhookSecret",
     summary: "Rotate a tenant's webhook secret",
     description: "A new secret (shown once); the old one keeps signing alongside it for a day.",
     tag: "Webhooks",
     security: "admin",
-    pathParams: tenantId,
+    pathParams: TENANT_ID_PATH,
     responses: { 200: { description: "The tenant, with the new secret.", schema: TenantViewSchema } },
     errors: ["tenant_not_found", "issuer_conflict"],
   },
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}/deliveries",
+    path: "/admin/tenants/{tenant_id}/deliveries",
     operationId: "adminListDeliveries",
     summary: "A tenant's webhook delivery attempts",
     tag: "Webhooks",
     security: "admin",
-    pathParams: tenantId,
-    query: z.object({
-      limit: z.int().min(1).max(100).default(50),
-      cursor: z
-        .string()
-        .regex(/^\d{1,15}$/)
-        .optional(),
-    }),
+    pathParams: TENANT_ID_PATH,
+    query: DeliveryListQuery,
     queryDescriptions: { limit: "Attempts per page.", cursor: "The `cursor` of the previous page." },
     responses: {
       200: {

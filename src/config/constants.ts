@@ -122,7 +122,7 @@ export const LEDGER_KV_TTL_S = 400 * 24 * 60 * 60;
 /** Most ledger rows one admin usage page returns. */
 export const LEDGER_PAGE_MAX = 1_000;
 
-// --- Task lists (GET /v1/tasks, GET /admin/tenants/{id}/tasks; src/tasks/list.ts).
+// --- Task lists (GET /v1/tasks, GET /admin/tenants/{tenant_id}/tasks; src/tasks/list.ts).
 /** Largest `page_size` of a task list (EvoLink's CLI asks for up to 100). */
 export const TASK_LIST_PAGE_MAX = 100;
 /** `page_size` when the request leaves it out. */

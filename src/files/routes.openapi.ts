@@ -7,6 +7,7 @@ import type { ErrorCode } from "../http/errors";
 import type { OperationSpec } from "../openapi/registry";
 import { jsonUploadSchema } from "./schemas";
 import { EXTENSIONS } from "./sniff";
+import { FileListQuery } from "./query";
 
 const FileData = z.object({
   file_id: z.string().describe("The gateway's file id (`file_…`); DELETE takes it."),
@@ -228,11 +229,7 @@ export const filesOperations: OperationSpec[] = [
     summary: "List your files",
     description:
       "Newest first; a token with `sub` sees that user's files, one without sees all the tenant's.",
-    query: z.object({
-      page: z.int().min(1).max(1_000_000).default(1),
-      pageSize: z.int().min(1).max(FILE_LIST_PAGE_MAX).default(20),
-      page_size: z.int().min(1).max(FILE_LIST_PAGE_MAX).optional(),
-    }),
+    query: FileListQuery,
     queryDescriptions: {
       page: "1-based page.",
       pageSize: `Files per page, at most ${FILE_LIST_PAGE_MAX}.`,

@@ -2,11 +2,12 @@
 // upstream fetches from (/files/{token}/{name}, R2 backend). Route order mirrors EvoLink's docs.
 import { Hono } from "hono";
 import { tenantAuth } from "../auth/middleware";
-import { FILE_JSON_OVERHEAD_BYTES, FILE_LIST_PAGE_MAX } from "../config/constants";
+import { FILE_JSON_OVERHEAD_BYTES } from "../config/constants";
 import type { HttpEnv } from "../http/context";
 import type { TenantEnv } from "../auth/principal";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
+import { query } from "../http/validate";
 import { tenantObject } from "../state/client";
 import { findTenantByIssuer } from "../tenants/lookup";
 import { fileNotFound, filesNotFound, filesOk, filesOnError } from "./envelope";
@@ -18,6 +19,7 @@ import { verifyFileToken } from "./signed-url";
 import { checkField, openUrl, parseJsonUpload, uploadUrlToEvolink } from "./sources";
 import { openBase64Json } from "./base64-json";
 import { type Fields, runUpload, type Source } from "./upload";
+import { FileListQuery } from "./query";
 import { fileView } from "./view";
 
 export const filesRoutes = new Hono<TenantEnv>();
@@ -65,16 +67,9 @@ filesRoutes.get("/quota", async (c) => {
   });
 });
 
-filesRoutes.get("/list", async (c) => {
+filesRoutes.get("/list", query(FileListQuery), async (c) => {
   const { tenant, sub } = c.get("principal");
-  const page = intParam(c.req.query("page"), "page", 1, 1_000_000, 1);
-  const pageSize = intParam(
-    c.req.query("pageSize") ?? c.req.query("page_size"),
-    "pageSize",
-    1,
-    FILE_LIST_PAGE_MAX,
-    20,
-  );
+  const { page, pageSize } = c.req.valid("query");
   const result = await tenantObject(c.env, tenant).filesList(
     sub ?? null,
     Date.now(),
@@ -175,14 +170,4 @@ function requireJson(header: string | undefined): void {
 
 function refuseDeclaredOver(header: string | undefined, limit: number, max: number): void {
   if (header !== undefined && /^\d+$/.test(header.trim()) && Number(header) > limit) throw tooLarge(max);
-}
-
-function intParam(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max)
-    throw new ApiError("invalid_request", `${name} must be an integer between ${min} and ${max}`, {
-      param: name,
-    });
-  return n;
 }

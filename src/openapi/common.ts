@@ -32,6 +32,12 @@ export const ALWAYS: readonly ErrorCode[] = ["internal_error", "misconfigured"];
 export const TENANT_AUTH: readonly ErrorCode[] = ["unauthorized", "tenant_suspended"];
 /** Codes every admin route can answer with. */
 export const ADMIN_AUTH: readonly ErrorCode[] = ["unauthorized"];
+/**
+ * Codes every `/admin/tenants/{tenant_id}/…` sub-resource can answer with: its id is checked and its tenant
+ * read before the route runs (src/tenants/admin.ts).
+ */
+export const ADMIN_TENANT: readonly ErrorCode[] = ["invalid_request", "tenant_not_found"];
+export const ADMIN_TENANT_RESOURCE = /^\/admin\/tenants\/\{tenant_id\}\/./;
 
 export const HEADERS: Record<HeaderName | "X-Request-Id", Record<string, unknown>> = {
   "X-Request-Id": {

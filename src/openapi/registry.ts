@@ -42,7 +42,7 @@ export interface OperationSpec {
   security: "tenant" | "admin" | "none";
   pathParams?: Record<string, { schema: z.ZodType; description: string; example?: string }>;
   /** Each property is one query parameter (input mode: defaults shown, coercions as their number type). */
-  query?: z.ZodObject;
+  query?: z.ZodType;
   queryDescriptions?: Record<string, string>;
   /** The operation reads an Idempotency-Key request header. */
   idempotencyKey?: boolean;

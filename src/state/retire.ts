@@ -1,4 +1,4 @@
-// Ending a tenant's incarnation inside its Durable Object (DELETE /admin/tenants/{id}): refuse while tasks
+// Ending a tenant's incarnation inside its Durable Object (DELETE /admin/tenants/{tenant_id}): refuse while tasks
 // are in flight unless forced, then wipe the object's storage (tasks, outbox, deliveries, ledgers, alarm)
 // and the KV documents it wrote. The Worker asks this first and deletes the Registry record after.
 import { remigrate } from "./migrations";

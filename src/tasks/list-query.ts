@@ -21,7 +21,7 @@ export const TaskListQuerySchema = z.strictObject({
   type: z.enum(["text", "image", "audio", "video"]).optional(),
 });
 
-/** GET /admin/tenants/{id}/tasks's query: the tenant's list, optionally one user's. */
+/** GET /admin/tenants/{tenant_id}/tasks's query: the tenant's list, optionally one user's. */
 export const AdminTaskListQuerySchema = z.strictObject({
   ...listQueryShape,
   sub: z.string().min(1).max(256).optional(),

@@ -3,6 +3,7 @@ import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
 import { TaskStatus } from "../upstream/schema";
 import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
+import { TENANT_ID_PATH } from "../tenants/query";
 
 const TenantItem = z.object({
   id: z.string(),
@@ -49,8 +50,6 @@ const ITEM_EXAMPLE = {
   has_error: false,
 };
 
-const tenantIdParam = { id: { schema: z.string(), description: "The tenant id.", example: "acme" } };
-
 export const taskListOperations: OperationSpec[] = [
   {
     api: "tenant",
@@ -76,14 +75,14 @@ export const taskListOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}/tasks",
+    path: "/admin/tenants/{tenant_id}/tasks",
     operationId: "adminListTasks",
     summary: "List a tenant's tasks",
     description:
       "Newest first, every user's unless `sub` is given; the same filters and paging as GET /v1/tasks.",
     tag: "Tasks",
     security: "admin",
-    pathParams: tenantIdParam,
+    pathParams: TENANT_ID_PATH,
     query: AdminTaskListQuerySchema,
     queryDescriptions: QUERY_DESCRIPTIONS,
     responses: {
@@ -104,13 +103,13 @@ export const taskListOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}/tasks/{task_id}",
+    path: "/admin/tenants/{tenant_id}/tasks/{task_id}",
     operationId: "adminGetTask",
     summary: "Get one of a tenant's tasks",
     description: "From the gateway's record (EvoLink is not asked).",
     tag: "Tasks",
     security: "admin",
-    pathParams: { ...tenantIdParam, task_id: { schema: z.string(), description: "The gateway's task id." } },
+    pathParams: { ...TENANT_ID_PATH, task_id: { schema: z.string(), description: "The gateway's task id." } },
     responses: {
       200: {
         description: "The task as the gateway recorded it; null where unknown.",

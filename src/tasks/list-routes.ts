@@ -1,5 +1,5 @@
 // The task lists over HTTP: GET /v1/tasks (the caller's tasks: its own with a `sub`, the tenant's without)
-// and, for operators, GET /admin/tenants/{id}/tasks and /tasks/{task_id}. The query schemas here are the
+// and, for operators, GET /admin/tenants/{tenant_id}/tasks and /tasks/{task_id}. The query schemas here are the
 // ones the OpenAPI documents describe (./list-query.ts, src/tasks/list-routes.openapi.ts).
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -9,19 +9,15 @@ import type { HttpEnv } from "../http/context";
 import type { TenantEnv } from "../auth/principal";
 import { ApiError } from "../http/errors";
 import { type TenantRef, tenantObject } from "../state/client";
-import type { Tenant } from "../tenants/schema";
-import { TENANT_ID_PATTERN } from "../tenants/schema";
-import { getTenant } from "../tenants/lookup";
-import { zodError } from "../tenants/routes";
+import { query } from "../http/validate";
+import type { AdminEnv } from "../tenants/admin";
 import { adminTaskView, type TaskListItem, type TaskListPage } from "./list";
 import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
 
 type ListQuery = z.infer<typeof AdminTaskListQuerySchema> & { type?: string };
 
-function parseQuery<T extends ListQuery, E extends HttpEnv>(c: Context<E>, schema: z.ZodType<T>): T {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw zodError(parsed.error);
-  const q = parsed.data;
+/** A page past TASK_LIST_MAX_OFFSET is refused: deep offsets are slow scans, `created_before` is not. */
+function withinReach<T extends ListQuery>(q: T): T {
   if ((q.page - 1) * q.page_size > TASK_LIST_MAX_OFFSET)
     throw new ApiError(
       "invalid_request",
@@ -59,9 +55,9 @@ function tenantItem({ sub: _sub, upstream_id: _upstream, ...item }: TaskListItem
 
 export const taskListRoutes = new Hono<TenantEnv>();
 
-taskListRoutes.get("/tasks", async (c) => {
+taskListRoutes.get("/tasks", query(TaskListQuerySchema), async (c) => {
   const { tenant, sub } = c.get("principal");
-  const q = parseQuery(c, TaskListQuerySchema);
+  const q = withinReach(c.req.valid("query"));
   const { page, meta } = await listPage(c, tenant, sub ?? null, q);
   return c.json(
     { data: page.data.map(tenantItem), total: page.total, ...meta, total_exact: page.totalExact },
@@ -70,25 +66,16 @@ taskListRoutes.get("/tasks", async (c) => {
   );
 });
 
-export const adminTaskRoutes = new Hono<HttpEnv>();
+export const adminTaskRoutes = new Hono<AdminEnv>();
 
-async function existingTenant(c: Context<HttpEnv>): Promise<Tenant> {
-  const id = c.req.param("id") ?? "";
-  const tenant = TENANT_ID_PATTERN.test(id) ? await getTenant(c.env, id) : null;
-  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
-  return tenant;
-}
-
-adminTaskRoutes.get("/:id/tasks", async (c) => {
-  const tenant = await existingTenant(c);
-  const q = parseQuery(c, AdminTaskListQuerySchema);
-  const { page, meta } = await listPage(c, tenant, q.sub ?? null, q);
+adminTaskRoutes.get("/:tenant_id/tasks", query(AdminTaskListQuerySchema), async (c) => {
+  const q = withinReach(c.req.valid("query"));
+  const { page, meta } = await listPage(c, c.get("tenant"), q.sub ?? null, q);
   return c.json({ data: page.data, total: page.total, ...meta, total_exact: page.totalExact });
 });
 
-adminTaskRoutes.get("/:id/tasks/:task_id", async (c) => {
-  const tenant = await existingTenant(c);
-  const record = await tenantObject(c.env, tenant).findTask(c.req.param("task_id"));
+adminTaskRoutes.get("/:tenant_id/tasks/:task_id", async (c) => {
+  const record = await tenantObject(c.env, c.get("tenant")).findTask(c.req.param("task_id"));
   const view = record && adminTaskView(record);
   if (!view) throw new ApiError("task_not_found", "No such task", { param: "task_id" });
   return c.json(view);

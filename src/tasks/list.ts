@@ -1,4 +1,4 @@
-// The task list of a tenant's Durable Object (GET /v1/tasks, GET /admin/tenants/{id}/tasks): newest first,
+// The task list of a tenant's Durable Object (GET /v1/tasks, GET /admin/tenants/{tenant_id}/tasks): newest first,
 // filtered by user, status, model and creation time, paged EvoLink-style (page, page_size, total). Every
 // query walks an index in order and stops at the page; `total` comes from trigger-kept counters, so a
 // tenant with 100,000 tasks costs a page, not a scan (test/tasks/list-cost.test.ts counts the rows read).
@@ -194,7 +194,7 @@ function parseSnapshot(raw: string | null) {
   }
 }
 
-/** One task as an operator sees it (GET /admin/tenants/{id}/tasks/{task_id}); null where unknown. */
+/** One task as an operator sees it (GET /admin/tenants/{tenant_id}/tasks/{task_id}); null where unknown. */
 export interface AdminTaskView {
   id: string;
   upstream_id: string | null;

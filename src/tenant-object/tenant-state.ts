@@ -246,7 +246,7 @@ export class TenantState extends DurableObject<Env> {
     return record ? messageFromRecord(this.tenant, record) : null;
   }
 
-  // --- Tenant lifecycle (src/state/retire.ts): DELETE /admin/tenants/{id} ends the incarnation here first.
+  // --- Tenant lifecycle (src/state/retire.ts): DELETE /admin/tenants/{tenant_id} ends the incarnation here first.
 
   /**
    * Refuses while tasks are in flight unless `force`; otherwise wipes this object's storage and alarm and
@@ -263,7 +263,7 @@ export class TenantState extends DurableObject<Env> {
   }
 
   // --- Operator's console (src/usage/daily.ts): the month's credits per day and per user, and the tenant's
-  // quota state now, for GET /admin/tenants/{id}/usage/daily.
+  // quota state now, for GET /admin/tenants/{tenant_id}/usage/daily.
 
   async dailyUsage(monthMs: number, now: number): Promise<DailyRows & { tenant: ScopeState }> {
     return { ...readDaily(this.ctx.storage.sql, monthMs), tenant: this.quota.usage(null, now).tenant };

@@ -1,4 +1,4 @@
-// Ending a tenant's incarnation (DELETE /admin/tenants/{id}), as plain orchestration over the two objects
+// Ending a tenant's incarnation (DELETE /admin/tenants/{tenant_id}), as plain orchestration over the two objects
 // involved: the tenant's own object retires first (busy check, then its storage and KV documents go), the
 // Registry then drops the record, and the object is wiped once more for a task created in between.
 import type { TenantRef } from "../state/client";

@@ -94,7 +94,7 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     };
   }
 
-  /** POST /admin/tenants/{id}/webhook-secret/rotate: a new secret over the current record. */
+  /** POST /admin/tenants/{tenant_id}/webhook-secret/rotate: a new secret over the current record. */
   async rotateWebhookSecret(id: string): Promise<RegistryRotateResult> {
     const existing = this.store.get(id);
     if (!existing) return { ok: false };
@@ -104,7 +104,7 @@ export class Registry extends DurableObject<Env> implements RegistryApi {
     return { ok: true, tenant: record, secret, replicated: await this.replicate() };
   }
 
-  /** POST /admin/tenants/{id}/suspend|resume: the status over the current record (unchanged: no write). */
+  /** POST /admin/tenants/{tenant_id}/suspend|resume: the status over the current record (unchanged: no write). */
   async setStatus(id: string, status: Tenant["status"]): Promise<RegistryStatusResult> {
     const existing = this.store.get(id);
     if (!existing) return { ok: false };

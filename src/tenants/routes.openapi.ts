@@ -2,6 +2,7 @@
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
 import { TenantInputSchema, TenantSchema } from "./schema";
+import { TENANT_ID_PATH, TenantDeleteQuery, TenantListQuery } from "./query";
 
 const stored = TenantSchema.shape;
 const { hs256_secret: _secret, ...publicAuth } = stored.auth.shape;
@@ -29,14 +30,6 @@ export const TenantViewSchema = z.object({
   updated_at: z.string(),
 });
 
-const idParam = {
-  id: {
-    schema: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/),
-    description: "The tenant id.",
-    example: "acme",
-  },
-};
-
 const EXAMPLE_INPUT = {
   name: "Acme Video",
   auth: {
@@ -55,14 +48,14 @@ export const tenantOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "put",
-    path: "/admin/tenants/{id}",
+    path: "/admin/tenants/{tenant_id}",
     operationId: "adminPutTenant",
     summary: "Create or replace a tenant",
     description:
       "The whole record: token verification (exactly one of `jwks`, `jwks_uri`, `hs256_secret`), policy, quotas and webhook. A webhook secret is generated (and shown once) when none is given or kept.",
     tag: "Tenants",
     security: "admin",
-    pathParams: idParam,
+    pathParams: TENANT_ID_PATH,
     body: { schema: TenantInputSchema, examples: { jwksUri: { value: EXAMPLE_INPUT } } },
     responses: {
       200: { description: "Replaced.", schema: TenantViewSchema },
@@ -78,11 +71,7 @@ export const tenantOperations: OperationSpec[] = [
     summary: "List tenants",
     tag: "Tenants",
     security: "admin",
-    query: z.object({
-      q: z.string().max(200).optional(),
-      limit: z.int().min(1).max(1000).default(100),
-      cursor: z.string().optional(),
-    }),
+    query: TenantListQuery,
     queryDescriptions: {
       q: "A substring of the id, name or issuer, in any case.",
       limit: "Tenants per page.",
@@ -112,27 +101,27 @@ export const tenantOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}",
+    path: "/admin/tenants/{tenant_id}",
     operationId: "adminGetTenant",
     summary: "Get a tenant",
     tag: "Tenants",
     security: "admin",
-    pathParams: idParam,
+    pathParams: TENANT_ID_PATH,
     responses: { 200: { description: "The tenant (no secrets).", schema: TenantViewSchema } },
     errors: ["invalid_request", "tenant_not_found"],
   },
   {
     api: "admin",
     method: "delete",
-    path: "/admin/tenants/{id}",
+    path: "/admin/tenants/{tenant_id}",
     operationId: "adminDeleteTenant",
     summary: "Delete a tenant",
     description:
       "Ends the tenant's incarnation: its tokens, task ids and callback URLs stop working at once, and its Durable Object's storage (tasks, outbox, deliveries, ledgers) and its KV documents are deleted. Refused with 409 `tenant_busy` while tasks are in flight, unless `force=true` (their credits and webhooks are then dropped; the upstream may still render and bill them).",
     tag: "Tenants",
     security: "admin",
-    pathParams: idParam,
-    query: z.object({ force: z.enum(["true", "false"]).optional() }),
+    pathParams: TENANT_ID_PATH,
+    query: TenantDeleteQuery,
     queryDescriptions: { force: "`true` deletes even with tasks in flight." },
     responses: { 204: { description: "Deleted." } },
     errors: ["invalid_request", "tenant_not_found", "tenant_busy"],

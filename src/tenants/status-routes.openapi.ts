@@ -1,7 +1,7 @@
 // OpenAPI operations of src/tenants/status-routes.ts: suspending and resuming a tenant.
-import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
 import { TenantViewSchema } from "./routes.openapi";
+import { TENANT_ID_PATH } from "./query";
 
 const statusOperation = (
   action: "suspend" | "resume",
@@ -10,13 +10,13 @@ const statusOperation = (
 ): OperationSpec => ({
   api: "admin",
   method: "post",
-  path: `/admin/tenants/{id}/${action}`,
+  path: `/admin/tenants/{tenant_id}/${action}`,
   operationId: `admin${action === "suspend" ? "Suspend" : "Resume"}Tenant`,
   summary,
   description,
   tag: "Tenants",
   security: "admin",
-  pathParams: { id: { schema: z.string(), description: "The tenant id.", example: "acme" } },
+  pathParams: TENANT_ID_PATH,
   responses: { 200: { description: "The tenant as it is now (no secrets).", schema: TenantViewSchema } },
   errors: ["tenant_not_found"],
 });

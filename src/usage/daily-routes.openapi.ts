@@ -1,6 +1,8 @@
 // OpenAPI operation of src/usage/daily-routes.ts: a tenant's month per day, for the console's usage chart.
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
+import { TENANT_ID_PATH } from "../tenants/query";
+import { DailyUsageQuery } from "./query";
 
 const limit = z.number().nullable().describe("The tenant's limit; null when unlimited.");
 
@@ -35,20 +37,15 @@ export const dailyUsageOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}/usage/daily",
+    path: "/admin/tenants/{tenant_id}/usage/daily",
     operationId: "adminGetDailyUsage",
     summary: "A tenant's month, per day",
     description:
       "Credits reserved and charged and tasks created and ended per day (UTC), the top users, and tasks in flight and requests in the last minute against their limits.",
     tag: "Usage",
     security: "admin",
-    pathParams: { id: { schema: z.string(), description: "The tenant id.", example: "acme" } },
-    query: z.object({
-      month: z
-        .string()
-        .regex(/^\d{4}-\d{2}$/)
-        .optional(),
-    }),
+    pathParams: TENANT_ID_PATH,
+    query: DailyUsageQuery,
     queryDescriptions: { month: "YYYY-MM (UTC); the current month when absent." },
     responses: { 200: { description: "The month per day.", schema: DailyUsageSchema } },
     errors: ["invalid_request", "tenant_not_found"],

@@ -1,38 +1,29 @@
-// GET /admin/tenants/{id}/usage/daily?month=YYYY-MM: what the console's usage page draws — the month's
+// GET /admin/tenants/{tenant_id}/usage/daily?month=YYYY-MM: what the console's usage page draws — the month's
 // credits per day (reserved and charged), its top users, and the tenant's requests and tasks in flight
 // against its limits — in one call to the tenant's Durable Object.
 import { Hono } from "hono";
-import type { HttpEnv } from "../http/context";
-import { ApiError } from "../http/errors";
+import { query } from "../http/validate";
 import { fromUnits } from "../quota/arithmetic";
-import { monthOf, parseMonth } from "../util/month";
 import { tenantObject } from "../state/client";
-import { TENANT_ID_PATTERN } from "../tenants/schema";
-import { getTenant } from "../tenants/lookup";
+import type { AdminEnv } from "../tenants/admin";
+import { monthOf, parseMonth } from "../util/month";
 import { dayViews, userViews } from "./daily";
+import { DailyUsageQuery } from "./query";
 
-export const dailyUsageRoutes = new Hono<HttpEnv>();
+export const dailyUsageRoutes = new Hono<AdminEnv>();
 
-dailyUsageRoutes.get("/:id/usage/daily", async (c) => {
-  const id = c.req.param("id");
-  if (!TENANT_ID_PATTERN.test(id))
-    throw new ApiError("invalid_request", "tenant_id must match [a-z0-9][a-z0-9_-]{0,62}", {
-      param: "tenant_id",
-    });
+dailyUsageRoutes.get("/:tenant_id/usage/daily", query(DailyUsageQuery), async (c) => {
+  const tenant = c.get("tenant");
   const now = Date.now();
-  const month = c.req.query("month") ?? monthOf(now);
-  const monthMs = parseMonth(month);
-  if (monthMs === null) throw new ApiError("invalid_request", "month must be YYYY-MM", { param: "month" });
-  const tenant = await getTenant(c.env, id);
-  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
-
+  const month = c.req.valid("query").month ?? monthOf(now);
+  const monthMs = parseMonth(month)!;
   const rows = await tenantObject(c.env, tenant).dailyUsage(monthMs, now);
   const quotas = tenant.quotas ?? {};
   const current = month === monthOf(now);
   return c.json(
     {
       object: "usage_daily",
-      tenant_id: id,
+      tenant_id: tenant.id,
       month,
       days: dayViews(monthMs, rows.days),
       top_users: userViews(rows.users),

@@ -1,5 +1,5 @@
 // The month's credits per day and per user, read from the tenant's tasks table for the operator's console
-// (GET /admin/tenants/{id}/usage/daily). Two aggregate queries over the month's range of the `tasks_created`
+// (GET /admin/tenants/{tenant_id}/usage/daily). Two aggregate queries over the month's range of the `tasks_created`
 // index, so a read costs the month's tasks and never the tenant's whole history; the shaping is pure.
 import { fromUnits, toUnits } from "../quota/arithmetic";
 import { nextMonthStart } from "../util/month";

@@ -2,6 +2,8 @@
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
 import { TenantSchema } from "../tenants/schema";
+import { TENANT_ID_PATH } from "../tenants/query";
+import { MonthUsageQuery } from "./query";
 
 const nullableInt = z.int().nullable();
 const Scope = z.object({
@@ -81,21 +83,14 @@ export const usageOperations: OperationSpec[] = [
   {
     api: "admin",
     method: "get",
-    path: "/admin/tenants/{id}/usage",
+    path: "/admin/tenants/{tenant_id}/usage",
     operationId: "adminGetUsageLedger",
     summary: "A tenant's month ledger",
     description: "Totals per tenant and user, and per task the credits reserved and settled, for one month.",
     tag: "Usage",
     security: "admin",
-    pathParams: { id: { schema: z.string(), description: "The tenant id.", example: "acme" } },
-    query: z.object({
-      month: z
-        .string()
-        .regex(/^\d{4}-\d{2}$/)
-        .optional(),
-      limit: z.int().min(1).max(1000).default(100),
-      cursor: z.string().optional(),
-    }),
+    pathParams: TENANT_ID_PATH,
+    query: MonthUsageQuery,
     queryDescriptions: {
       month: "YYYY-MM (UTC); the current month by default.",
       limit: "Tasks per page.",

@@ -1,19 +1,16 @@
 // Usage over HTTP. GET /v1/usage: the caller's own limits and usage (the tenant's, and the user's when the
 // token has a `sub`), read from the tenant's Durable Object, which enforces them. GET
-// /admin/tenants/{id}/usage: the month's ledger for operators — totals per tenant and user, and per task the
+// /admin/tenants/{tenant_id}/usage: the month's ledger for operators — totals per tenant and user, and per task the
 // credits reserved and settled — served from the tenant's Durable Object, which is authoritative.
 import { Hono } from "hono";
-import { LEDGER_PAGE_MAX } from "../config/constants";
-import type { HttpEnv } from "../http/context";
 import type { TenantEnv } from "../auth/principal";
-import { ApiError } from "../http/errors";
-import { tenantObject } from "../state/client";
-import { TENANT_ID_PATTERN } from "../tenants/schema";
-import { getTenant } from "../tenants/lookup";
-import { fromUnits } from "../quota/arithmetic";
-import { monthOf, parseMonth } from "../util/month";
+import { query } from "../http/validate";
+import { fromUnits, type ScopeInput } from "../quota/arithmetic";
 import { limitsOf } from "../quota/limits";
-import type { ScopeInput } from "../quota/arithmetic";
+import { tenantObject } from "../state/client";
+import type { AdminEnv } from "../tenants/admin";
+import { monthOf, parseMonth } from "../util/month";
+import { MonthUsageQuery } from "./query";
 import { scopeView } from "./view";
 import { uploadTotals, uploadsView } from "../files/usage";
 
@@ -40,27 +37,13 @@ usageRoutes.get("/usage", async (c) => {
   return c.json(view, 200, { "cache-control": "no-store" });
 });
 
-export const monthUsageRoutes = new Hono<HttpEnv>();
+export const monthUsageRoutes = new Hono<AdminEnv>();
 
-monthUsageRoutes.get("/:id/usage", async (c) => {
-  const id = c.req.param("id");
-  if (!TENANT_ID_PATTERN.test(id))
-    throw new ApiError("invalid_request", "tenant_id must match [a-z0-9][a-z0-9_-]{0,62}", {
-      param: "tenant_id",
-    });
-  const month = c.req.query("month") ?? monthOf(Date.now());
-  const monthMs = parseMonth(month);
-  if (monthMs === null) throw new ApiError("invalid_request", "month must be YYYY-MM", { param: "month" });
-  const limitRaw = c.req.query("limit");
-  const limit = limitRaw === undefined ? 100 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > LEDGER_PAGE_MAX)
-    throw new ApiError("invalid_request", `limit must be an integer between 1 and ${LEDGER_PAGE_MAX}`, {
-      param: "limit",
-    });
-  const tenant = await getTenant(c.env, id);
-  if (!tenant) throw new ApiError("tenant_not_found", "No such tenant");
-
-  const page = await tenantObject(c.env, tenant).monthLedger(monthMs, c.req.query("cursor") ?? null, limit);
+monthUsageRoutes.get("/:tenant_id/usage", query(MonthUsageQuery), async (c) => {
+  const q = c.req.valid("query");
+  const tenant = c.get("tenant");
+  const month = q.month ?? monthOf(Date.now());
+  const page = await tenantObject(c.env, tenant).monthLedger(parseMonth(month)!, q.cursor ?? null, q.limit);
   const totals = page.totals.map((t) => ({
     scope: t.scope === "tenant" ? "tenant" : "user",
     ...(t.scope === "tenant" ? {} : { sub: t.scope.slice("user:".length) }),
@@ -69,7 +52,7 @@ monthUsageRoutes.get("/:id/usage", async (c) => {
   }));
   return c.json({
     object: "usage_ledger",
-    tenant_id: id,
+    tenant_id: tenant.id,
     month,
     limits: { quotas: tenant.quotas ?? {}, user_quotas: tenant.user_quotas ?? {} },
     totals,

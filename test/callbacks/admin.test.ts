@@ -61,14 +61,15 @@ describe("admin: webhook secret rotation", () => {
     expect(JSON.stringify(stored)).not.toContain(t.webhookSecret);
   });
 
-  it("answers 404 for an unknown tenant", async () => {
-    for (const id of ["nobody-here", "Not_A_Valid_Id!"]) {
-      const res = await admin(`/admin/tenants/${encodeURIComponent(id)}/webhook-secret/rotate`, {
-        method: "POST",
-      });
-      expect(res.status).toBe(404);
-      expect(await res.json()).toMatchObject({ error: { code: "tenant_not_found" } });
-    }
+  it("answers 404 for an unknown tenant and 400 naming tenant_id for a malformed one", async () => {
+    const rotate = (id: string) =>
+      admin(`/admin/tenants/${encodeURIComponent(id)}/webhook-secret/rotate`, { method: "POST" });
+    const unknown = await rotate("nobody-here");
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: "tenant_not_found" } });
+    const malformed = await rotate("Not_A_Valid_Id!");
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: "invalid_request", param: "tenant_id" } });
   });
 });
 
