@@ -1,7 +1,7 @@
 // Verification keys per tenant, held in isolate memory so the hot path imports nothing twice. Inline key sets
-// and HMAC secrets are cached per tenant record (id + updated_at). Fetched key sets follow src/ema/jwks.ts:
-// fresh for JWKS_FRESH_MS, refetched on an unknown `kid` at most once per cool-down, served stale while the
-// key server is down (up to JWKS_MAX_STALE_MS), and concurrent refreshes share one fetch. The clock is passed in.
+// and HMAC secrets are cached per tenant record (id + updated_at). Fetched key sets are fresh for
+// JWKS_FRESH_MS, refetched on an unknown `kid` at most once per cool-down, served stale while the key server
+// is down (up to JWKS_MAX_STALE_MS), and concurrent refreshes share one fetch. The clock is passed in.
 import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
 import {
   JWKS_COOLDOWN_MS,
@@ -65,8 +65,17 @@ interface RemoteEntry {
   inflight?: Promise<void>;
 }
 
-export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver {
-  const settings = {
+interface Settings {
+  fetch: FetchFn;
+  timeoutMs: number;
+  freshMs: number;
+  cooldownMs: number;
+  maxStaleMs: number;
+  maxBytes: number;
+}
+
+function settingsOf(options: KeyResolverOptions): Settings {
+  return {
     fetch: options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init)),
     timeoutMs: options.fetchTimeoutMs ?? JWKS_FETCH_TIMEOUT_MS,
     freshMs: options.freshMs ?? JWKS_FRESH_MS,
@@ -74,50 +83,72 @@ export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver
     maxStaleMs: options.maxStaleMs ?? JWKS_MAX_STALE_MS,
     maxBytes: options.maxBytes ?? JWKS_MAX_BYTES,
   };
-  const maxTenants = options.maxTenants ?? KEY_CACHE_MAX_TENANTS;
-  const local = new LruMap<{ version: string; keys: Promise<TenantKeys> }>(maxTenants);
-  const remote = new LruMap<RemoteEntry>(maxTenants);
+}
 
-  function localKeys(tenant: Tenant): Promise<TenantKeys> {
-    const version = tenant.updated_at;
-    const hit = local.get(tenant.id);
-    if (hit && hit.version === version) return hit.keys;
-    const keys = buildLocalKeys(tenant.auth);
-    local.set(tenant.id, { version, keys });
-    return keys;
+/** Inline key sets and HMAC secrets, built once per tenant record version. */
+class LocalKeys {
+  private readonly cache: LruMap<{ version: string; keys: Promise<TenantKeys> }>;
+
+  constructor(maxTenants: number) {
+    this.cache = new LruMap(maxTenants);
   }
 
-  function remoteEntry(tenant: Tenant, uri: string, policy: KeyFetchPolicy): RemoteEntry {
-    const hit = remote.get(tenant.id);
+  get(tenant: Tenant): Promise<TenantKeys> {
+    const version = tenant.updated_at;
+    const hit = this.cache.get(tenant.id);
+    if (hit && hit.version === version) return hit.keys;
+    const keys = buildLocalKeys(tenant.auth);
+    this.cache.set(tenant.id, { version, keys });
+    return keys;
+  }
+}
+
+/** Fetched key sets per tenant: freshness, the cool-down, stale service and one shared fetch at a time. */
+class RemoteKeySets {
+  private readonly entries: LruMap<RemoteEntry>;
+
+  constructor(
+    private readonly settings: Settings,
+    maxTenants: number,
+  ) {
+    this.entries = new LruMap(maxTenants);
+  }
+
+  entry(tenant: Tenant, uri: string, policy: KeyFetchPolicy): RemoteEntry {
+    const hit = this.entries.get(tenant.id);
     if (hit && hit.uri === uri && hit.allowLocal === policy.allowLocalUrls) return hit;
     const entry: RemoteEntry = { uri, allowLocal: policy.allowLocalUrls };
-    remote.set(tenant.id, entry);
+    this.entries.set(tenant.id, entry);
     return entry;
   }
 
-  function current(entry: RemoteEntry, now: number): TenantKeys {
-    if (entry.set && now - entry.set.fetchedAt <= settings.maxStaleMs) {
+  fresh(entry: RemoteEntry, now: number): boolean {
+    return entry.set !== undefined && now - entry.set.fetchedAt < this.settings.freshMs;
+  }
+
+  current(entry: RemoteEntry, now: number): TenantKeys {
+    if (entry.set && now - entry.set.fetchedAt <= this.settings.maxStaleMs) {
       return { ok: true, kind: "jwks", getKey: entry.set.getKey };
     }
     return { ok: false, reason: entry.lastFailure ?? "jwks_unavailable" };
   }
 
-  function coolingDown(entry: RemoteEntry, now: number): boolean {
-    return entry.lastAttemptAt !== undefined && now - entry.lastAttemptAt < settings.cooldownMs;
+  coolingDown(entry: RemoteEntry, now: number): boolean {
+    return entry.lastAttemptAt !== undefined && now - entry.lastAttemptAt < this.settings.cooldownMs;
   }
 
-  async function refresh(entry: RemoteEntry, now: number): Promise<void> {
+  async refresh(entry: RemoteEntry, now: number): Promise<void> {
     if (!entry.inflight) {
       entry.lastAttemptAt = now;
-      entry.inflight = fetchInto(entry, now).finally(() => {
+      entry.inflight = this.fetchInto(entry, now).finally(() => {
         entry.inflight = undefined;
       });
     }
     await entry.inflight;
   }
 
-  async function fetchInto(entry: RemoteEntry, now: number): Promise<void> {
-    const result = await fetchJwks(entry.uri, { ...settings, allowLocal: entry.allowLocal });
+  private async fetchInto(entry: RemoteEntry, now: number): Promise<void> {
+    const result = await fetchJwks(entry.uri, { ...this.settings, allowLocal: entry.allowLocal });
     if (!result.ok) {
       entry.lastFailure = result.reason;
       return;
@@ -129,26 +160,31 @@ export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver
       entry.lastFailure = "jwks_invalid";
     }
   }
+}
 
+export function createKeyResolver(options: KeyResolverOptions = {}): KeyResolver {
+  const maxTenants = options.maxTenants ?? KEY_CACHE_MAX_TENANTS;
+  const local = new LocalKeys(maxTenants);
+  const remote = new RemoteKeySets(settingsOf(options), maxTenants);
   return {
     async keysFor(tenant, now, policy = PUBLIC_ONLY) {
       const uri = tenant.auth.jwks_uri;
       if (keySourceCount(tenant.auth) !== 1) return { ok: false, reason: "tenant_misconfigured" };
-      if (uri === undefined) return localKeys(tenant);
-      const entry = remoteEntry(tenant, uri, policy);
-      const fresh = entry.set !== undefined && now - entry.set.fetchedAt < settings.freshMs;
+      if (uri === undefined) return local.get(tenant);
+      const entry = remote.entry(tenant, uri, policy);
       // A key server that just failed is not asked again inside the cool-down: stale keys serve meanwhile.
-      if (!fresh && (entry.inflight || !coolingDown(entry, now))) await refresh(entry, now);
-      return current(entry, now);
+      if (!remote.fresh(entry, now) && (entry.inflight || !remote.coolingDown(entry, now)))
+        await remote.refresh(entry, now);
+      return remote.current(entry, now);
     },
 
     async refreshAfterUnknownKid(tenant, now, policy = PUBLIC_ONLY) {
       const uri = tenant.auth.jwks_uri;
       if (uri === undefined || keySourceCount(tenant.auth) !== 1) return null;
-      const entry = remoteEntry(tenant, uri, policy);
-      if (!entry.inflight && coolingDown(entry, now)) return null;
-      await refresh(entry, now);
-      return current(entry, now);
+      const entry = remote.entry(tenant, uri, policy);
+      if (!entry.inflight && remote.coolingDown(entry, now)) return null;
+      await remote.refresh(entry, now);
+      return remote.current(entry, now);
     },
   };
 }

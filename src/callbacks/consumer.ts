@@ -9,6 +9,7 @@ import type { Logger } from "../http/log";
 import { checkGatewayUrl } from "../net/urls";
 import { type TenantRef, tenantObject } from "../state/client";
 import { getTenant } from "../tenants/lookup";
+import type { Tenant } from "../tenants/schema";
 import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./delivery-log";
 import { type WebhookMessage, WebhookMessageSchema } from "./message";
@@ -76,57 +77,86 @@ async function attempt(
   }
 
   const at = Date.now();
-  const checked = checkGatewayUrl(destination, { allowLocal: config.devAllowLocalUrls });
-  let result: AttemptResult;
-  let latencyMs: number | null = null;
-  if (!checked.ok) {
-    result = { kind: "url_rejected", reason: checked.reason };
-  } else {
-    const body = JSON.stringify(m.payload);
-    const secrets = signingSecrets(tenant.webhook, at);
-    const headers = await webhookHeaders(secrets, m.event_id, Math.floor(at / 1000), body);
-    const sent = await postWebhook(checked.url.href, headers, body, config.webhookTimeoutMs);
-    result = sent.result;
-    latencyMs = sent.latencyMs;
-  }
-
-  const verdict = classify(result);
+  const sent = await send(m, destination, tenant.webhook, config, at);
+  const verdict = classify(sent.result);
   const delay =
     verdict === "transient" ? retryDelaySeconds(config.webhookRetrySchedule, attemptNo, deps.random()) : null;
+  const entry = deliveryEntry(m, attemptNo, at, destination, sent, verdict, delay);
+  await record(env, { id: m.tenant_id, incarnation: m.incarnation }, entry, log);
+  log[entry.outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
+    ...fields,
+    outcome: entry.outcome,
+    status: entry.statusCode,
+    ms: sent.latencyMs,
+    error: entry.error,
+  });
+  return decide(verdict, delay, config, deps.random);
+}
+
+/** An attempt's result; `latencyMs` is null when nothing was sent (the URL was refused). */
+interface Sent {
+  result: AttemptResult;
+  latencyMs: number | null;
+}
+
+/** One signed POST, unless the destination no longer passes the URL rules (checked at delivery time). */
+async function send(
+  m: WebhookMessage,
+  destination: string,
+  webhook: NonNullable<Tenant["webhook"]>,
+  config: Config,
+  at: number,
+): Promise<Sent> {
+  const checked = checkGatewayUrl(destination, { allowLocal: config.devAllowLocalUrls });
+  if (!checked.ok) return { result: { kind: "url_rejected", reason: checked.reason }, latencyMs: null };
+  const body = JSON.stringify(m.payload);
+  const secrets = signingSecrets(webhook, at);
+  const headers = await webhookHeaders(secrets, m.event_id, Math.floor(at / 1000), body);
+  return postWebhook(checked.url.href, headers, body, config.webhookTimeoutMs);
+}
+
+/** The delivery record of one attempt: what happened, and what happens next. */
+function deliveryEntry(
+  m: WebhookMessage,
+  attemptNo: number,
+  at: number,
+  destination: string,
+  sent: Sent,
+  verdict: ReturnType<typeof classify>,
+  delay: number | null,
+): DeliveryEntry {
+  const { result } = sent;
   const outcome: DeliveryOutcome =
     verdict === "delivered" ? "delivered" : verdict === "transient" && delay !== null ? "retrying" : "failed";
   const failure = describeFailure(result);
-  const entry: DeliveryEntry = {
+  return {
     eventId: m.event_id,
     taskId: m.task_id,
     attempt: attemptNo,
     at,
     url: destination,
     statusCode: result.kind === "response" ? result.status : null,
-    latencyMs,
+    latencyMs: sent.latencyMs,
     outcome,
     error: verdict === "transient" && delay === null ? `${failure}; retries exhausted` : failure,
     nextAttemptAt: delay === null ? null : Date.now() + delay * 1000,
     redelivery: m.redelivery,
   };
-  await record(env, { id: m.tenant_id, incarnation: m.incarnation }, entry, log);
-  log[outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
-    ...fields,
-    outcome,
-    status: entry.statusCode,
-    ms: latencyMs,
-    error: entry.error,
-  });
+}
 
+/** Ack what is settled; retry a transient failure after its delay, or exhaust it into the dead-letter queue. */
+function decide(
+  verdict: ReturnType<typeof classify>,
+  delay: number | null,
+  config: Config,
+  random: () => number,
+): Decision {
   if (verdict !== "transient") return { ack: true };
   if (delay !== null) return { ack: false, delaySeconds: delay };
   // Exhausted: the queue has now seen max_retries failures and moves the message to the dead-letter queue.
   // (Were max_retries set higher than the schedule, the last delay keeps repeating until it does.)
   const last = config.webhookRetrySchedule.length;
-  return {
-    ack: false,
-    delaySeconds: retryDelaySeconds(config.webhookRetrySchedule, last, deps.random()) ?? 0,
-  };
+  return { ack: false, delaySeconds: retryDelaySeconds(config.webhookRetrySchedule, last, random()) ?? 0 };
 }
 
 /** Recording is best effort: a lost record must not turn a delivered event into a duplicate. */

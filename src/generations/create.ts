@@ -68,30 +68,13 @@ export async function createGeneration(c: Context<TenantEnv>): Promise<Response>
     now,
     uploads: await ownedUploads(request.video_urls, c.get("principal"), config, now),
   };
-  const admission: AdmitRequest = {
-    task: {
-      id: newRowId(),
-      sub: sub ?? null,
-      model: request.model,
-      createdAt: now,
-      callbackUrl: request.callback_url ?? null,
-      estimate: x.estimate,
-      reserved: x.estimate,
-    },
-    limits,
-    idempotency: x.claim,
-  };
-  const forwardHeaders: Record<string, string> = {};
-  for (const name of EVOLINK.forwardHeaders) {
-    const value = c.req.header(name);
-    if (value) forwardHeaders[name] = value;
-  }
+  const admission = admissionOf(x, limits, sub ?? null);
   // The stub's RPC typing loses the `created` variant (its view has `unknown` fields); it is a CreateResult.
   const result = (await tenantObject(c.env, tenant).create({
     admission,
     body: await upstreamBody(c, x, admission.task.id),
     requestId: c.get("requestId"),
-    forwardHeaders,
+    forwardHeaders: forwardedHeaders(c),
     // The files this task uses are released when it ends (policy.delete_uploads_after_task).
     linkUploads: tenant.policy?.delete_uploads_after_task ? x.uploads : [],
   })) as CreateResult;
@@ -103,6 +86,34 @@ export async function createGeneration(c: Context<TenantEnv>): Promise<Response>
     default:
       return answer(c, x, result);
   }
+}
+
+/** What the tenant's object admits: the task row to write, with its reservation, under these limits. */
+function admissionOf(x: Creation, limits: AdmitRequest["limits"], sub: string | null): AdmitRequest {
+  const { request } = x;
+  return {
+    task: {
+      id: newRowId(),
+      sub,
+      model: request.model,
+      createdAt: x.now,
+      callbackUrl: request.callback_url ?? null,
+      estimate: x.estimate,
+      reserved: x.estimate,
+    },
+    limits,
+    idempotency: x.claim,
+  };
+}
+
+/** The client's headers the provider allows through (EVOLINK.forwardHeaders). */
+function forwardedHeaders(c: Context<TenantEnv>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of EVOLINK.forwardHeaders) {
+    const value = c.req.header(name);
+    if (value) out[name] = value;
+  }
+  return out;
 }
 
 /** The upstream's request body, with the gateway's signed callback URL for the task's row. */
