@@ -1,24 +1,18 @@
 // The rewrite of a validated request into the upstream's body: defaults made explicit, the gateway's own
 // callback URL in place of the tenant's (which the gateway keeps on `GenerationRequest.callback_url`), and
 // only fields the model's registry entry supports. Built field by field, so nothing unknown can pass.
-import {
-  modelFor,
-  supports,
-  type AspectRatio,
-  type ModelRegistry,
-  type Quality,
-  type ShotType,
-} from "../upstream/models";
+import { modelFor, supports, type ModelRegistry, type ShotType } from "../upstream/models";
 import type { GenerationRequest } from "./schema";
 
-/** The upstream request body (OpenAPI `Wan26ReferenceVideoFlashRequest`). A type alias, so it is a record. */
-export type UpstreamGenerationRequest = {
-  model: string;
-  prompt: string;
-  video_urls: string[];
-  aspect_ratio: AspectRatio;
-  quality: Quality;
-  duration: number;
+/**
+ * The upstream request body (OpenAPI `Wan26ReferenceVideoFlashRequest`): the validated request's fields, with
+ * `generate_audio` only where the model takes it, `shot_type` under `model_params`, and the gateway's own
+ * callback URL. A type alias, so it is a record.
+ */
+export type UpstreamGenerationRequest = Omit<
+  GenerationRequest,
+  "generate_audio" | "shot_type" | "callback_url"
+> & {
   generate_audio?: boolean;
   model_params?: { shot_type: ShotType };
   callback_url?: string;
