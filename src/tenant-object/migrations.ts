@@ -21,22 +21,26 @@ const ORDER = [
   "files/1",
 ] as const;
 
-function ordered(steps: readonly Migration[]): Migration[] {
+/** `steps` in the order `order` names them; a step not named, or a name with no step, is a bug: it throws. */
+export function inOrder(steps: readonly Migration[], order: readonly string[]): Migration[] {
   const byName = new Map(steps.map((s) => [s.name, s]));
-  const unplaced = steps.filter((s) => !(ORDER as readonly string[]).includes(s.name));
+  const unplaced = steps.filter((s) => !order.includes(s.name));
   if (unplaced.length)
     throw new Error(`migrations not placed in ORDER: ${unplaced.map((s) => s.name).join(", ")}`);
-  return ORDER.map((name) => {
+  return order.map((name) => {
     const step = byName.get(name);
     if (!step) throw new Error(`migration ${name} is in ORDER but no concern defines it`);
     return step;
   });
 }
 
-export const TENANT_OBJECT_MIGRATIONS: readonly Migration[] = ordered([
-  ...TASK_MIGRATIONS,
-  ...CALLBACK_MIGRATIONS,
-  ...QUOTA_MIGRATIONS,
-  ...TASK_LIST_MIGRATIONS,
-  ...FILE_MIGRATIONS,
-]);
+export const TENANT_OBJECT_MIGRATIONS: readonly Migration[] = inOrder(
+  [
+    ...TASK_MIGRATIONS,
+    ...CALLBACK_MIGRATIONS,
+    ...QUOTA_MIGRATIONS,
+    ...TASK_LIST_MIGRATIONS,
+    ...FILE_MIGRATIONS,
+  ],
+  ORDER,
+);
