@@ -11,6 +11,8 @@ export type AuthFailureReason =
   | "malformed"
   /** The payload has no string `iss`, so no tenant can be looked up. */
   | "issuer_missing"
+  /** `iss` longer than any tenant's issuer may be (MAX_ISSUER_LENGTH): refused before the lookup. */
+  | "issuer_too_long"
   /** No tenant claims the token's `iss`. */
   | "issuer_unknown"
   /** The tenant found does not own the issuer (defensive: the lookup is by issuer). */
@@ -56,6 +58,7 @@ export function authFailureLog(reason: AuthFailureReason): AuthFailureLog {
     case "token_too_large":
     case "malformed":
     case "issuer_missing":
+    case "issuer_too_long":
     case "issuer_unknown":
     case "issuer_mismatch":
     case "alg_not_allowed":

@@ -5,6 +5,8 @@ import { MODELS } from "../upstream/models";
 import { isCallbackHostPattern } from "../net/host-patterns";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Longest `auth.issuer`: a token whose `iss` is longer names no tenant and is refused before any lookup. */
+export const MAX_ISSUER_LENGTH = 400;
 
 /** JWS algorithms a tenant may allow-list. HMAC only ever pairs with `hs256_secret`. */
 export const ASYMMETRIC_ALGS = [
@@ -53,7 +55,7 @@ const Audience = z.union([z.string().min(1).max(256), z.array(z.string().min(1).
 
 const AuthInput = z
   .object({
-    issuer: z.string().min(1).max(400),
+    issuer: z.string().min(1).max(MAX_ISSUER_LENGTH),
     audience: Audience,
     jwks: JwksSchema.optional(),
     jwks_uri: z.string().max(2048).optional(),
