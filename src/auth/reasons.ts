@@ -33,6 +33,8 @@ export type AuthFailureReason =
   | "audience_mismatch"
   /** A registered claim of the wrong type (non-numeric `exp`, non-string or overlong `sub`, …). */
   | "claim_invalid"
+  /** The token has no `sub` and the tenant sets `auth.require_sub`. */
+  | "sub_missing"
   /** The tenant's key server failed (network, timeout, non-2xx) and no usable stale set is held. */
   | "jwks_unavailable"
   /** The tenant's key server answered with something that is not a bounded, valid public JWKS. */
@@ -71,6 +73,7 @@ export function authFailureLog(reason: AuthFailureReason): AuthFailureLog {
     case "issued_in_future":
     case "audience_mismatch":
     case "claim_invalid":
+    case "sub_missing":
       return { event: "auth_failed", level: "info", fault: "client" };
     case "key_unusable":
     case "tenant_misconfigured":
