@@ -96,6 +96,7 @@ const FIELDS = [
   ["auth.jwks_uri", "Key set URL (jwks_uri)"],
   ["auth.jwks", "Key set (JWKS JSON)"],
   ["auth.hs256_secret", "HS256 secret"],
+  ["auth.require_sub", "Tokens without sub (require_sub)"],
   ["quotas.requests_per_minute", "Requests per minute"],
   ["quotas.max_concurrent_tasks", "Tasks in flight"],
   ["quotas.monthly_credits", "Credits per month"],
@@ -123,7 +124,7 @@ export function fieldFor(param) {
 }
 
 function initialValues(t) {
-  const v = { key: "hs256_secret" };
+  const v = { key: "hs256_secret", "auth.require_sub": "accepted" };
   if (!t) return { ...v, status: "active" };
   v.tenant_id = t.id;
   v.name = t.name;
@@ -134,6 +135,7 @@ function initialValues(t) {
   v.key = t.auth.key_source;
   v["auth.jwks_uri"] = t.auth.jwks_uri ?? "";
   v["auth.jwks"] = t.auth.jwks ? JSON.stringify(t.auth.jwks, null, 2) : "";
+  v["auth.require_sub"] = t.auth.require_sub ? "refused" : "accepted";
   for (const scope of ["quotas", "user_quotas"])
     for (const k of ["requests_per_minute", "max_concurrent_tasks", "monthly_credits"])
       v[`${scope}.${k}`] = t[scope]?.[k] ?? "";
@@ -162,6 +164,8 @@ export function bodyOf(v) {
     issuer: v["auth.issuer"] ?? "",
     audience: audience.length === 1 ? audience[0] : audience,
     ...(algorithms.length ? { algorithms } : {}),
+    // Carried through every edit: a save from the console must never switch this protection off.
+    ...(v["auth.require_sub"] === "refused" ? { require_sub: true } : {}),
   };
   if (v.key === "jwks_uri") auth.jwks_uri = v["auth.jwks_uri"] ?? "";
   else if (v.key === "jwks") auth.jwks = json("auth.jwks");
@@ -309,6 +313,10 @@ function TokenFields({ field, editing, values, set, keyError }) {
     }
     ${values.key === "jwks_uri" && field("auth.jwks_uri", { type: "url" })}
     ${values.key === "jwks" && field("auth.jwks", { textarea: true })}
+    ${field("auth.require_sub", {
+      options: ["accepted", "refused"],
+      hint: "A token without sub acts for the whole tenant (its backend). Refuse them when every token comes from an identity provider.",
+    })}
   </fieldset>`;
 }
 

@@ -250,7 +250,7 @@ export interface paths {
     };
     /**
      * Your limits and usage
-     * @description The tenant's limits and usage, and the user's when the token has a `sub`. A limit of null means unlimited.
+     * @description The caller's own limits and usage: the user's (`user`) when the token has a `sub`, the whole tenant's (`tenant`) when it has none. A user token never sees the tenant-wide figures, though the tenant's limits still apply to its requests. A limit of null means unlimited.
      */
     get: operations["getUsage"];
     put?: never;
@@ -3531,7 +3531,8 @@ export interface operations {
           "application/json": {
             /** @constant */
             object: "usage";
-            tenant: {
+            /** @description The whole tenant: only for a token without `sub`. */
+            tenant?: {
               requests_per_minute: {
                 limit: number | null;
                 used: number;
@@ -3573,6 +3574,7 @@ export interface operations {
                 };
               };
             };
+            /** @description The end user the token names: only for a token with `sub`. */
             user?: {
               requests_per_minute: {
                 limit: number | null;

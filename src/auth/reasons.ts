@@ -11,6 +11,8 @@ export type AuthFailureReason =
   | "malformed"
   /** The payload has no string `iss`, so no tenant can be looked up. */
   | "issuer_missing"
+  /** `iss` longer than any tenant's issuer may be (MAX_ISSUER_LENGTH): refused before the lookup. */
+  | "issuer_too_long"
   /** No tenant claims the token's `iss`. */
   | "issuer_unknown"
   /** The tenant found does not own the issuer (defensive: the lookup is by issuer). */
@@ -31,6 +33,8 @@ export type AuthFailureReason =
   | "audience_mismatch"
   /** A registered claim of the wrong type (non-numeric `exp`, non-string or overlong `sub`, …). */
   | "claim_invalid"
+  /** The token has no `sub` and the tenant sets `auth.require_sub`. */
+  | "sub_missing"
   /** The tenant's key server failed (network, timeout, non-2xx) and no usable stale set is held. */
   | "jwks_unavailable"
   /** The tenant's key server answered with something that is not a bounded, valid public JWKS. */
@@ -56,6 +60,7 @@ export function authFailureLog(reason: AuthFailureReason): AuthFailureLog {
     case "token_too_large":
     case "malformed":
     case "issuer_missing":
+    case "issuer_too_long":
     case "issuer_unknown":
     case "issuer_mismatch":
     case "alg_not_allowed":
@@ -68,6 +73,7 @@ export function authFailureLog(reason: AuthFailureReason): AuthFailureLog {
     case "issued_in_future":
     case "audience_mismatch":
     case "claim_invalid":
+    case "sub_missing":
       return { event: "auth_failed", level: "info", fault: "client" };
     case "key_unusable":
     case "tenant_misconfigured":

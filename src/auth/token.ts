@@ -3,6 +3,7 @@
 // read here is trusted until the signature has been verified with that tenant's keys.
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { MAX_TOKEN_BYTES } from "../config/constants";
+import { MAX_ISSUER_LENGTH } from "../tenants/schema";
 import type { AuthFailureReason } from "./reasons";
 
 /** header.payload.signature, each non-empty base64url (an empty signature is how `alg: none` travels). */
@@ -16,7 +17,13 @@ export interface UnverifiedToken {
 
 export type ReadTokenResult =
   | ({ ok: true } & UnverifiedToken)
-  | { ok: false; reason: Extract<AuthFailureReason, "token_too_large" | "malformed" | "issuer_missing"> };
+  | {
+      ok: false;
+      reason: Extract<
+        AuthFailureReason,
+        "token_too_large" | "malformed" | "issuer_missing" | "issuer_too_long"
+      >;
+    };
 
 export function readUnverified(token: string): ReadTokenResult {
   // The pattern admits ASCII only, so string length is byte length once it has matched.
@@ -33,5 +40,7 @@ export function readUnverified(token: string): ReadTokenResult {
   if (typeof header.alg !== "string") return { ok: false, reason: "malformed" };
   if (header.kid !== undefined && typeof header.kid !== "string") return { ok: false, reason: "malformed" };
   if (typeof payload.iss !== "string" || payload.iss === "") return { ok: false, reason: "issuer_missing" };
+  // No tenant can own a longer issuer, and the lookup's KV key would pass KV's 512-byte limit (a throw, a 500).
+  if (payload.iss.length > MAX_ISSUER_LENGTH) return { ok: false, reason: "issuer_too_long" };
   return { ok: true, issuer: payload.iss, alg: header.alg, kid: header.kid };
 }

@@ -50,6 +50,9 @@ export async function verifyTenantToken(token: string, deps: VerifyDeps): Promis
   if (!checked.ok) return fail(checked.reason);
 
   const sub = checked.claims.sub;
+  // Without `sub` a token speaks for the whole tenant (its backend); a tenant whose tokens all come from an
+  // identity provider says so, and a user token that lost its `sub` cannot gain that reach.
+  if (sub === undefined && tenant.auth.require_sub === true) return fail("sub_missing");
   return { ok: true, tenant, sub, claims: checked.claims };
 }
 

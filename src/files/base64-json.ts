@@ -1,12 +1,17 @@
 // The JSON body of `upload/base64`, read as it streams: `{"base64_data": "data:…;base64,…" | "…", …}` with
 // the file decoded chunk by chunk from inside the string, so a 100 MB file (133 MB of base64) never sits in
-// memory. The other members are short strings, read whole; anything but that object shape is a 400.
+// memory. The other members are short strings, read whole; anything but that object shape is a 400, and so
+// is more than FILE_JSON_OVERHEAD_BYTES of anything that is not the file (whitespace included).
+import { FILE_JSON_OVERHEAD_BYTES } from "../config/constants";
 import { ApiError } from "../http/errors";
+import { concat } from "./limits";
 import { chunkReader } from "./multipart";
 import { checkField } from "./sources";
 import type { Fields, Source } from "./upload";
 
 const MAX_FIELD_BYTES = 1024;
+/** Everything in the body but base64_data's value: the same allowance the route's Content-Length check gives. */
+const MAX_OVERHEAD_BYTES = FILE_JSON_OVERHEAD_BYTES;
 const MAX_MEMBERS = 16;
 const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*);base64,$/i;
 const FIELD_KEYS: Record<string, keyof Fields> = {
@@ -24,48 +29,71 @@ function invalid(message: string, param?: string): ApiError {
 const notJson = () => invalid("Request body is not valid JSON");
 const notBase64 = () => invalid("base64_data must be base64 (or a data: URL with ;base64,)", "base64_data");
 
+const isWs = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/**
+ * The body as it arrives. Everything but base64_data's value (whitespace, names, the other members, the data
+ * URL prefix) counts toward MAX_OVERHEAD_BYTES, and runs of it are scanned a chunk at a time, so a client
+ * cannot make the upload spin on padding while it holds a file slot.
+ */
 class Cursor {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private ended = false;
+  private overhead = 0;
   constructor(private readonly read: () => Promise<Uint8Array | null>) {}
 
-  /** The next byte without consuming it, -1 at the end. */
-  async peek(): Promise<number> {
+  /** True once a byte is available at `pos`; false at the end of the body. */
+  private async fill(): Promise<boolean> {
     while (this.pos >= this.buf.length) {
       const chunk = this.ended ? null : await this.read();
       if (chunk === null) {
         this.ended = true;
-        return -1;
+        return false;
       }
       this.buf = chunk;
       this.pos = 0;
     }
-    return this.buf[this.pos]!;
+    return true;
+  }
+
+  /** The next byte without consuming it, -1 at the end. */
+  async peek(): Promise<number> {
+    return (await this.fill()) ? this.buf[this.pos]! : -1;
   }
 
   async next(): Promise<number> {
     const b = await this.peek();
-    if (b !== -1) this.pos++;
+    if (b !== -1) this.advance(1);
     return b;
+  }
+
+  /** Consumes `n` bytes that are not base64 data. */
+  advance(n: number): void {
+    this.pos += n;
+    this.overhead += n;
+    if (this.overhead > MAX_OVERHEAD_BYTES)
+      throw invalid(`The body around base64_data's value must be at most ${MAX_OVERHEAD_BYTES} bytes`);
   }
 
   /** What is left of the current chunk (valid until the next read), or null at the end. */
   async segment(): Promise<Uint8Array | null> {
-    return (await this.peek()) === -1 ? null : this.buf.subarray(this.pos);
+    return (await this.fill()) ? this.buf.subarray(this.pos) : null;
   }
 
-  advance(n: number): void {
+  /** Consumes `n` bytes of base64_data's value (the file itself: capped by the upload's size limit). */
+  advanceData(n: number): void {
     this.pos += n;
   }
 
   async ws(): Promise<void> {
-    for (
-      let b = await this.peek();
-      b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
-      b = await this.peek()
-    )
-      this.pos++;
+    while (await this.fill()) {
+      let end = this.pos;
+      while (end < this.buf.length && isWs(this.buf[end]!)) end++;
+      const more = end === this.buf.length;
+      this.advance(end - this.pos);
+      if (!more) return;
+    }
   }
 
   async expect(byte: number): Promise<void> {
@@ -75,19 +103,28 @@ class Cursor {
   /** A whole JSON string of at most `max` bytes (the opening quote not yet read). */
   async string(max: number, name: string): Promise<string> {
     if ((await this.peek()) !== Q) throw invalid(`${name} must be a string`, name);
-    this.pos++;
-    const raw: number[] = [];
-    for (let escaped = false; ;) {
-      const b = await this.next();
-      if (b === -1) throw notJson();
-      if (b === Q && !escaped) break;
-      escaped = b === BACKSLASH && !escaped;
-      raw.push(b);
-      if (raw.length > max) throw invalid(`${name} must be at most ${max} bytes`, name);
+    this.advance(1);
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (let escaped = false, closed = false; !closed;) {
+      if (!(await this.fill())) throw notJson();
+      // Scan no further than one byte past the limit: that byte is enough to refuse.
+      const stop = Math.min(this.buf.length, this.pos + max - length + 1);
+      let end = this.pos;
+      for (; end < stop; end++) {
+        const b = this.buf[end]!;
+        if (b === Q && !escaped) break;
+        escaped = b === BACKSLASH && !escaped;
+      }
+      closed = end < stop;
+      length += end - this.pos;
+      if (length > max) throw invalid(`${name} must be at most ${max} bytes`, name);
+      parts.push(this.buf.slice(this.pos, end));
+      this.advance(end - this.pos + (closed ? 1 : 0));
     }
     try {
       return JSON.parse(
-        `"${new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(new Uint8Array(raw))}"`,
+        `"${new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(concat(parts))}"`,
       ) as string;
     } catch {
       throw notJson();
@@ -188,7 +225,7 @@ async function* decode(cur: Cursor, carried: string): AsyncGenerator<Uint8Array,
     if (seg === null) throw notJson();
     const end = seg.indexOf(Q);
     const part = end === -1 ? seg : seg.subarray(0, end);
-    cur.advance(part.length + (end === -1 ? 0 : 1));
+    cur.advanceData(part.length + (end === -1 ? 0 : 1));
     let text = latin1(part);
     if (pendingEscape) text = `\\${text}`;
     pendingEscape = text.endsWith("\\") && !text.endsWith("\\\\");

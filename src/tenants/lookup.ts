@@ -26,15 +26,27 @@ export function isStaleCopy(copy: Tenant, seen: Tenant | null): boolean {
   return seen !== null && seen.incarnation === copy.incarnation && seen.version > copy.version;
 }
 
-const MAX_CACHED = 2_000;
+/** Tenants an isolate holds at once; the oldest entry goes first. */
+export const MAX_CACHED = 2_000;
+/**
+ * Unknown issuers remembered at once. They are kept apart from the tenants, so a flood of made-up issuers
+ * (any client can send one) only ever pushes out other made-up issuers, never a real tenant.
+ */
+export const MAX_CACHED_UNKNOWN = 1_000;
 /** Unknown issuers are remembered briefly, so garbage tokens cannot turn into a KV read each. */
 const NEGATIVE_TTL_MS = 5_000;
+/** KV refuses a longer key (it throws: a 500); no tenant's issuer index can have one. */
+const KV_MAX_KEY_BYTES = 512;
 
-interface Entry {
-  tenant: Tenant | null;
-  at: number;
+const byIssuer = new Map<string, { tenant: Tenant; at: number }>();
+const unknownIssuers = new Map<string, number>();
+
+/** Inserts `key`, dropping the oldest entry first when `map` is full. */
+function remember<V>(map: Map<string, V>, max: number, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, value);
 }
-const byIssuer = new Map<string, Entry>();
 
 function parseTenant(raw: unknown): Tenant | null {
   if (raw === null) return null;
@@ -54,12 +66,15 @@ export async function getTenant(env: Env, id: string): Promise<Tenant | null> {
 
 export async function findTenantByIssuer(env: Env, issuer: string, now = Date.now()): Promise<Tenant | null> {
   const hit = byIssuer.get(issuer);
-  if (hit && now - hit.at < (hit.tenant ? TENANT_CACHE_TTL_MS : NEGATIVE_TTL_MS)) return hit.tenant;
+  if (hit && now - hit.at < TENANT_CACHE_TTL_MS) return hit.tenant;
+  const missedAt = unknownIssuers.get(issuer);
+  if (missedAt !== undefined && now - missedAt < NEGATIVE_TTL_MS) return null;
+  if (new TextEncoder().encode(issuerKey(issuer)).length > KV_MAX_KEY_BYTES) return null;
   const id = await env.KV.get(issuerKey(issuer));
   const tenant = id ? await getTenant(env, id) : null;
   // The index may briefly point at a tenant whose issuer changed: trust the record, not the index.
   let result = tenant && tenant.auth.issuer === issuer ? tenant : null;
-  if (result && hit?.tenant && isStaleCopy(result, hit.tenant)) {
+  if (result && hit && isStaleCopy(result, hit.tenant)) {
     console.warn(
       JSON.stringify({
         level: "warn",
@@ -71,12 +86,20 @@ export async function findTenantByIssuer(env: Env, issuer: string, now = Date.no
     );
     result = hit.tenant;
   }
-  if (byIssuer.size >= MAX_CACHED) byIssuer.delete(byIssuer.keys().next().value as string);
-  byIssuer.set(issuer, { tenant: result, at: now });
+  if (result) {
+    unknownIssuers.delete(issuer);
+    remember(byIssuer, MAX_CACHED, issuer, { tenant: result, at: now });
+  } else {
+    byIssuer.delete(issuer);
+    remember(unknownIssuers, MAX_CACHED_UNKNOWN, issuer, now);
+  }
   return result;
 }
 
 /** Drops isolate-cached copies after an admin write (other isolates converge within TENANT_CACHE_TTL_MS). */
 export function forgetTenant(...issuers: string[]): void {
-  for (const i of issuers) byIssuer.delete(i);
+  for (const i of issuers) {
+    byIssuer.delete(i);
+    unknownIssuers.delete(i);
+  }
 }

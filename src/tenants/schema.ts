@@ -5,6 +5,8 @@ import { MODELS } from "../upstream/models";
 import { isCallbackHostPattern } from "../net/host-patterns";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Longest `auth.issuer`: a token whose `iss` is longer names no tenant and is refused before any lookup. */
+export const MAX_ISSUER_LENGTH = 400;
 
 /** JWS algorithms a tenant may allow-list. HMAC only ever pairs with `hs256_secret`. */
 export const ASYMMETRIC_ALGS = [
@@ -51,9 +53,17 @@ export const JwksSchema = z.object({ keys: z.array(PublicJwkSchema).max(100) });
 
 const Audience = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1).max(16)]);
 
+/** Tokens without `sub` act for the whole tenant (its backend); `true` refuses them, so no token can. */
+const RequireSub = z
+  .boolean()
+  .optional()
+  .describe(
+    "Refuse tokens without `sub` (401). Default false: a token without `sub` acts for the whole tenant (all users' tasks, files and usage).",
+  );
+
 const AuthInput = z
   .object({
-    issuer: z.string().min(1).max(400),
+    issuer: z.string().min(1).max(MAX_ISSUER_LENGTH),
     audience: Audience,
     jwks: JwksSchema.optional(),
     jwks_uri: z.string().max(2048).optional(),
@@ -62,6 +72,7 @@ const AuthInput = z
       .array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS]))
       .min(1)
       .optional(),
+    require_sub: RequireSub,
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -189,6 +200,7 @@ export const TenantSchema = z.object({
     jwks_uri: z.string().optional(),
     hs256_secret: z.string().optional(),
     algorithms: z.array(z.enum([...ASYMMETRIC_ALGS, ...HMAC_ALGS])).optional(),
+    require_sub: RequireSub,
   }),
   policy: Policy.optional(),
   quotas: Quotas.optional(),

@@ -65,7 +65,7 @@ export const usageOperations: OperationSpec[] = [
     operationId: "getUsage",
     summary: "Your limits and usage",
     description:
-      "The tenant's limits and usage, and the user's when the token has a `sub`. A limit of null means unlimited.",
+      "The caller's own limits and usage: the user's (`user`) when the token has a `sub`, the whole tenant's (`tenant`) when it has none. A user token never sees the tenant-wide figures, though the tenant's limits still apply to its requests. A limit of null means unlimited.",
     tag: "Usage",
     security: "tenant",
     responses: {
@@ -73,8 +73,10 @@ export const usageOperations: OperationSpec[] = [
         description: "Limits with what is used, held and left.",
         schema: z.object({
           object: z.literal("usage"),
-          tenant: Scope,
-          user: Scope.extend({ sub: z.string() }).optional(),
+          tenant: Scope.optional().describe("The whole tenant: only for a token without `sub`."),
+          user: Scope.extend({ sub: z.string() })
+            .optional()
+            .describe("The end user the token names: only for a token with `sub`."),
         }),
       },
     },

@@ -1,11 +1,11 @@
-// Usage over HTTP. GET /v1/usage: the caller's own limits and usage (the tenant's, and the user's when the
-// token has a `sub`), read from the tenant's Durable Object, which enforces them. GET
+// Usage over HTTP. GET /v1/usage: the caller's own limits and usage (the user's when the token has a `sub`,
+// the tenant's when it has none), read from the tenant's Durable Object, which enforces them. GET
 // /admin/tenants/{tenant_id}/usage: the month's ledger for operators — totals per tenant and user, and per task the
 // credits reserved and settled — served from the tenant's Durable Object, which is authoritative.
 import { Hono } from "hono";
 import type { TenantEnv } from "../auth/principal";
 import { query } from "../http/validate";
-import { fromUnits, type ScopeInput } from "../quota/arithmetic";
+import { fromUnits } from "../quota/arithmetic";
 import { limitsOf } from "../quota/limits";
 import { tenantObject } from "../state/client";
 import type { AdminEnv } from "../tenants/admin";
@@ -20,21 +20,26 @@ usageRoutes.get("/usage", async (c) => {
   const { tenant, sub } = c.get("principal");
   const now = Date.now();
   const limits = limitsOf(tenant);
-  const snapshot = await tenantObject(c.env, tenant).usage(sub ?? null, now, limits);
-  const scopes: ScopeInput[] = [{ scope: "tenant", limits: limits.tenant, state: snapshot.tenant }];
-  if (snapshot.user) scopes.push({ scope: "user", limits: limits.user, state: snapshot.user });
-  const view: Record<string, unknown> = { object: "usage" };
-  for (const s of scopes) view[s.scope] = scopeView(s.limits, s.state, now);
-  if (sub !== undefined) (view.user as Record<string, unknown>).sub = sub;
-  const uploads = await tenantObject(c.env, tenant).filesUsage(sub ?? null, now);
-  (view.tenant as Record<string, unknown>).uploads = uploadsView(
-    limitsOf(tenant).tenant,
-    uploads.tenant,
-    now,
-  );
-  if (uploads.user)
-    (view.user as Record<string, unknown>).uploads = uploadsView(limitsOf(tenant).user, uploads.user, now);
-  return c.json(view, 200, { "cache-control": "no-store" });
+  const object = tenantObject(c.env, tenant);
+  const snapshot = await object.usage(sub ?? null, now, limits);
+  const uploads = await object.filesUsage(sub ?? null, now);
+  const noStore = { "cache-control": "no-store" };
+  // A user token sees its own scope only: the tenant-wide figures (every user's requests, credits and
+  // uploads) are for the tenant's backend, whose tokens carry no `sub`.
+  if (sub === undefined) {
+    const view = {
+      ...scopeView(limits.tenant, snapshot.tenant, now),
+      uploads: uploadsView(limits.tenant, uploads.tenant, now),
+    };
+    return c.json({ object: "usage", tenant: view }, 200, noStore);
+  }
+  if (!snapshot.user || !uploads.user) throw new Error("usage: the tenant object left out the user's scope");
+  const view = {
+    sub,
+    ...scopeView(limits.user, snapshot.user, now),
+    uploads: uploadsView(limits.user, uploads.user, now),
+  };
+  return c.json({ object: "usage", user: view }, 200, noStore);
 });
 
 export const monthUsageRoutes = new Hono<AdminEnv>();

@@ -3,9 +3,10 @@
 import { exportSPKI } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_TOKEN_BYTES } from "../../src/config/constants";
-import { createKeyResolver } from "../../src/auth/keys";
+import { allowedAlgorithms } from "../../src/auth/algorithms";
+import { createKeyResolver, type KeyResolver } from "../../src/auth/keys";
 import { verifyTenantToken } from "../../src/auth/verify";
-import type { Tenant } from "../../src/tenants/schema";
+import { MAX_ISSUER_LENGTH, type Tenant } from "../../src/tenants/schema";
 import {
   claimsFor,
   hsSecret,
@@ -87,6 +88,47 @@ describe("security", () => {
     });
   });
 
+  it("keeps HMAC away from key sets by its own rule, whatever the key resolver would hand jose", async () => {
+    const { tenant } = await esTenant();
+    // A record written around TenantInputSchema that allow-lists HMAC next to its public keys.
+    const poisoned = makeTenant({ ...tenant.auth, algorithms: ["HS256", "ES256"] });
+    expect(allowedAlgorithms(poisoned.auth)).toEqual(["ES256"]);
+    expect(allowedAlgorithms({ ...tenant.auth, algorithms: undefined })).not.toContain("HS256");
+    expect(
+      allowedAlgorithms({ issuer: "a", audience: "b", jwks_uri: "https://k/", algorithms: ["HS256"] }),
+    ).toEqual([]);
+    expect(
+      allowedAlgorithms({ issuer: "a", audience: "b", hs256_secret: hsSecret(), algorithms: ["HS256"] }),
+    ).toEqual(["HS256"]);
+
+    // A resolver that would verify an HMAC token (jose's own refusal of public keys never comes into play):
+    // only the gateway's allow-list stands between this token and the tenant.
+    const secret = hsSecret();
+    const hmacKey = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    const keys: KeyResolver = {
+      keysFor: async () => ({ ok: true, kind: "secret", key: hmacKey }),
+      refreshAfterUnknownKid: async () => null,
+    };
+    const token = await signToken(secret, claimsFor(poisoned, {}, NOW));
+    const d = { ...deps(poisoned), keys };
+
+    expect(await verifyTenantToken(token, d)).toEqual({
+      ok: false,
+      reason: "alg_not_allowed",
+      tenantId: "acme",
+    });
+    // The same resolver does verify the token for a tenant whose key type is a secret: the refusal above is
+    // the allow-list's, not a broken token's.
+    const hs = makeTenant({ issuer: poisoned.auth.issuer, audience: "reelgate", hs256_secret: secret });
+    expect(await verifyTenantToken(token, { ...deps(hs), keys })).toMatchObject({ ok: true });
+  });
+
   it("rejects an asymmetric token for an hs256_secret tenant", async () => {
     const key = await makeKeyPair("RS256");
     const tenant = makeTenant({ issuer: "acme-hs", audience: "reelgate", hs256_secret: hsSecret() });
@@ -163,6 +205,15 @@ describe("security", () => {
       const token = await signToken(key, claimsFor(tenant, { iss }, NOW));
       expect(await verifyTenantToken(token, deps(tenant))).toEqual({ ok: false, reason: "issuer_unknown" });
     }
+  });
+
+  it("rejects an iss longer than any tenant's issuer before any lookup", async () => {
+    const { key, tenant } = await esTenant();
+    const d = deps(tenant);
+    const token = await signToken(key, claimsFor(tenant, { iss: "i".repeat(MAX_ISSUER_LENGTH + 1) }, NOW));
+
+    expect(await verifyTenantToken(token, d)).toEqual({ ok: false, reason: "issuer_too_long" });
+    expect(d.findTenantByIssuer).not.toHaveBeenCalled();
   });
 
   it("rejects a token without an issuer", async () => {

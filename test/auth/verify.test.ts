@@ -107,6 +107,25 @@ describe("verifyTenantToken: happy paths", () => {
     if (result.ok) expect("sub" in result.claims).toBe(false);
   });
 
+  it("refuses a token without sub when the tenant sets auth.require_sub, and takes one with sub", async () => {
+    const key = await makeKeyPair("ES256");
+    const tenant = makeTenant({
+      issuer: "acme",
+      audience: "reelgate",
+      jwks: publicJwks(key),
+      require_sub: true,
+    });
+
+    const anonymous = await signToken(key, claimsFor(tenant, { sub: undefined }, NOW));
+    expect(await verifyTenantToken(anonymous, deps(tenant))).toEqual({
+      ok: false,
+      reason: "sub_missing",
+      tenantId: "acme",
+    });
+    const user = await signToken(key, claimsFor(tenant, { sub: "user-7" }, NOW));
+    expect(await verifyTenantToken(user, deps(tenant))).toMatchObject({ ok: true, sub: "user-7" });
+  });
+
   it("finds the tenant by the token's issuer among several", async () => {
     const [ka, kb] = await Promise.all([makeKeyPair("ES256"), makeKeyPair("ES256")]);
     const a = makeTenant(

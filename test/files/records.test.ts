@@ -143,7 +143,11 @@ describe("upload quotas", () => {
     await upload(alice, 1500);
     await upload(await t.token({ sub: "bob" }), 500);
     const usage = (await (await gwWith(R2, "/v1/usage", auth(alice))).json()) as any;
-    expect(usage.tenant.uploads).toMatchObject({
+    const tenantWide = (await (
+      await gwWith(R2, "/v1/usage", auth(await t.token({ sub: null })))
+    ).json()) as any;
+    expect(usage.tenant).toBeUndefined(); // a user token sees its own scope only
+    expect(tenantWide.tenant.uploads).toMatchObject({
       max_files: { limit: 10, used: 2, remaining: 8 },
       monthly_upload_bytes: { limit: 1_000_000, used: 2000, remaining: 998_000 },
     });

@@ -190,7 +190,7 @@ describe("no limits", () => {
       expect(res.headers.get("ratelimit")).toBeNull();
       expect(res.headers.get("ratelimit-policy")).toBeNull();
     }
-    const u = await usage(t);
+    const u = await usage(t, null);
     expect(u.tenant).toMatchObject({
       requests_per_minute: { limit: null, used: 5, remaining: null },
       concurrent_tasks: { limit: null, active: 5, remaining: null },

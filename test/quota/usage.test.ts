@@ -12,7 +12,27 @@ import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage
 const eventually = (check: () => Promise<void> | void) => vi.waitFor(check, { timeout: 5_000, interval: 50 });
 
 describe("GET /v1/usage", () => {
-  it("shows the tenant's and the user's limits, usage, remaining and reset times", async () => {
+  it("shows the tenant's limits, usage, remaining and reset times to a token without sub", async () => {
+    startSimulator();
+    const t = await quotaTenant(
+      { requests_per_minute: 10, max_concurrent_tasks: 5, monthly_credits: 1000 },
+      { max_concurrent_tasks: 2, monthly_credits: 100 },
+    );
+    await createdId(await generate(t, { sub: "alice" }));
+    await createdId(await generate(t, { sub: "bob" }));
+    const u = await usage(t, null);
+    expect(u.object).toBe("usage");
+    expect(u.user).toBeUndefined();
+    expect(u.tenant).toMatchObject({
+      requests_per_minute: { limit: 10, used: 2, remaining: 8, reset_at: expect.any(String) },
+      concurrent_tasks: { limit: 5, active: 2, remaining: 3, next_slot_in_seconds: null },
+      monthly_credits: { limit: 1000, month: monthOf(Date.now()), used: 0, reserved: 47.6, remaining: 952.4 },
+    });
+    expect(Date.parse(u.tenant.requests_per_minute.reset_at) - Date.now()).toBeLessThanOrEqual(60_000);
+    expect(new Date(u.tenant.monthly_credits.reset_at).getUTCDate()).toBe(1);
+  });
+
+  it("shows a user token its own scope only, never the tenant-wide figures", async () => {
     startSimulator();
     const t = await quotaTenant(
       { requests_per_minute: 10, max_concurrent_tasks: 5, monthly_credits: 1000 },
@@ -21,28 +41,17 @@ describe("GET /v1/usage", () => {
     await createdId(await generate(t, { sub: "alice" }));
     await createdId(await generate(t, { sub: "bob" }));
     const u = await usage(t, "alice");
-    expect(u.object).toBe("usage");
-    expect(u.tenant).toMatchObject({
-      requests_per_minute: { limit: 10, used: 2, remaining: 8, reset_at: expect.any(String) },
-      concurrent_tasks: { limit: 5, active: 2, remaining: 3, next_slot_in_seconds: null },
-      monthly_credits: { limit: 1000, month: monthOf(Date.now()), used: 0, reserved: 47.6, remaining: 952.4 },
-    });
-    expect(Date.parse(u.tenant.requests_per_minute.reset_at) - Date.now()).toBeLessThanOrEqual(60_000);
-    expect(new Date(u.tenant.monthly_credits.reset_at).getUTCDate()).toBe(1);
+    expect(Object.keys(u).sort()).toEqual(["object", "user"]);
     expect(u.user).toMatchObject({
       sub: "alice",
       requests_per_minute: { limit: null, used: 1, remaining: null },
       concurrent_tasks: { limit: 2, active: 1, remaining: 1 },
       monthly_credits: { limit: 100, used: 0, reserved: BODY_CREDITS, remaining: 76.2 },
+      uploads: { max_files: { used: 0 }, monthly_upload_bytes: { used: 0 } },
     });
   });
 
-  it("shows only the tenant to a token without sub, and needs a valid token", async () => {
-    startSimulator();
-    const t = await quotaTenant({ monthly_credits: 10 });
-    const u = await usage(t, null);
-    expect(u.user).toBeUndefined();
-    expect(u.tenant.monthly_credits).toMatchObject({ limit: 10, used: 0, reserved: 0, remaining: 10 });
+  it("needs a valid token", async () => {
     const res = await gw("/v1/usage", bearer("not-a-token"));
     expect(res.status).toBe(401);
   });
