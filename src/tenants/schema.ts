@@ -63,7 +63,12 @@ const RequireSub = z
 
 const AuthInput = z
   .object({
-    issuer: z.string().min(1).max(MAX_ISSUER_LENGTH),
+    issuer: z
+      .string()
+      .min(1)
+      .max(MAX_ISSUER_LENGTH)
+      // Its KV index key (`issuer:` + the issuer) must fit KV's 512-byte key limit, non-ASCII included.
+      .refine((s) => new TextEncoder().encode(`issuer:${s}`).length <= 512, "is too long in UTF-8 bytes"),
     audience: Audience,
     jwks: JwksSchema.optional(),
     jwks_uri: z.string().max(2048).optional(),

@@ -146,6 +146,11 @@ describe("PUT /admin/tenants/{id}", () => {
     ["an unknown field", { nmae: "typo" }, "nmae"],
     ["a bad status", { status: "paused" }, "status"],
     ["a bad quota", { quotas: { requests_per_minute: -1 } }, "quotas.requests_per_minute"],
+    [
+      "an issuer whose KV key passes 512 bytes",
+      { auth: { issuer: "€".repeat(200), audience: "x", hs256_secret: "s".repeat(32) } },
+      "auth.issuer",
+    ],
   ])("rejects %s with 400 naming the field", async (_label, overrides, param) => {
     const t = hsTenant(overrides);
     const res = await admin(`/admin/tenants/${t.id}`, { method: "PUT", json: t.input });
