@@ -48,6 +48,9 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // public/ (the static assets the ASSETS binding serves) is built first, from the sources as they are
+    // now: a fresh clone needs no build step of its own, and a stale public/ is never what is tested.
+    globalSetup: ["./scripts/build-assets.mjs"],
     // Logs (every level, all swept for the upstream key) are shown only for failing tests.
     silent: "passed-only",
     setupFiles: ["./test/helpers/setup.ts"],

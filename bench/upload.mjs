@@ -6,13 +6,12 @@
 // high-water mark (VmHWM). Free random ports; every process is stopped at the end. Not part of `npm test`.
 import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
-import { buildWorker, startWorker, waitReady } from "./lib/processes.mjs";
+import { buildWorker, freePorts, startWorker, waitReady } from "./lib/processes.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -30,17 +29,6 @@ const CHUNK = 64 * 1024;
 const ADMIN = "bench-admin-token-0123456789";
 const SIM_KEY = "sim-bench-key-0123456789";
 const SECRET = "bench-tenant-hs256-secret-0123456789abcdef";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** workerd processes under `pid` (the gateway's `wrangler dev`). */
 function workerdPids(pid) {
@@ -149,12 +137,7 @@ async function benchToken(gateway) {
 }
 
 async function runBackend(backend, built, dir) {
-  const [simPort, gwPort, simInsp, gwInsp] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
+  const [simPort, gwPort, simInsp, gwInsp] = await freePorts(4);
   const sim = startWorker({
     name: "sim",
     config: join(root, "sim", "wrangler.jsonc"),

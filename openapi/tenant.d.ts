@@ -149,7 +149,7 @@ export interface paths {
     };
     /**
      * Download an uploaded file (signed URL)
-     * @description The `file_url` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. Answers `Range` requests (206) and conditional requests (304). A bad, expired or deleted token is 404.
+     * @description The `file_url` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. Answers `Range` requests (206, or 416 for a range past the end) and conditional requests (304). A bad, expired or deleted token is 404.
      */
     get: operations["getSignedFile"];
     put?: never;
@@ -375,7 +375,7 @@ export interface components {
     ETag: string;
     /** @description `bytes`: a `Range` request gets only the bytes it asks for. */
     "Accept-Ranges": "bytes";
-    /** @description Which bytes of the file this partial answer holds, e.g. `bytes 0-1023/52428800`. */
+    /** @description Which bytes of the file this partial answer holds, e.g. `bytes 0-1023/52428800`; on a 416, `bytes *\/52428800` (the file's size). */
     "Content-Range": string;
     /** @description The file's size in bytes. */
     "Content-Length": string;
@@ -2574,6 +2574,15 @@ export interface operations {
             };
           };
         };
+      };
+      /** @description The `Range` starts at or past the end of the file (or asks for its last 0 bytes); `Content-Range: bytes *\/{size}` gives the file's size. No body. */
+      416: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Content-Range": components["headers"]["Content-Range"];
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description `internal_error` */
       500: {

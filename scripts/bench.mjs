@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { callbackFor, waitEnded } from "../bench/lib/callbacks.mjs";
 import { measureAll } from "../bench/lib/measure.mjs";
-import { assertPortsFree, buildWorker, startWorker, waitReady } from "../bench/lib/processes.mjs";
+import { assertPortsFree, buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
 import { benchTenant } from "../bench/lib/tenants.mjs";
 
@@ -54,8 +54,9 @@ const settings = {
   tenant_quotas: flags["no-limits"] ? "none" : "unreachable",
 };
 
-const PORTS = { sim: 8797, passthrough: 8798, gateway: 8799 };
-const INSPECTOR_PORTS = { sim: 9297, passthrough: 9298, gateway: 9299 };
+// Free ports on 127.0.0.1, picked when the run starts; the restarted simulator takes its own again.
+const PORTS = {};
+const INSPECTOR_PORTS = {};
 const SIM_KEY = "sim-bench-key-0123456789";
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const CREATE = "/v1/videos/generations";
@@ -150,8 +151,14 @@ function simVars(completeAfterMs) {
 
 async function main() {
   console.log(`[bench] ${flags.smoke ? "smoke run" : "full run"}; workdir ${work}`);
-  // A Worker left over from an earlier run would answer in place of the one this run starts.
-  await assertPortsFree([...Object.values(PORTS), ...Object.values(INSPECTOR_PORTS)]);
+  // Free random ports on 127.0.0.1: a Worker left over from an earlier run (or anything else) cannot answer
+  // in place of the ones this run starts.
+  const names = ["sim", "passthrough", "gateway"];
+  const ports = await freePorts(names.length * 2);
+  for (const [i, name] of names.entries()) {
+    PORTS[name] = ports[i];
+    INSPECTOR_PORTS[name] = ports[names.length + i];
+  }
   const needsEndedTask = wanted("gateway-callback-ended");
   let sim = start(
     "sim",

@@ -10,14 +10,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as netServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
-import { buildWorker, startWorker, waitReady } from "../bench/lib/processes.mjs";
+import { buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const shots = join(root, "artifacts", "console");
@@ -42,17 +41,6 @@ function chromiumPath() {
   for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
     if (existsSync(p)) return p;
   return null;
-}
-
-async function freePort() {
-  return new Promise((res, rej) => {
-    const s = netServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 }
 
 /** Polls `fn` until it returns a truthy value (bounded). */
@@ -140,12 +128,8 @@ const work = mkdtempSync(join(tmpdir(), "reelgate-browser-"));
 cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 let browser;
 try {
-  if (!existsSync(join(root, "public", "console", "app.js")))
-    spawnSync(process.execPath, [join(root, "scripts", "build-assets.mjs")], { stdio: "inherit" });
-
-  const [simPort, gwPort, hookPort, simInspect, gwInspect] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
-  );
+  // buildWorker's `wrangler deploy --dry-run` builds public/ first (build.command in wrangler.jsonc).
+  const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
   const hook = startReceiver(hookPort);
   const sim = startWorker({
     name: "simulator",

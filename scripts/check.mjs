@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm test`: every check CI runs, in order — assets, the OpenAPI drift check, the import layers
 // (scripts/layers.mjs), format, types, the workerd test suite, the console in headless Chromium
-// (scripts/browser-test.mjs) — ending with one plain summary line ("N passed, N failed, N skipped") that CI
-// reads. Stops at the first failing step.
+// (scripts/browser-test.mjs), the README's Quickstart run as written (scripts/quickstart-test.mjs) — ending
+// with one plain summary line ("N passed, N failed, N skipped") that CI reads. Stops at the first failing
+// step, except the three that run tests (the suite, the browser test, the Quickstart): their failures are
+// counted in that line and the steps after them still run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -12,9 +14,11 @@ import { loadUpstreamContract, upstreamContractDir } from "./contract.mjs";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const report = join(root, ".wrangler", "vitest-report.json");
 mkdirSync(dirname(report), { recursive: true });
-// The console's browser test (scripts/browser-test.mjs) writes its counts here; they join the summary line.
-const browserReport = join(root, ".wrangler", "browser-report.json");
-rmSync(browserReport, { force: true });
+// The browser and Quickstart tests write their counts here; they join the summary line.
+const stepReports = ["browser-report.json", "quickstart-report.json"].map((f) => join(root, ".wrangler", f));
+for (const file of stepReports) rmSync(file, { force: true });
+// Steps whose failure does not stop the ones after them: each reports its own tests.
+const TEST_STEPS = ["tests", "browser", "quickstart"];
 
 const steps = [
   ["assets", ["node", "scripts/build-assets.mjs"]],
@@ -27,6 +31,7 @@ const steps = [
   ["types", ["tsc", "--noEmit", "-p", "tsconfig.json"]],
   ["tests", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]],
   ["browser", ["node", "scripts/browser-test.mjs"]],
+  ["quickstart", ["node", "scripts/quickstart-test.mjs"]],
   ...(process.env.SKIP_EXTRA_CHECKS ? [] : extraSteps()),
 ];
 
@@ -50,18 +55,19 @@ for (const [name, [cmd, ...args]] of steps) {
   if (r.status !== 0) {
     console.error(`[check] ${name} failed`);
     failed = true;
-    if (name !== "tests" && name !== "browser") break;
+    if (!TEST_STEPS.includes(name)) break;
   }
 }
 
 if (existsSync(report)) {
   const j = JSON.parse(readFileSync(report, "utf8"));
   const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
-  const b = existsSync(browserReport)
-    ? JSON.parse(readFileSync(browserReport, "utf8"))
-    : { passed: 0, failed: 0, skipped: 0 };
-  console.log(
-    `\n${j.numPassedTests + b.passed} passed, ${j.numFailedTests + b.failed} failed, ${skipped + b.skipped} skipped`,
-  );
+  const sum = { passed: j.numPassedTests, failed: j.numFailedTests, skipped };
+  for (const file of stepReports) {
+    if (!existsSync(file)) continue;
+    const r = JSON.parse(readFileSync(file, "utf8"));
+    for (const k of Object.keys(sum)) sum[k] += r[k];
+  }
+  console.log(`\n${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
 }
 process.exit(failed ? 1 : 0);

@@ -2,21 +2,16 @@
 // `npm start`: the gateway on the local Workers runtime (wrangler dev / workerd, local KV, Durable Objects
 // and Queues persisted under .wrangler/state), plus the bundled upstream simulator when no
 // UPSTREAM_API_KEY is set, a local webhook receiver (scripts/receiver.mjs), then a demo tenant whose
-// webhooks go to that receiver. Ctrl-C stops everything.
-import { spawn, spawnSync } from "node:child_process";
+// webhooks go to that receiver. Ctrl-C stops everything. Ports and the state directory are those of
+// scripts/demo.mjs (each overridable by its environment variable; scripts/quickstart-test.mjs uses free ones).
+// wrangler.jsonc's build.command builds the static assets (public/) before the gateway starts.
+import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadUpstreamContract } from "./contract.mjs";
 import * as demo from "./demo.mjs";
 
-// Static assets (the console at /console) are built into public/ before wrangler serves them.
-if (spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" }).status !== 0)
-  process.exit(1);
-
 const children = [];
-
-// The static assets (the API reference, the OpenAPI documents) wrangler serves from public/.
-const assets = spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" });
-if (assets.status !== 0) process.exit(assets.status ?? 1);
 const realUpstream = Boolean(process.env.UPSTREAM_API_KEY);
 
 function run(name, args, command = "wrangler") {
@@ -70,13 +65,12 @@ if (!realUpstream) {
     "sim/wrangler.jsonc",
     "--ip",
     "127.0.0.1",
-    // Each `wrangler dev` gets its own inspector port: two started together otherwise race for 9229.
     "--inspector-port",
-    String(demo.SIM_PORT + 10000),
+    String(demo.SIM_INSPECTOR_PORT),
     "--port",
     String(demo.SIM_PORT),
     "--persist-to",
-    ".wrangler/sim-state",
+    join(demo.STATE_DIR, "sim-state"),
     "--show-interactive-dev-session=false",
     ...vars({
       SIM_API_KEY: demo.SIM_API_KEY,
@@ -99,9 +93,9 @@ run("gateway", [
   "--port",
   String(demo.GATEWAY_PORT),
   "--inspector-port",
-  String(demo.GATEWAY_PORT + 10000),
+  String(demo.GATEWAY_INSPECTOR_PORT),
   "--persist-to",
-  ".wrangler/state",
+  join(demo.STATE_DIR, "state"),
   "--show-interactive-dev-session=false",
   ...vars({
     UPSTREAM_BASE_URL:
@@ -160,9 +154,9 @@ try {
     -d '{"model":"wan2.6-reference-video-flash","prompt":"A person dancing","video_urls":["https://example.com/ref.mp4"]}'
 
 [start] The mobile path (docs/uploads.md): upload a local video, then use its file_url:
-  FILE_URL=$(curl -s ${demo.GATEWAY_URL}/api/v1/files/upload/stream -H "authorization: Bearer $TOKEN" \
+  FILE_URL=$(curl -s ${demo.GATEWAY_URL}/api/v1/files/upload/stream -H "authorization: Bearer $TOKEN" \\
     -F file=@demo/reference.mp4 | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.file_url')
-  curl -s ${demo.GATEWAY_URL}/v1/videos/generations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+  curl -s ${demo.GATEWAY_URL}/v1/videos/generations -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d "{\\\"model\\\":\\\"wan2.6-reference-video-flash\\\",\\\"prompt\\\":\\\"A person dancing\\\",\\\"video_urls\\\":[\\\"$FILE_URL\\\"]}"
 `);
 } catch (err) {

@@ -1,11 +1,12 @@
 // The Workers the benchmark drives, each under its own `wrangler dev`: built once up front (as `wrangler
-// deploy` would bundle them) and served with --no-bundle, so edits to src/ during a run cannot reload a
-// Worker mid-measurement. Every process runs in its own group, so stopping it stops its workerd children.
+// deploy` would bundle them) and served with --no-bundle and without wrangler.jsonc's build command, so
+// edits to src/ during a run cannot reload a Worker mid-measurement. Every process runs in its own group, so stopping it stops its workerd children.
 import { spawn, spawnSync } from "node:child_process";
-import { createWriteStream, readdirSync, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { experimental_readRawConfig } from "wrangler";
 
 /** Bundles a Worker with `wrangler deploy --dry-run` into `outdir`; returns the emitted entry module. */
 export function buildWorker(config, outdir) {
@@ -20,11 +21,39 @@ export function buildWorker(config, outdir) {
 }
 
 /**
+ * The config `wrangler dev` serves the pre-built `script` with: `config` without its build command, written
+ * beside the script (paths made absolute). With a build command `wrangler dev` watches build.watch_dir (src/
+ * among them) and reloads the Worker on any edit there; buildWorker already ran it.
+ */
+function devConfig(config, script) {
+  const { rawConfig } = experimental_readRawConfig({ config });
+  if (!rawConfig.build) return config;
+  const base = dirname(resolve(config));
+  const { build: _build, $schema: _schema, ...rest } = rawConfig;
+  const out = { ...rest, main: resolve(base, rest.main) };
+  if (rest.assets?.directory)
+    out.assets = { ...rest.assets, directory: resolve(base, rest.assets.directory) };
+  const file = join(dirname(script), "wrangler.dev.json");
+  writeFileSync(file, JSON.stringify(out, null, 2));
+  return file;
+}
+
+/**
  * Starts `wrangler dev` for a pre-built Worker on 127.0.0.1:`port`. Its output goes to `logFile` only
  * (wrangler's per-request lines are silenced with --log-level warn). Returns a handle with `stop()`.
  */
 export function startWorker({ name, config, script, port, inspectorPort, persistTo, vars, logFile }) {
-  const args = ["dev", script, "-c", config, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port)];
+  const args = [
+    "dev",
+    script,
+    "-c",
+    devConfig(config, script),
+    "--no-bundle",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ];
   // An explicit inspector port per process: two `wrangler dev` starting together otherwise race for 9229.
   args.push("--inspector-port", String(inspectorPort), "--persist-to", persistTo);
   args.push("--log-level", "warn", "--show-interactive-dev-session=false");
@@ -55,6 +84,27 @@ function stopGroup(pid, signal) {
   } catch {
     // already gone
   }
+}
+
+/**
+ * `n` distinct ports free on 127.0.0.1 now (the system picks them; all are held until every one is known,
+ * so none is handed out twice). Between this and their use another process could take one: rare enough.
+ */
+export async function freePorts(n) {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
 }
 
 /** Rejects naming the first of `ports` that something on 127.0.0.1 already listens on. */

@@ -1,8 +1,9 @@
 // The WEBHOOKS queue consumer: one signed POST per message to the task's callback_url or the tenant's
 // webhook URL, re-checked against the URL rules at delivery time. Every attempt is recorded in the tenant's
-// Durable Object; each message is acked or retried on purpose (STYLE.md habit 9): ack when delivered or when
-// retrying cannot help, `retry({ delaySeconds })` per the schedule otherwise, and after the last scheduled
-// attempt a plain retry, which moves the message to the dead-letter queue (max_retries in wrangler.jsonc).
+// Durable Object; each message is acked or retried on purpose, never left to the runtime's default: ack
+// when delivered or when retrying cannot help, `retry({ delaySeconds })` per the schedule otherwise, and
+// after the last scheduled attempt a plain retry, which moves the message to the dead-letter queue
+// (max_retries in wrangler.jsonc).
 import type { Config } from "../config/env";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";

@@ -68,6 +68,11 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
     headers.set("content-length", String(object.size));
     return new Response(null, { status: head ? 200 : 304, headers });
   }
+  if (unsatisfiable(request.headers.get("range"), object.size)) {
+    await body.cancel();
+    headers.set("content-range", `bytes */${object.size}`);
+    return new Response(null, { status: 416, headers });
+  }
   const range = object.range as { offset?: number; length?: number } | undefined;
   if (range && request.headers.has("range")) {
     const offset = range.offset ?? 0;
@@ -76,4 +81,18 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
     return new Response(body, { status: 206, headers });
   }
   return new Response(body, { status: 200, headers });
+}
+
+/**
+ * True when `range` asks for one byte range that starts at or past the end of a `size`-byte file, or for
+ * the last 0 bytes: RFC 9110 answers that 416, where R2 ignores the header (locally, at least) and the whole
+ * file went out under a 206. A malformed header, or one asking for several ranges, is not refused: R2
+ * serves the whole file, as the RFC allows.
+ */
+function unsatisfiable(range: string | null, size: number): boolean {
+  const m = range === null ? null : /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+  if (!m) return false;
+  const [, first, last] = m;
+  if (first) return Number(first) >= size && (last === "" || Number(last) >= Number(first));
+  return last === "0";
 }

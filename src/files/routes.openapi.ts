@@ -91,7 +91,7 @@ const publicFile = (method: "get" | "head"): OperationSpec => ({
   operationId: method === "get" ? "getSignedFile" : "headSignedFile",
   summary:
     method === "get" ? "Download an uploaded file (signed URL)" : "An uploaded file's headers (signed URL)",
-  description: `The \`file_url\` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. ${method === "get" ? "Answers `Range` requests (206) and conditional requests (304)." : "The file's type, size and ETag, without its bytes."} A bad, expired or deleted token is 404.`,
+  description: `The \`file_url\` of an upload stored in R2 (FILES_BACKEND=r2): no credentials, the signed token is the permission, and it expires with the file. ${method === "get" ? "Answers `Range` requests (206, or 416 for a range past the end) and conditional requests (304)." : "The file's type, size and ETag, without its bytes."} A bad, expired or deleted token is 404.`,
   tag: "Files",
   security: "none",
   pathParams: {
@@ -112,6 +112,11 @@ const publicFile = (method: "get" | "head"): OperationSpec => ({
             binary: MEDIA_TYPES,
           },
           304: { description: "Not modified (a conditional request's `If-None-Match` matched)." },
+          416: {
+            description:
+              "The `Range` starts at or past the end of the file (or asks for its last 0 bytes); `Content-Range: bytes */{size}` gives the file's size. No body.",
+            headers: ["Content-Range"],
+          },
         }
       : { 200: { description: "The file's headers, no body.", headers: fileResponseHeaders } },
   errors: ["not_found"],

@@ -72,7 +72,8 @@ export const HEADERS: Record<HeaderName | "X-Request-Id", Record<string, unknown
     schema: { type: "string", enum: ["bytes"] },
   },
   "Content-Range": {
-    description: "Which bytes of the file this partial answer holds, e.g. `bytes 0-1023/52428800`.",
+    description:
+      "Which bytes of the file this partial answer holds, e.g. `bytes 0-1023/52428800`; on a 416, `bytes */52428800` (the file's size).",
     schema: { type: "string" },
   },
   "Content-Length": { description: "The file's size in bytes.", schema: { type: "string" } },
