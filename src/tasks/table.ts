@@ -27,7 +27,7 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_open ON tasks (ended_at, created_at);`,
   },
   {
-    // Quotas: which store held the task's counters (dropped by "tasks/drop-quota-store"), when its end
+    // Quotas: which store held the task's counters (unused since QUOTA_STORE=kv was retired), when its end
     // reached KV, and the indexes that count a scope's admissions in the rate window and its tasks in flight.
     name: "tasks/2",
     sql: `ALTER TABLE tasks ADD COLUMN quota_store TEXT NOT NULL DEFAULT 'durable_object';
@@ -53,15 +53,6 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
     sql: `CREATE INDEX tasks_silent ON tasks (updated_at) WHERE ended_at IS NULL AND upstream_id IS NOT NULL;
      CREATE INDEX tasks_creating ON tasks (created_at) WHERE state = 'creating';
      CREATE INDEX tasks_purgeable ON tasks (ended_at) WHERE ended_at IS NOT NULL AND kv_synced_at IS NOT NULL;`,
-  },
-  {
-    // `quota_store` named which store held a task's counters; only the Durable Object has, since
-    // QUOTA_STORE=kv was retired, and nothing reads it. No index or trigger names it, so SQLite can drop it.
-    // The drop rewrites the table once, when the object first starts on this code: measured with SQLite
-    // on a 2-core machine, 1.7 s for 100,000 tasks and 15 s for 1,000,000 (the table holds only the tasks of
-    // the last TASK_RETENTION_MS).
-    name: "tasks/drop-quota-store",
-    sql: `ALTER TABLE tasks DROP COLUMN quota_store;`,
   },
 ];
 

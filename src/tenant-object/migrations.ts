@@ -19,7 +19,6 @@ const ORDER = [
   "quota/2",
   "tasklist/1",
   "files/1",
-  "tasks/drop-quota-store",
 ] as const;
 
 /** `steps` in the order `order` names them; a step not named, or a name with no step, is a bug: it throws. */
