@@ -12,7 +12,6 @@ export type PolicySubject = Pick<Tenant, "policy" | "webhook">;
 
 export function enforcePolicy(req: GenerationRequest, tenant: PolicySubject): void {
   const policy = tenant.policy ?? {};
-  if (req.callback_url !== undefined) checkCallbackHost(req.callback_url, policy, tenant.webhook?.url);
   const models = policy.allowed_models;
   if (models && !models.includes(req.model)) {
     throw violation(
@@ -39,6 +38,7 @@ export function enforcePolicy(req: GenerationRequest, tenant: PolicySubject): vo
       "this tenant does not allow audio: send generate_audio: false (the default is true)",
     );
   }
+  if (req.callback_url !== undefined) checkCallbackHost(req.callback_url, policy, tenant.webhook?.url);
 }
 
 /**
