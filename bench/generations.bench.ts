@@ -51,7 +51,7 @@ const options = { allowLocalUrls: false };
 
 function validateAndRewrite(): unknown {
   const request = parseGenerationRequest(BODY, options);
-  enforcePolicy(request, POLICY);
+  enforcePolicy(request, { policy: POLICY });
   return toUpstreamRequest(request, { callbackUrl: "https://gateway.reelgate.test/callbacks/upstream/x.y" });
 }
 
@@ -84,7 +84,7 @@ test("generation request: validation, policy, rewrite, ids", async ({ bench }) =
         ),
     },
     { name: "validate (schema + URL rules)", op: () => parseGenerationRequest(BODY, options) },
-    { name: "tenant policy", op: () => enforcePolicy(request, POLICY) },
+    { name: "tenant policy", op: () => enforcePolicy(request, { policy: POLICY }) },
     {
       name: "rewrite for the upstream",
       op: () => toUpstreamRequest(request, { callbackUrl: "https://g.test/cb/x" }),

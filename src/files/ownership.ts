@@ -1,10 +1,12 @@
-// `video_urls` entries that are the gateway's own signed file URLs: each must be genuine, unexpired, and
-// belong to the caller's tenant — and to the caller's `sub` when the token has one — or the request is a
-// `403 policy_violation`. Checked at the edge from the signed token alone (no storage read).
+// `video_urls` entries on the gateway's own host: each must be one of its signed file URLs, spelled as the
+// gateway mints it, genuine, unexpired, and belonging to the caller's tenant — and to the caller's `sub` when
+// the token has one — or the request is a `403 policy_violation`. Checked at the edge from the signed token
+// alone (no storage read). These URLs skip the address rules of video_urls (src/net/urls.ts): this is
+// their check.
 import type { Config } from "../config/env";
 import type { Principal } from "../auth/principal";
 import { ApiError } from "../http/errors";
-import { gatewayFileToken, subTag, verifyFileToken } from "./signed-url";
+import { gatewayUrl, subTag, verifyFileToken } from "./signed-url";
 
 /** The ids of the gateway files the request uses (empty when it uses none). */
 export async function ownedUploads(
@@ -15,9 +17,9 @@ export async function ownedUploads(
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, raw] of videoUrls.entries()) {
-    const token = gatewayFileToken(new URL(raw), config.publicBaseUrl);
-    if (token === null) continue;
-    const claims = await verifyFileToken(config.signingSecret, token, now);
+    const at = gatewayUrl(new URL(raw), config.publicBaseUrl);
+    if (at.kind === "foreign") continue;
+    const claims = at.kind === "file" ? await verifyFileToken(config.signingSecret, at.token, now) : null;
     const owned =
       claims !== null &&
       claims.tenantId === principal.tenant.id &&
@@ -26,7 +28,7 @@ export async function ownedUploads(
     if (!owned)
       throw new ApiError(
         "policy_violation",
-        `video_urls[${i}] is a file URL of this gateway that is expired, altered or not yours to use`,
+        `video_urls[${i}] points at this gateway but is not a current, unaltered file URL of yours`,
         { param: `video_urls[${i}]` },
       );
     ids.push(claims.fileId);

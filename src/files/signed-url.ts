@@ -3,6 +3,7 @@
 // must not) and the expiry, and carries an HMAC over all of it and the tenant's binding. The upstream fetches the video from there; nobody else can mint or alter one.
 // `fileUrlMac` is the ONE place these URLs are signed: its `binding` is today the tenant id, and can grow
 // (a tenant incarnation) without touching any caller.
+import { sameHost } from "../net/urls";
 import { base64url, base64urlDecode, hmacSha256, safeEqual } from "../util/hmac";
 
 const MAC_BYTES = 16;
@@ -99,11 +100,24 @@ export async function fileUrl(
   return `${publicBaseUrl}${FILE_URL_PATH}${await signFileToken(secret, claims)}/${name}`;
 }
 
-/** The token of a URL on the gateway's origin under /files/, or null for any other URL. */
-export function gatewayFileToken(url: URL, publicBaseUrl: string): string | null {
+/**
+ * Where a URL stands with respect to the gateway's own file URLs: on another host (`foreign`, not the
+ * gateway's business); exactly the form `fileUrl` mints (`file`, with its token still to verify); or on the
+ * gateway's host in any other form (`other`). The gateway's router and the platform in front of it read
+ * "%66iles", "http:" and "gw.example." as the file URL they spell, so those spellings are `other`, never
+ * `foreign`: a caller must not slip someone else's file past the ownership check by respelling it.
+ */
+export type GatewayUrl = { kind: "foreign" } | { kind: "file"; token: string } | { kind: "other" };
+
+/** base64url payload "." base64url MAC, then the cosmetic name `urlSafeName` produces. */
+const FILE_PATH_TAIL = /^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\/[A-Za-z0-9._-]+$/;
+
+export function gatewayUrl(url: URL, publicBaseUrl: string): GatewayUrl {
   const base = new URL(publicBaseUrl);
-  if (url.origin !== base.origin) return null;
+  if (!sameHost(url.hostname, base.hostname)) return { kind: "foreign" };
   const prefix = `${base.pathname.replace(/\/+$/, "")}${FILE_URL_PATH}`;
-  if (!url.pathname.startsWith(prefix)) return null;
-  return url.pathname.slice(prefix.length).split("/")[0] ?? "";
+  const canonical =
+    url.origin === base.origin && url.search === "" && url.hash === "" && url.pathname.startsWith(prefix);
+  const tail = canonical ? FILE_PATH_TAIL.exec(url.pathname.slice(prefix.length)) : null;
+  return tail ? { kind: "file", token: tail[1]! } : { kind: "other" };
 }

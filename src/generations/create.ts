@@ -45,8 +45,11 @@ export async function createGeneration(c: Context<TenantEnv>): Promise<Response>
   const config = c.get("config");
   const key = parseIdempotencyKey(c.req.header("idempotency-key"));
   const body = await readJsonBody(c.req.raw, MAX_BODY_BYTES);
-  const request = parseGenerationRequest(body, { allowLocalUrls: config.devAllowLocalUrls });
-  enforcePolicy(request, tenant.policy);
+  const request = parseGenerationRequest(body, {
+    allowLocalUrls: config.devAllowLocalUrls,
+    publicBaseUrl: config.publicBaseUrl,
+  });
+  enforcePolicy(request, tenant);
   const now = Date.now();
   const limits = limitsOf(tenant);
   // A repeated Idempotency-Key may be answered with its first result whatever the limits say: the object decides.

@@ -3,11 +3,15 @@
 // when the value at fault was a default the client never sent.
 import { ApiError } from "../http/errors";
 import { callbackHostAllowed } from "../net/host-patterns";
-import type { TenantPolicy } from "../tenants/schema";
+import { sameHost } from "../net/urls";
+import type { Tenant, TenantPolicy } from "../tenants/schema";
 import type { GenerationRequest } from "./schema";
 
-export function enforcePolicy(req: GenerationRequest, policy: TenantPolicy | undefined): void {
-  if (!policy) return;
+/** What of the tenant the rules read: its policy, and its webhook URL for the default callback host. */
+export type PolicySubject = Pick<Tenant, "policy" | "webhook">;
+
+export function enforcePolicy(req: GenerationRequest, tenant: PolicySubject): void {
+  const policy = tenant.policy ?? {};
   const models = policy.allowed_models;
   if (models && !models.includes(req.model)) {
     throw violation(
@@ -34,15 +38,42 @@ export function enforcePolicy(req: GenerationRequest, policy: TenantPolicy | und
       "this tenant does not allow audio: send generate_audio: false (the default is true)",
     );
   }
+  if (req.callback_url !== undefined) checkCallbackHost(req.callback_url, policy, tenant.webhook?.url);
+}
+
+/**
+ * Where a request's callback_url may point. The signed end event goes there INSTEAD of the tenant's webhook,
+ * so an end user must not be able to divert it: with `callback_hosts` unset, only the host of the tenant's
+ * `webhook.url`, and with neither set, nowhere. A tenant that wants any host says so with `["*"]`.
+ */
+function checkCallbackHost(callbackUrl: string, policy: TenantPolicy, webhookUrl: string | undefined): void {
+  const host = new URL(callbackUrl).hostname;
   const hosts = policy.callback_hosts;
-  if (hosts && req.callback_url !== undefined) {
-    const host = new URL(req.callback_url).hostname;
-    if (!callbackHostAllowed(host, hosts)) {
-      throw violation(
-        "callback_url",
-        `callback_url host ${host} is not in this tenant's allowed callback hosts`,
-      );
-    }
+  if (hosts) {
+    if (callbackHostAllowed(host, hosts)) return;
+    throw violation(
+      "callback_url",
+      `callback_url host ${host} is not in this tenant's allowed callback hosts`,
+    );
+  }
+  const webhookHost = webhookUrl === undefined ? undefined : hostOf(webhookUrl);
+  if (webhookHost === undefined)
+    throw violation(
+      "callback_url",
+      "this tenant accepts no callback_url (it has neither policy.callback_hosts nor a webhook.url)",
+    );
+  if (!sameHost(host, webhookHost))
+    throw violation(
+      "callback_url",
+      `callback_url host ${host} is not the host of this tenant's webhook.url (${webhookHost}); policy.callback_hosts can allow others`,
+    );
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
   }
 }
 

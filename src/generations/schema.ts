@@ -36,6 +36,12 @@ export interface GenerationRequest {
 export interface ParseOptions {
   /** DEV_ALLOW_LOCAL_URLS: loopback URLs (localhost, 127.0.0.0/8, [::1]) are accepted, over http too. */
   allowLocalUrls: boolean;
+  /**
+   * PUBLIC_BASE_URL: video_urls on this origin are accepted whatever its address (a loopback one in local
+   * development), because the caller then holds each of them to be one of its signed file URLs
+   * (src/files/ownership.ts, which must run on every request parsed with this option).
+   */
+  publicBaseUrl?: string;
   /** The models accepted (default: the gateway's registry). */
   models?: ModelRegistry;
 }
@@ -66,7 +72,7 @@ export function parseGenerationRequest(body: unknown, opts: ParseOptions): Gener
       ? issueToError(first, body, (path) => knownFields(spec, path))
       : new ApiError("invalid_request", "Invalid request");
   }
-  return normalize(spec, parsed.data, opts.allowLocalUrls);
+  return normalize(spec, parsed.data, opts);
 }
 
 function resolveModel(model: unknown, models: ModelRegistry): ModelSpec {
@@ -77,9 +83,10 @@ function resolveModel(model: unknown, models: ModelRegistry): ModelSpec {
   return spec;
 }
 
-function normalize(spec: ModelSpec, wire: WireRequest, allowLocal: boolean): GenerationRequest {
+function normalize(spec: ModelSpec, wire: WireRequest, opts: ParseOptions): GenerationRequest {
+  const own = opts.publicBaseUrl === undefined ? {} : { ownOrigin: opts.publicBaseUrl };
   const videoUrls = wire.video_urls.map((raw, i) => {
-    const check = checkVideoUrl(raw);
+    const check = checkVideoUrl(raw, own);
     if (!check.ok) throw invalid(`video_urls[${i}]`, `video_urls[${i}] ${check.reason}`);
     return check.url.href;
   });
@@ -95,7 +102,7 @@ function normalize(spec: ModelSpec, wire: WireRequest, allowLocal: boolean): Gen
   const shotType = wire.model_params?.shot_type;
   if (shotType !== undefined) request.shot_type = shotType;
   if (wire.callback_url !== undefined) {
-    const check = checkGatewayUrl(wire.callback_url, { allowLocal });
+    const check = checkGatewayUrl(wire.callback_url, { allowLocal: opts.allowLocalUrls });
     if (!check.ok) throw invalid("callback_url", `callback_url ${check.reason}`);
     request.callback_url = check.url.href;
   }

@@ -14,6 +14,11 @@ export interface OutboundUrlOptions {
   allowLocal: boolean;
   /** Longest accepted URL, in characters (default MAX_URL_LENGTH). */
   maxLength?: number;
+  /**
+   * An origin whose URLs skip the address rule (not the others): the gateway's own, for its signed file
+   * URLs, which are checked by their signature instead.
+   */
+  ownOrigin?: string;
 }
 
 export type OutboundUrlResult = { ok: true; url: URL } | { ok: false; reason: string };
@@ -47,7 +52,8 @@ export function checkOutboundUrl(raw: string, opts: OutboundUrlOptions): Outboun
   if (url.username || url.password) return fail("must not contain credentials (user:password@)");
   const local = opts.allowLocal && isLoopbackHost(url.hostname);
   if (opts.requireHttps && url.protocol !== "https:" && !local) return fail("must use https");
-  if (!local && isForbiddenHost(url.hostname)) {
+  const own = opts.ownOrigin !== undefined && url.origin === new URL(opts.ownOrigin).origin;
+  if (!local && !own && isForbiddenHost(url.hostname)) {
     return fail("must not point at a loopback, private, link-local or reserved address");
   }
   return { ok: true, url };
@@ -62,12 +68,14 @@ export function checkGatewayUrl(raw: string, opts: { allowLocal: boolean }): Out
 }
 
 /**
- * The rule for `video_urls`: http or https, no credentials, no private or reserved hosts. The upstream
- * fetches them, never the gateway, so no flag makes a local address reachable: DEV_ALLOW_LOCAL_URLS does not
- * apply.
+ * The rule for `video_urls` (and an upload's `file_url`): http or https, no credentials, no private or
+ * reserved hosts. The upstream fetches them, never the gateway, so no flag makes a local address reachable:
+ * DEV_ALLOW_LOCAL_URLS does not apply. The one exception is `ownOrigin`, the gateway's PUBLIC_BASE_URL,
+ * wherever the operator serves it (127.0.0.1 in local development): a URL there must instead be one of the
+ * caller's signed file URLs (src/files/ownership.ts), which the caller of this function must then check.
  */
-export function checkVideoUrl(raw: string): OutboundUrlResult {
-  return checkOutboundUrl(raw, { requireHttps: false, allowLocal: false });
+export function checkVideoUrl(raw: string, opts: { ownOrigin?: string } = {}): OutboundUrlResult {
+  return checkOutboundUrl(raw, { requireHttps: false, allowLocal: false, ...opts });
 }
 
 /**
@@ -115,6 +123,14 @@ export function canonicalHost(hostname: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** True when two hostnames name one host: compared in canonical spelling, a trailing dot ignored. */
+export function sameHost(a: string, b: string): boolean {
+  const x = canonicalHost(a);
+  const y = canonicalHost(b);
+  if (x === undefined || y === undefined) return false;
+  return x.replace(/\.$/, "") === y.replace(/\.$/, "");
 }
 
 function fail(reason: string): OutboundUrlResult {

@@ -17,8 +17,9 @@ export interface WebhookTenant extends TenantFixture {
 /** Creates a tenant through the admin API; `webhook` as given (the secret is generated when absent). */
 export async function webhookTenant(
   webhook: Record<string, unknown> | null = { url: HOOK_URL },
+  overrides: Record<string, unknown> = {},
 ): Promise<WebhookTenant> {
-  const fixture = hsTenant(webhook ? { webhook } : {});
+  const fixture = hsTenant({ ...(webhook ? { webhook } : {}), ...overrides });
   const res = await admin(`/admin/tenants/${fixture.id}`, { method: "PUT", json: fixture.input });
   expect(res.status).toBe(201);
   const body = (await res.json()) as { incarnation: string; webhook: { secret?: string } };

@@ -70,7 +70,8 @@ describe("callback relay, end to end", () => {
 
   it("relays a failed task with its error, to the task's own callback_url when it has one", async () => {
     const { clock } = startSimulator();
-    const t = await webhookTenant();
+    // Another host than the webhook's: the tenant lists it.
+    const t = await webhookTenant(undefined, { policy: { callback_hosts: ["app.acme.example"] } });
     const tenantHooks = receiver();
     const taskHooks = receiver("app.acme.example");
     const id = await createTask(t, {

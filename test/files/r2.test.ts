@@ -6,10 +6,12 @@ import { describe, expect, it } from "vitest";
 import { createTenant, hsTenant } from "../fixtures/tenants";
 import { GATEWAY, startSimulator, UPSTREAM_HOST, VALID_BODY, withJson } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
+import { fileUrl, subTag } from "../../src/files/signed-url";
 import { base64Body, envelope, form, gwWith, mp4, PNG } from "./helpers";
 
 const R2 = { FILES_BACKEND: "r2" };
 const path = (url: string) => url.slice(GATEWAY.length);
+const SECRET = env.SIGNING_SECRET as string;
 
 describe("uploads to R2", () => {
   it("stores a streamed file and serves it from a signed gateway URL, ranges included", async () => {
@@ -67,11 +69,28 @@ describe("uploads to R2", () => {
   it("refuses an altered, foreign or expired signed URL with the same 404", async () => {
     const t = await createTenant();
     const res = await gwWith(R2, "/api/v1/files/upload/stream", form(await t.token(), mp4(1000)));
-    const url = (await envelope(res)).data!.file_url as string;
+    const { file_url: url, file_id: fileId } = (await envelope(res)).data!;
     const [token] = path(url).slice("/files/".length).split("/");
     const [payload, mac] = token!.split(".");
     const flipped = `${payload}.${mac!.slice(0, -2)}${mac!.endsWith("AA") ? "AB" : "AA"}`;
-    for (const bad of [`/files/${flipped}/clip.mp4`, `/files/${payload}/clip.mp4`, "/files/x.y/z.mp4"]) {
+    // The same stored file, named by a URL another key signed, and by one this gateway signed that has expired.
+    const claims = { tenantId: t.id, fileId, subTag: await subTag(SECRET, t.id, "user-1") };
+    const live = await fileUrl(GATEWAY, SECRET, { ...claims, expiresAt: Date.now() + 60_000 }, "clip.mp4");
+    const foreign = await fileUrl(
+      GATEWAY,
+      `another-gateway-${SECRET}`,
+      { ...claims, expiresAt: Date.now() + 60_000 },
+      "clip.mp4",
+    );
+    const expired = await fileUrl(GATEWAY, SECRET, { ...claims, expiresAt: Date.now() - 60_000 }, "clip.mp4");
+    expect((await gwWith(R2, path(live))).status).toBe(200);
+    for (const bad of [
+      `/files/${flipped}/clip.mp4`,
+      `/files/${payload}/clip.mp4`,
+      "/files/x.y/z.mp4",
+      path(foreign),
+      path(expired),
+    ]) {
       const r = await gwWith(R2, bad);
       expect(r.status).toBe(404);
       expect((await r.json()) as object).toMatchObject({ error: { code: "not_found" } });

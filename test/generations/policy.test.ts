@@ -1,11 +1,12 @@
 // enforcePolicy: each tenant policy rule is a 403 policy_violation naming the field, defaults count as
-// sent, and callback_hosts matches exact hosts and "*." subdomain wildcards only.
+// sent, callback_hosts matches exact hosts, "*." subdomain wildcards and "*" only, and without it a
+// callback_url may only point at the host of the tenant's webhook.url (with neither, nowhere).
 import { describe, expect, it } from "vitest";
 import { enforcePolicy } from "../../src/generations/policy";
 import { callbackHostAllowed, isCallbackHostPattern } from "../../src/net/host-patterns";
 import { parseGenerationRequest, type GenerationRequest } from "../../src/generations/schema";
 import { ApiError } from "../../src/http/errors";
-import type { TenantPolicy } from "../../src/tenants/schema";
+import type { Tenant, TenantPolicy } from "../../src/tenants/schema";
 
 function request(fields: Record<string, unknown> = {}): GenerationRequest {
   return parseGenerationRequest(
@@ -19,9 +20,14 @@ function request(fields: Record<string, unknown> = {}): GenerationRequest {
   );
 }
 
-function violation(req: GenerationRequest, policy: TenantPolicy): ApiError {
+/** The tenant as enforcePolicy reads it: a policy, and optionally a webhook URL. */
+function tenant(policy: TenantPolicy | undefined, webhookUrl?: string): Pick<Tenant, "policy" | "webhook"> {
+  return { policy, ...(webhookUrl ? { webhook: { url: webhookUrl, secret: "whsec_x" } } : {}) };
+}
+
+function violation(req: GenerationRequest, policy: TenantPolicy | undefined, webhookUrl?: string): ApiError {
   try {
-    enforcePolicy(req, policy);
+    enforcePolicy(req, tenant(policy, webhookUrl));
   } catch (err) {
     expect(err).toBeInstanceOf(ApiError);
     const e = err as ApiError;
@@ -34,19 +40,17 @@ function violation(req: GenerationRequest, policy: TenantPolicy): ApiError {
 
 describe("enforcePolicy", () => {
   it("lets everything through without a policy or with an empty one", () => {
-    const req = request({
-      quality: "1080p",
-      duration: 10,
-      generate_audio: true,
-      callback_url: "https://a.example.com/",
-    });
-    expect(() => enforcePolicy(req, undefined)).not.toThrow();
-    expect(() => enforcePolicy(req, {})).not.toThrow();
+    const req = request({ quality: "1080p", duration: 10, generate_audio: true });
+    expect(() => enforcePolicy(req, tenant(undefined))).not.toThrow();
+    expect(() => enforcePolicy(req, tenant({}))).not.toThrow();
+    const withCallback = request({ callback_url: "https://a.example.com/" });
+    expect(() => enforcePolicy(withCallback, tenant(undefined, "https://a.example.com/hook"))).not.toThrow();
+    expect(() => enforcePolicy(withCallback, tenant({}, "https://a.example.com/hook"))).not.toThrow();
   });
 
   it("enforces allowed_qualities, including the default quality", () => {
     const policy = { allowed_qualities: ["720p"] } satisfies TenantPolicy;
-    expect(() => enforcePolicy(request({ quality: "720p" }), policy)).not.toThrow();
+    expect(() => enforcePolicy(request({ quality: "720p" }), tenant(policy))).not.toThrow();
     const err = violation(request({ quality: "1080p" }), policy);
     expect(err.param).toBe("quality");
     expect(err.message).toBe("quality 1080p is not allowed for this tenant (allowed: 720p)");
@@ -54,7 +58,7 @@ describe("enforcePolicy", () => {
   });
 
   it("enforces max_duration, including the default duration", () => {
-    expect(() => enforcePolicy(request({ duration: 6 }), { max_duration: 6 })).not.toThrow();
+    expect(() => enforcePolicy(request({ duration: 6 }), tenant({ max_duration: 6 }))).not.toThrow();
     const err = violation(request({ duration: 7 }), { max_duration: 6 });
     expect(err.param).toBe("duration");
     expect(err.message).toBe("duration 7 exceeds this tenant's maximum of 6 seconds");
@@ -63,13 +67,15 @@ describe("enforcePolicy", () => {
 
   it("enforces allow_audio, including the default generate_audio: true", () => {
     const policy = { allow_audio: false };
-    expect(() => enforcePolicy(request({ generate_audio: false }), policy)).not.toThrow();
-    expect(() => enforcePolicy(request({ model_params: { generate_audio: false } }), policy)).not.toThrow();
+    expect(() => enforcePolicy(request({ generate_audio: false }), tenant(policy))).not.toThrow();
+    expect(() =>
+      enforcePolicy(request({ model_params: { generate_audio: false } }), tenant(policy)),
+    ).not.toThrow();
     const err = violation(request(), policy);
     expect(err.param).toBe("generate_audio");
     expect(err.message).toContain("send generate_audio: false");
     expect(violation(request({ generate_audio: true }), policy).param).toBe("generate_audio");
-    expect(() => enforcePolicy(request(), { allow_audio: true })).not.toThrow();
+    expect(() => enforcePolicy(request(), tenant({ allow_audio: true }))).not.toThrow();
   });
 
   it("enforces callback_hosts when set", () => {
@@ -79,7 +85,7 @@ describe("enforcePolicy", () => {
       "https://a.tenant.example/",
       "https://a.b.tenant.example/",
     ]) {
-      expect(() => enforcePolicy(request({ callback_url: url }), policy), url).not.toThrow();
+      expect(() => enforcePolicy(request({ callback_url: url }), tenant(policy)), url).not.toThrow();
     }
     const err = violation(request({ callback_url: "https://evil.example.com/x" }), policy);
     expect(err.param).toBe("callback_url");
@@ -89,13 +95,64 @@ describe("enforcePolicy", () => {
     expect(violation(request({ callback_url: "https://tenant.example/" }), policy).param).toBe(
       "callback_url",
     );
-    expect(() => enforcePolicy(request(), policy)).not.toThrow(); // no callback_url, nothing to check
+    expect(() => enforcePolicy(request(), tenant(policy))).not.toThrow(); // no callback_url, nothing to check
   });
 
-  it("refuses every callback_url when callback_hosts is empty", () => {
-    expect(
-      violation(request({ callback_url: "https://hooks.example.com/" }), { callback_hosts: [] }).param,
-    ).toBe("callback_url");
+  it("refuses every callback_url when callback_hosts is empty, whatever the webhook", () => {
+    const req = request({ callback_url: "https://hooks.example.com/" });
+    expect(violation(req, { callback_hosts: [] }).param).toBe("callback_url");
+    expect(violation(req, { callback_hosts: [] }, "https://hooks.example.com/hook").param).toBe(
+      "callback_url",
+    );
+  });
+
+  it("lists only callback_hosts when set: the webhook's host is not added to them", () => {
+    const req = request({ callback_url: "https://hooks.acme.example/x" });
+    const err = violation(req, { callback_hosts: ["other.acme.example"] }, "https://hooks.acme.example/h");
+    expect(err.message).toBe(
+      "callback_url host hooks.acme.example is not in this tenant's allowed callback hosts",
+    );
+  });
+
+  it("without callback_hosts, takes a callback_url only on the host of the tenant's webhook.url", () => {
+    const webhook = "https://hooks.acme.example/reelgate";
+    for (const url of [
+      "https://hooks.acme.example/per-task/42",
+      "https://HOOKS.acme.example./x",
+      "https://hooks.acme.example:8443/x",
+    ]) {
+      expect(
+        () => enforcePolicy(request({ callback_url: url }), tenant(undefined, webhook)),
+        url,
+      ).not.toThrow();
+      expect(() => enforcePolicy(request({ callback_url: url }), tenant({}, webhook)), url).not.toThrow();
+    }
+    const err = violation(request({ callback_url: "https://attacker.example/x" }), undefined, webhook);
+    expect(err.param).toBe("callback_url");
+    expect(err.message).toBe(
+      "callback_url host attacker.example is not the host of this tenant's webhook.url (hooks.acme.example); policy.callback_hosts can allow others",
+    );
+    for (const url of ["https://sub.hooks.acme.example/x", "https://acme.example/x"])
+      expect(violation(request({ callback_url: url }), { max_duration: 10 }, webhook).param, url).toBe(
+        "callback_url",
+      );
+  });
+
+  it("with neither callback_hosts nor webhook.url, refuses every callback_url", () => {
+    for (const policy of [undefined, {}, { allow_audio: true }]) {
+      const err = violation(request({ callback_url: "https://attacker.example/x" }), policy);
+      expect(err.param).toBe("callback_url");
+      expect(err.message).toBe(
+        "this tenant accepts no callback_url (it has neither policy.callback_hosts nor a webhook.url)",
+      );
+    }
+  });
+
+  it('takes a callback_url on any host with callback_hosts: ["*"]', () => {
+    for (const webhook of [undefined, "https://hooks.acme.example/h"]) {
+      const req = request({ callback_url: "https://anywhere.example.net/x" });
+      expect(() => enforcePolicy(req, tenant({ callback_hosts: ["*"] }, webhook))).not.toThrow();
+    }
   });
 });
 
@@ -114,7 +171,9 @@ describe("callbackHostAllowed", () => {
     ["example.com.evil.io", ["*.example.com"], false],
     ["a.example.com", ["*example.com"], false],
     ["a.example.com", ["a.*.com"], false],
-    ["a.example.com", ["*"], false],
+    ["a.example.com", ["*"], true],
+    ["a.example.com", ["**"], false],
+    ["a.example.com", ["*."], false],
     ["xn--mnchen-3ya.example", ["münchen.example"], true],
     ["hooks.example.com", ["hooks.example.com:443"], false],
     ["hooks.example.com", [], false],
@@ -123,10 +182,12 @@ describe("callbackHostAllowed", () => {
   });
 
   it("validates patterns for the admin API", () => {
-    for (const p of ["hooks.example.com", "*.example.com", "münchen.example"])
+    for (const p of ["hooks.example.com", "*.example.com", "münchen.example", "*"])
       expect(isCallbackHostPattern(p), p).toBe(true);
     for (const p of [
-      "*",
+      "**",
+      "*.",
+      " *",
       "*example.com",
       "a.*.com",
       "example.com:443",

@@ -70,12 +70,14 @@ describe("DEV_ALLOW_LOCAL_URLS: one rule for the URLs the gateway calls", () => 
     const secret = `hs256-secret-${"y".repeat(32)}`;
     const id = `local-video-${crypto.randomUUID().slice(0, 8)}`;
     const auth = { issuer: `https://id.${id}.example/`, audience: "reelgate", hs256_secret: secret };
+    // The callback_url below is on the host of the tenant's (local) webhook.url.
+    const webhook = { url: "http://127.0.0.1:9000/tenant-hook" };
     expect(
       (
         await call(devEnv, `/admin/tenants/${id}`, {
           method: "PUT",
           headers: asAdmin,
-          json: { name: id, auth },
+          json: { name: id, auth, webhook },
         })
       ).status,
     ).toBe(201);

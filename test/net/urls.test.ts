@@ -8,6 +8,7 @@ import {
   isForbiddenHost,
   isLoopbackHost,
   type OutboundUrlOptions,
+  sameHost,
 } from "../../src/net/urls";
 
 const https = { requireHttps: true, allowLocal: false };
@@ -278,5 +279,50 @@ describe("canonicalHost", () => {
     expect(canonicalHost("bücher.example")).toBe("xn--bcher-kva.example");
     expect(canonicalHost("example.com:80")).toBeUndefined();
     expect(canonicalHost("a/b")).toBeUndefined();
+  });
+});
+
+describe("sameHost", () => {
+  it("compares canonical spellings, a trailing dot ignored", () => {
+    for (const [a, b] of [
+      ["gw.example.com", "GW.Example.com."],
+      ["127.0.0.1", "0x7f.1"],
+      ["[::1]", "::1"],
+      ["bücher.example", "xn--bcher-kva.example"],
+    ])
+      expect(sameHost(a!, b!), `${a} ${b}`).toBe(true);
+    for (const [a, b] of [
+      ["gw.example.com", "api.gw.example.com"],
+      ["127.0.0.1", "127.0.0.2"],
+      ["gw.example.com", "gw.example.com:443"],
+      ["", ""],
+    ])
+      expect(sameHost(a!, b!), `${a} ${b}`).toBe(false);
+  });
+});
+
+describe("checkVideoUrl with the gateway's own origin", () => {
+  const ownOrigin = "http://127.0.0.1:8787";
+
+  it("lets URLs on exactly that origin past the address rule, and only those", () => {
+    expect(checkVideoUrl("http://127.0.0.1:8787/files/a.b/c.mp4", { ownOrigin }).ok).toBe(true);
+    expect(checkVideoUrl("http://0x7f.1:8787/files/a.b/c.mp4", { ownOrigin }).ok).toBe(true);
+    const forbidden = {
+      ok: false,
+      reason: "must not point at a loopback, private, link-local or reserved address",
+    };
+    expect(checkVideoUrl("http://127.0.0.1:8787/files/a.b/c.mp4")).toEqual(forbidden);
+    for (const raw of [
+      "http://127.0.0.1:9999/files/a.b/c.mp4",
+      "https://127.0.0.1:8787/files/a.b/c.mp4",
+      "http://localhost:8787/files/a.b/c.mp4",
+      "http://10.0.0.1/a.mp4",
+    ])
+      expect(checkVideoUrl(raw, { ownOrigin }), raw).toEqual(forbidden);
+  });
+
+  it("keeps every other rule on that origin", () => {
+    expect(checkVideoUrl("http://user:pw@127.0.0.1:8787/files/a.b/c.mp4", { ownOrigin }).ok).toBe(false);
+    expect(checkVideoUrl("http://127.0.0.1:8787/files/a b/c.mp4", { ownOrigin }).ok).toBe(false);
   });
 });

@@ -20,7 +20,8 @@ const TASK_ID = /^task-unified-[a-z2-7]{100,140}$/;
 describe("creating a task", () => {
   it("validates, rewrites and forwards with the operator's key, answering with the gateway's own task id", async () => {
     const { sim } = startSimulator();
-    const t = await createTenant();
+    // A per-request callback_url on the host of the tenant's webhook.url needs no callback_hosts.
+    const t = await createTenant(hsTenant({ webhook: { url: "https://hooks.acme.example/reelgate" } }));
     const token = await t.token();
     const res = await gw(
       "/v1/videos/generations",
@@ -189,7 +190,7 @@ describe("creating a task", () => {
 
   it("refuses local callback URLs unless DEV_ALLOW_LOCAL_URLS is on", async () => {
     startSimulator();
-    const t = await createTenant();
+    const t = await createTenant(hsTenant({ policy: { callback_hosts: ["127.0.0.1"] } }));
     const body = { ...VALID_BODY, callback_url: "http://127.0.0.1:9000/hook" };
     expect(env.DEV_ALLOW_LOCAL_URLS).toBe("false");
     const off = await gw("/v1/videos/generations", withJson(await t.token(), body));
@@ -215,7 +216,7 @@ describe("creating a task", () => {
 describe.skipIf(!env.UPSTREAM_CONTRACT)("contract: what the gateway sends upstream", () => {
   it("validates against the upstream's OpenAPI request schema for every accepted variant", async () => {
     startSimulator();
-    const t = await createTenant();
+    const t = await createTenant(hsTenant({ policy: { callback_hosts: ["hooks.acme.example"] } }));
     const token = await t.token();
     const variants = [
       VALID_BODY,

@@ -1,7 +1,7 @@
 // GET /v1/tasks and the admin task views, through the real app with the simulator upstream: newest first,
 // a user sees only its own tasks, filters, EvoLink-style paging, and clear 400s for bad queries.
 import { describe, expect, it } from "vitest";
-import { createTenant, type TenantFixture } from "../fixtures/tenants";
+import { createTenant, hsTenant, type TenantFixture } from "../fixtures/tenants";
 import { admin, bearer, gw, startSimulator, VALID_BODY, withJson } from "../helpers/gateway";
 
 interface Page {
@@ -125,7 +125,7 @@ describe("GET /v1/tasks", () => {
 describe("admin task views", () => {
   it("lists a tenant's tasks with sub and upstream_id, filters by sub, and shows one task", async () => {
     const { sim, clock } = startSimulator();
-    const t = await createTenant();
+    const t = await createTenant(hsTenant({ policy: { callback_hosts: ["hooks.example.com"] } }));
     const a = await create(t, "alice", { ...VALID_BODY, callback_url: "https://hooks.example.com/cb" });
     const b = await create(t, null);
 

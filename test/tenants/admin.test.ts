@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, admin, gw } from "../helpers/gateway";
+import { app } from "../../src/app";
+import { ADMIN_TOKEN, GATEWAY, admin, gw } from "../helpers/gateway";
 import { createTenant, hsTenant } from "../fixtures/tenants";
 
 const ecJwk = {
@@ -24,6 +25,23 @@ describe("admin API authentication", () => {
         error: { code: "unauthorized", type: "authentication_error" },
       });
     }
+  });
+
+  it("compares the admin token exactly: one differing only in case is refused", async () => {
+    expect(ADMIN_TOKEN).not.toBe(ADMIN_TOKEN.toUpperCase());
+    for (const token of [ADMIN_TOKEN.toUpperCase(), ADMIN_TOKEN[0]!.toUpperCase() + ADMIN_TOKEN.slice(1)]) {
+      const res = await gw("/admin/tenants", { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, token).toBe(401);
+    }
+    // An operator's mixed-case token is matched as written, not lower-cased on either side.
+    const mixed = "Admin-Token-With-Mixed-Case-0123";
+    const call = (token: string) =>
+      app.fetch(new Request(`${GATEWAY}/admin/tenants`, { headers: { authorization: `Bearer ${token}` } }), {
+        ...env,
+        ADMIN_TOKEN: mixed,
+      });
+    expect((await call(mixed)).status).toBe(200);
+    expect((await call(mixed.toLowerCase())).status).toBe(401);
   });
 
   it("reads the Bearer scheme case-insensitively, as the tenant API does (one shared parser)", async () => {
