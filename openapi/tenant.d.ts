@@ -3753,7 +3753,7 @@ export interface operations {
               model: "wan2.6-reference-video-flash";
               /** @description What to generate: 1 to 1500 Unicode code points, not blank. */
               prompt: string;
-              /** @description Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each), public http(s) URLs. */
+              /** @description Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each): public http(s) URLs, or this gateway's own file URLs (POST /api/v1/files/upload/*) as it returned them, for the caller's own files. */
               video_urls: string[];
               /**
                * @default 16:9
@@ -3782,7 +3782,7 @@ export interface operations {
               };
               /**
                * Format: uri
-               * @description Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`).
+               * @description Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`). Its host must be in the tenant's `policy.callback_hosts`, or, when that is unset, be the host of the tenant's `webhook.url` (403 `policy_violation` otherwise).
                */
               callback_url?: string;
             }
@@ -3794,7 +3794,7 @@ export interface operations {
               model: "wan2.6-reference-video";
               /** @description What to generate: 1 to 1500 Unicode code points, not blank. */
               prompt: string;
-              /** @description Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each), public http(s) URLs. */
+              /** @description Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each): public http(s) URLs, or this gateway's own file URLs (POST /api/v1/files/upload/*) as it returned them, for the caller's own files. */
               video_urls: string[];
               /**
                * @default 16:9
@@ -3817,7 +3817,7 @@ export interface operations {
               };
               /**
                * Format: uri
-               * @description Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`).
+               * @description Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`). Its host must be in the tenant's `policy.callback_hosts`, or, when that is unset, be the host of the tenant's `webhook.url` (403 `policy_violation` otherwise).
                */
               callback_url?: string;
             };

@@ -24,7 +24,8 @@ function requestBody(spec: ModelSpec): Record<string, unknown> {
   p.video_urls = {
     ...p.video_urls,
     items: { type: "string", format: "uri", maxLength: 2048 },
-    description: "Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each), public http(s) URLs.",
+    description:
+      "Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each): public http(s) URLs, or this gateway's own file URLs (POST /api/v1/files/upload/*) as it returned them, for the caller's own files.",
   };
   if (p.duration)
     p.duration = { ...p.duration, default: spec.defaults.duration, description: "Output seconds." };
@@ -42,7 +43,7 @@ function requestBody(spec: ModelSpec): Record<string, unknown> {
       format: "uri",
       maxLength: 2048,
       description:
-        "Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`).",
+        "Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`). Its host must be in the tenant's `policy.callback_hosts`, or, when that is unset, be the host of the tenant's `webhook.url` (403 `policy_violation` otherwise).",
     };
   return { title: spec.id, ...schema };
 }
