@@ -1,7 +1,8 @@
 // The hot path's I/O budget (docs/performance.md): once an isolate has seen a tenant, a request reads the
 // tenant record and its verification keys from isolate memory — no KV read, no key-server fetch — and its
-// only storage I/O is the Durable Object calls counted here, exactly. A new read or round trip on the hot
-// path fails this test, on purpose: it must be a decision, written down in the docs with its figure.
+// only I/O is the Durable Object calls and read-limit checks counted here, exactly (every tally is compared
+// with toEqual: an extra call fails). A new read or round trip on the hot path fails this test, on purpose:
+// it must be a decision, written down in the docs with its figure.
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -51,10 +52,12 @@ async function es256Tenant(id: string, source: "inline" | "jwks_uri") {
 }
 
 const POST_OPS = { "TENANT_STATE.create": 1 };
+/** Every read is counted for its user and its tenant (src/http/read-limit.ts): no object call. */
+const READ_OPS = { "READ_LIMIT_USER.limit": 1, "READ_LIMIT_TENANT.limit": 1 };
 /** A poll happens at the edge: the task id carries what it needs (src/tasks/ids.ts). */
-const LIVE_GET_OPS = {};
+const LIVE_GET_OPS = READ_OPS;
 /** The poll that first sees the end tells the object, once, after answering (waitUntil). */
-const ENDING_GET_OPS = { "TENANT_STATE.observe": 1 };
+const ENDING_GET_OPS = { ...READ_OPS, "TENANT_STATE.observe": 1 };
 
 afterEach(() => vi.useRealTimers());
 
@@ -105,10 +108,13 @@ describe("storage operations per request, after warm-up", () => {
     const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
     const queries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
     const first = await poll(post.json.id);
-    expect(first).toMatchObject({ status: 200, ops: {} });
+    expect(first.status).toBe(200);
+    expect(first.ops).toEqual(LIVE_GET_OPS);
     const before = queries();
     const again = await poll(post.json.id);
-    expect(again).toMatchObject({ status: 200, ops: {}, json: first.json });
+    expect(again.status).toBe(200);
+    expect(again.ops).toEqual(LIVE_GET_OPS);
+    expect(again.json).toEqual(first.json);
     expect(queries()).toBe(before);
 
     // An ended task is cached until its results expire: the end is reported once, then never asked again.
@@ -116,10 +122,14 @@ describe("storage operations per request, after warm-up", () => {
     const start = Date.now();
     vi.useFakeTimers({ toFake: ["Date"], now: start + 6_000 });
     const ending = await poll(post.json.id);
-    expect(ending).toMatchObject({ status: 200, ops: ENDING_GET_OPS, json: { status: "completed" } });
+    expect(ending.status).toBe(200);
+    expect(ending.ops).toEqual(ENDING_GET_OPS);
+    expect(ending.json.status).toBe("completed");
     vi.useFakeTimers({ toFake: ["Date"], now: start + 16_000 }); // past the live TTL, within the tenant cache
     const later = await poll(post.json.id);
-    expect(later).toMatchObject({ status: 200, ops: {}, json: ending.json });
+    expect(later.status).toBe(200);
+    expect(later.ops).toEqual(LIVE_GET_OPS);
+    expect(later.json).toEqual(ending.json);
     expect(queries()).toBe(before + 1);
   });
 

@@ -168,7 +168,9 @@ describe("task ids open at the edge", () => {
     ];
     for (const v of variants) expect(await poll(a, v), v).toBe(404);
     expect(await poll(b, id)).toBe(404); // another tenant's key binding
-    expect(counted.take()).toEqual({});
+    // Each is refused before any storage read; only its read counts (src/http/read-limit.ts).
+    const reads = variants.length + 1;
+    expect(counted.take()).toEqual({ "READ_LIMIT_USER.limit": reads, "READ_LIMIT_TENANT.limit": reads });
     expect(callsTo(UPSTREAM_HOST).length).toBe(before);
   });
 
