@@ -230,7 +230,7 @@ export interface paths {
     };
     /**
      * Get a task
-     * @description The task's current state, asked of EvoLink unless it ended (or was heard of very recently). A task of another user of your tenant, or of another tenant, is a 404 like one that does not exist.
+     * @description The task's current state, asked of EvoLink while it runs (unless heard of very recently); once it has ended, the gateway's own record of its end answers, and EvoLink is not asked again. A task of another user of your tenant, or of another tenant, is a 404 like one that does not exist.
      */
     get: operations["getTask"];
     put?: never;
@@ -361,7 +361,7 @@ export interface components {
   headers: {
     /** @description The request's id (the client's `X-Request-Id` when well-formed, else a new UUID); quote it to operators. */
     "X-Request-Id": string;
-    /** @description The request limits the caller is under (IETF RateLimit fields draft), e.g. `"tenant-rpm";q=60;w=60, "user-concurrency";q=5;qu="concurrent-requests"`. */
+    /** @description The request limits the caller is under (IETF RateLimit fields draft), e.g. `"tenant-rpm";q=60;w=60, "user-concurrency";q=5;qu="concurrent-requests"`; a refused read names its read limit, e.g. `"user-reads";q=100;w=10`. */
     "RateLimit-Policy": string;
     /** @description What is left of each limit and when it resets, e.g. `"tenant-rpm";r=59;t=60`. */
     RateLimit: string;
@@ -759,6 +759,38 @@ export interface operations {
           };
         };
       };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "code": 429,
+           *       "msg": "…",
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["FilesError"] & {
+            /** @constant */
+            code?: 429;
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded";
+            };
+          };
+        };
+      };
       /** @description `internal_error` */
       500: {
         headers: {
@@ -934,6 +966,38 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "code": 429,
+           *       "msg": "…",
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["FilesError"] & {
+            /** @constant */
+            code?: 429;
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded";
             };
           };
         };
@@ -2997,6 +3061,33 @@ export interface operations {
           };
         };
       };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded";
+            };
+          };
+        };
+      };
       /** @description `internal_error` */
       500: {
         headers: {
@@ -3193,6 +3284,33 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded";
             };
           };
         };
@@ -3397,18 +3515,20 @@ export interface operations {
           };
         };
       };
-      /** @description `upstream_rate_limited` */
+      /** @description `rate_limit_exceeded`, `upstream_rate_limited` */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
           [name: string]: unknown;
         };
         content: {
           /**
            * @example {
            *       "error": {
-           *         "code": "upstream_rate_limited",
+           *         "code": "rate_limit_exceeded",
            *         "message": "…",
            *         "type": "rate_limit_error"
            *       }
@@ -3417,7 +3537,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & {
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_rate_limited";
+              code?: "rate_limit_exceeded" | "upstream_rate_limited";
             };
           };
         };
@@ -3675,6 +3795,33 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded";
             };
           };
         };
@@ -4070,9 +4217,9 @@ export interface operations {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Retry-After": components["headers"]["Retry-After"];
-          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           RateLimit: components["headers"]["RateLimit"];
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
           [name: string]: unknown;
         };
         content: {

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { experimental_readRawConfig } from "wrangler";
 import { callbackFor, waitEnded } from "../bench/lib/callbacks.mjs";
 import { measureAll } from "../bench/lib/measure.mjs";
 import { assertPortsFree, buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
@@ -54,6 +55,19 @@ const settings = {
   tenant_quotas: flags["no-limits"] ? "none" : "unreachable",
 };
 
+/**
+ * The gateway's config for the run: wrangler.jsonc with its read limits (`ratelimits`) raised past anything a
+ * run sends, as the tenants' quotas are, so every limit check runs and nothing is refused. Written beside
+ * wrangler.jsonc, whose relative paths it keeps, and removed when the run stops.
+ */
+const GATEWAY_CONFIG = join(root, "wrangler.bench.json");
+function writeGatewayConfig() {
+  const { rawConfig } = experimental_readRawConfig({ config: join(root, "wrangler.jsonc") });
+  for (const limiter of rawConfig.ratelimits ?? []) limiter.simple.limit = 1_000_000_000;
+  writeFileSync(GATEWAY_CONFIG, JSON.stringify(rawConfig, null, 2));
+  return GATEWAY_CONFIG;
+}
+
 // Free ports on 127.0.0.1, picked when the run starts; the restarted simulator takes its own again.
 const PORTS = {};
 const INSPECTOR_PORTS = {};
@@ -75,6 +89,7 @@ function stopAll() {
   if (stopping) return;
   stopping = true;
   for (const w of workers) w.stop();
+  rmSync(GATEWAY_CONFIG, { force: true });
 }
 process.on("SIGINT", () => {
   stopAll();
@@ -170,7 +185,7 @@ async function main() {
     UPSTREAM_BASE_URL: sim.url,
     UPSTREAM_API_KEY: SIM_KEY,
   });
-  const gateway = start("gateway", "wrangler.jsonc", {
+  const gateway = start("gateway", writeGatewayConfig(), {
     UPSTREAM_BASE_URL: sim.url,
     UPSTREAM_API_KEY: SIM_KEY,
     PUBLIC_BASE_URL: `http://127.0.0.1:${PORTS.gateway}`,

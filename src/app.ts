@@ -5,6 +5,7 @@ import { redeliveryRoutes, webhookAdminRoutes } from "./callbacks/admin-routes";
 import { callbackRoutes } from "./callbacks/ingress";
 import type { HttpEnv } from "./http/context";
 import { notFound, onError, requestContext } from "./http/middleware";
+import { readLimit } from "./http/read-limit";
 import { monthUsageRoutes, usageRoutes } from "./usage/routes";
 import { taskRoutes } from "./tasks/routes";
 import { adminTaskRoutes, taskListRoutes } from "./tasks/list-routes";
@@ -40,7 +41,8 @@ app.route("/admin/tenants", tenantStatusRoutes);
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);
 
-app.use("/v1/*", tenantAuth({ findTenantByIssuer }));
+// Every read (GET) is counted for its user and its tenant before it runs (docs/quotas.md, "Read limits").
+app.use("/v1/*", tenantAuth({ findTenantByIssuer }), readLimit());
 app.route("/v1", generationRoutes);
 app.route("/v1", taskRoutes);
 app.route("/v1", usageRoutes);

@@ -14,6 +14,7 @@ import {
   IDEMPOTENCY_KEY_PARAMETER,
   RETRY_AFTER_CODES,
   TENANT_AUTH,
+  TENANT_READ,
 } from "./openapi/common";
 import { jsonSchema } from "./openapi/json-schema";
 import type { Api, OperationSpec, ResponseSpec } from "./openapi/registry";
@@ -54,7 +55,8 @@ const SECURITY_SCHEMES: Record<Api, Json> = {
 function errorResponses(op: OperationSpec): Record<string, Json> {
   const auth = op.security === "tenant" ? TENANT_AUTH : op.security === "admin" ? ADMIN_AUTH : [];
   const scoped = ADMIN_TENANT_RESOURCE.test(op.path) ? ADMIN_TENANT : [];
-  const codes = [...new Set<ErrorCode>([...auth, ...scoped, ...op.errors, ...ALWAYS])];
+  const read = op.security === "tenant" && (op.method === "get" || op.method === "head") ? TENANT_READ : [];
+  const codes = [...new Set<ErrorCode>([...auth, ...scoped, ...read, ...op.errors, ...ALWAYS])];
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = ERROR_CODES[code].status;
@@ -66,6 +68,11 @@ function errorResponses(op: OperationSpec): Record<string, Json> {
     if (list.some((c) => RETRY_AFTER_CODES.has(c)))
       headers["Retry-After"] = { $ref: "#/components/headers/Retry-After" };
     if (status === 401) headers["WWW-Authenticate"] = { $ref: "#/components/headers/WWW-Authenticate" };
+    // A rate refusal names the limit it enforced (creation's window, a read limit).
+    if (list.includes("rate_limit_exceeded")) {
+      headers["RateLimit-Policy"] = { $ref: "#/components/headers/RateLimit-Policy" };
+      headers["RateLimit"] = { $ref: "#/components/headers/RateLimit" };
+    }
     if (op.idempotencyKey) {
       // A repeated Idempotency-Key replays the first answer, errors included; quota refusals (402, 429)
       // carry the RateLimit fields of the admission that refused them.

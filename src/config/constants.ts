@@ -105,8 +105,22 @@ export const DEFAULT_SWEEP_MIN_AGE_S = 300;
  * turns it off.
  */
 export const DEFAULT_TASK_POLL_CACHE_MS = 1_000;
-/** An ended task's answer may be cached until its result links expire upstream ("valid for 24 hours"). */
-export const TASK_RESULTS_TTL_MS = 24 * 60 * 60_000;
+/**
+ * A task older than this is looked up in its tenant's object before the upstream is asked (GET
+ * /v1/tasks/{id}, on a poll-cache miss): by then most tasks have ended, and an ended task is answered from
+ * its record, never from the upstream again. A younger task skips the lookup, so a live poll makes no
+ * object call (video tasks take minutes; DEFAULT_TASK_SECONDS assumes two).
+ */
+export const TASK_RECORD_FIRST_AFTER_MS = 10 * 60_000;
+/**
+ * Read limits (src/http/read-limit.ts): what the `ratelimits` bindings in wrangler.jsonc allow per window.
+ * The binding does not report its own figures, so the 429 takes them from here;
+ * test/http/read-limit.test.ts holds each binding to its figures.
+ */
+export const READ_LIMITS = {
+  user: { binding: "READ_LIMIT_USER", max: 100, periodS: 10 },
+  tenant: { binding: "READ_LIMIT_TENANT", max: 1_000, periodS: 10 },
+} as const;
 /** Rate refusals an isolate remembers at most (src/quota/edge-refusals.ts); the oldest goes first. */
 export const EDGE_REFUSALS_MAX = 10_000;
 /** A task still `creating` this long after the upstream timeout was orphaned by a dead request: aborted. */

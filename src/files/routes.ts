@@ -6,6 +6,7 @@ import { FILE_JSON_OVERHEAD_BYTES } from "../config/constants";
 import type { HttpEnv } from "../http/context";
 import type { TenantEnv } from "../auth/principal";
 import { readJsonBody } from "../http/body";
+import { readLimit } from "../http/read-limit";
 import { ApiError } from "../http/errors";
 import { query } from "../http/validate";
 import { tenantObject } from "../state/client";
@@ -24,7 +25,8 @@ import { fileView } from "./view";
 
 export const filesRoutes = new Hono<TenantEnv>();
 filesRoutes.onError(filesOnError);
-filesRoutes.use("*", tenantAuth({ findTenantByIssuer }));
+// Reads (list, quota) are counted like every tenant read (src/app.ts); a 429 carries both envelopes.
+filesRoutes.use("*", tenantAuth({ findTenantByIssuer }), readLimit());
 
 filesRoutes.post("/upload/stream", async (c) => {
   const max = c.get("config").maxUploadBytes;

@@ -30,6 +30,8 @@ export const FilesErrorBodySchema = ErrorBodySchema.extend({
 export const ALWAYS: readonly ErrorCode[] = ["internal_error", "misconfigured"];
 /** Codes every tenant route (/v1/*) can answer with: token checks and suspension. */
 export const TENANT_AUTH: readonly ErrorCode[] = ["unauthorized", "tenant_suspended"];
+/** Codes every tenant read (GET, HEAD) can answer with: its read limit (src/http/read-limit.ts). */
+export const TENANT_READ: readonly ErrorCode[] = ["rate_limit_exceeded"];
 /** Codes every admin route can answer with. */
 export const ADMIN_AUTH: readonly ErrorCode[] = ["unauthorized"];
 /**
@@ -47,7 +49,7 @@ export const HEADERS: Record<HeaderName | "X-Request-Id", Record<string, unknown
   },
   "RateLimit-Policy": {
     description:
-      'The request limits the caller is under (IETF RateLimit fields draft), e.g. `"tenant-rpm";q=60;w=60, "user-concurrency";q=5;qu="concurrent-requests"`.',
+      'The request limits the caller is under (IETF RateLimit fields draft), e.g. `"tenant-rpm";q=60;w=60, "user-concurrency";q=5;qu="concurrent-requests"`; a refused read names its read limit, e.g. `"user-reads";q=100;w=10`.',
     schema: { type: "string" },
   },
   RateLimit: {

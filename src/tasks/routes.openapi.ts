@@ -12,7 +12,7 @@ export const taskOperations: OperationSpec[] = [
     operationId: "getTask",
     summary: "Get a task",
     description:
-      "The task's current state, asked of EvoLink unless it ended (or was heard of very recently). A task of another user of your tenant, or of another tenant, is a 404 like one that does not exist.",
+      "The task's current state, asked of EvoLink while it runs (unless heard of very recently); once it has ended, the gateway's own record of its end answers, and EvoLink is not asked again. A task of another user of your tenant, or of another tenant, is a 404 like one that does not exist.",
     tag: "Tasks",
     security: "tenant",
     pathParams: {

@@ -1,18 +1,22 @@
-// GET /v1/tasks/{id}, the tenant-facing task read (creation is src/generations/routes.ts). A poll happens at the edge: the task id is an envelope (./ids.ts) that
-// names the task's row, its upstream id and its creator, bound to the tenant's incarnation, so a GET opens
-// it, checks the caller, and asks the upstream — no Durable Object call and no KV read. The object hears of
-// a task's end once, after the answer (`waitUntil`), and answers only for tasks the upstream no longer knows.
-// Every miss is the same 404, so a task of another tenant or user is indistinguishable from none at all.
+// GET /v1/tasks/{id}, the tenant-facing task read (creation is src/generations/routes.ts). A poll happens at the
+// edge: the task id is an envelope (./ids.ts) that names the task's row, its upstream id, its creator and its
+// creation time, bound to the tenant's incarnation, so a GET opens it, checks the caller, and asks the
+// upstream — no Durable Object call and no KV read while the task runs. Once a task has ended, its view is
+// the gateway's own and final: its object's record (the snapshot of the end), kept in the location's cache
+// (./poll-cache.ts); the upstream is not asked again. The object is told of an end after the answer
+// (`waitUntil`). Every miss is the same 404, so a task of another tenant or user is indistinguishable from none.
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { TenantEnv } from "../auth/principal";
+import { TASK_RECORD_FIRST_AFTER_MS } from "../config/constants";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { getUpstreamTask, upstreamCall } from "../upstream/client";
 import { TERMINAL_STATUSES, type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
-import { cachedPoll, cachePoll } from "./poll-cache";
-import { presentTask } from "./present";
+import { cacheFinal, cachedPoll, cacheLive } from "./poll-cache";
+import { presentTask, type TenantTaskView } from "./present";
+import type { TaskRecord } from "./table";
 
 const notFound = () =>
   new ApiError("task_not_found", "The requested task could not be found", { param: "task_id" });
@@ -26,6 +30,8 @@ export async function visibleTask(c: Context<TenantEnv>, taskId: string): Promis
   return claims;
 }
 
+const objectOf = (c: Context<TenantEnv>) => tenantObject(c.env, c.get("principal").tenant);
+
 export const taskRoutes = new Hono<TenantEnv>();
 
 taskRoutes.get("/tasks/:id", async (c) => {
@@ -35,44 +41,73 @@ taskRoutes.get("/tasks/:id", async (c) => {
   const cached = await cachedPoll(config, id, Date.now());
   if (cached) return c.json(cached);
 
-  const fallback = { model: claims.model, createdMs: claims.createdSec * 1000 };
+  // On a cache miss (another location, an eviction), an old task is looked up in its object first: it has
+  // most likely ended, and then its record answers. A young one skips this, so a live poll costs no object call.
+  let record: TaskRecord | null | undefined;
+  if (Date.now() - claims.createdSec * 1000 >= TASK_RECORD_FIRST_AFTER_MS) {
+    record = await objectOf(c).getTask(claims.row);
+    const final = finalView(c, id, record);
+    if (final) return answerFinal(c, id, final);
+  }
+
   let upstream: UpstreamTask;
   try {
     upstream = await getUpstreamTask(upstreamCall(c), claims.upstreamId);
   } catch (err) {
-    if (err instanceof ApiError && err.code === "task_not_found")
-      return c.json(await recorded(c, id, claims));
-    throw err;
+    if (!(err instanceof ApiError && err.code === "task_not_found")) throw err;
+    // The upstream no longer knows the task (its record expired there): only an ended record answers; a
+    // live task the upstream forgot is the sweeper's to settle (as lost).
+    if (record === undefined) record = await objectOf(c).getTask(claims.row);
+    const final = finalView(c, id, record);
+    if (!final) throw notFound();
+    return answerFinal(c, id, final);
   }
-  const view = presentTask(id, upstream, fallback);
+  const view = presentTask(id, upstream, { model: claims.model, createdMs: claims.createdSec * 1000 });
   const now = Date.now();
-  const ended = TERMINAL_STATUSES.has(upstream.status);
-  if (ended) {
-    // The object settles, writes the outbox and records the end exactly once, whoever reports it first.
-    const object = tenantObject(c.env, c.get("principal").tenant);
+  if (TERMINAL_STATUSES.has(upstream.status)) {
+    // The object settles, writes the outbox and records the end exactly once, whoever reports it first;
+    // the record it answers with is the task's final view, which the cache keeps from then on.
     c.executionCtx.waitUntil(
-      object
+      objectOf(c)
         .observe(claims.row, upstream, now)
+        .then((result) => {
+          const final = finalView(c, id, result?.record ?? null);
+          return final && keepFinal(c, id, final);
+        })
         .catch((err: unknown) =>
           c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) }),
         ),
     );
-  }
-  c.executionCtx.waitUntil(cachePoll(config, id, view, ended, now));
+  } else c.executionCtx.waitUntil(cacheLive(config, id, view, now));
   return c.json(view);
 });
 
-/** A task the upstream no longer knows (its record expired there): the tenant's object has its last state. */
-async function recorded(c: Context<TenantEnv>, id: string, claims: TaskIdClaims) {
-  const record = await tenantObject(c.env, c.get("principal").tenant).getTask(claims.row);
-  // Only an end is final; a live task the upstream forgot is the sweeper's to settle (as lost).
-  if (!record?.snapshot || record.endedAt === null || record.publicId !== id) throw notFound();
+interface Final {
+  view: TenantTaskView;
+  endedAt: number;
+}
+
+/**
+ * An ended task's view from its record: the snapshot of its end, not the upstream. Null for a task that has
+ * not ended, or whose record cannot show it.
+ */
+function finalView(c: Context<TenantEnv>, id: string, record: TaskRecord | null): Final | null {
+  if (!record?.snapshot || record.endedAt === null || record.publicId !== id) return null;
   const parsed = UpstreamTaskSchema.safeParse(parseJson(record.snapshot));
   if (!parsed.success) {
     c.get("log").error("task_snapshot_invalid", { task_id: id, issues: parsed.error.issues.length });
-    throw notFound();
+    return null;
   }
-  return presentTask(id, parsed.data, { model: record.model, createdMs: record.createdAt });
+  const view = presentTask(id, parsed.data, { model: record.model, createdMs: record.createdAt });
+  return { view, endedAt: record.endedAt };
+}
+
+const keepFinal = (c: Context<TenantEnv>, id: string, final: Final) =>
+  cacheFinal(c.get("config"), id, final.view, final.endedAt, Date.now());
+
+function answerFinal(c: Context<TenantEnv>, id: string, final: Final): Response {
+  c.executionCtx.waitUntil(keepFinal(c, id, final));
+  return c.json(final.view);
 }
 
 function parseJson(text: string): unknown {

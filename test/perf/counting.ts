@@ -1,6 +1,6 @@
 // Storage and I/O counters for the hot-path budget (storage-ops.test.ts): wraps every KV namespace, Durable
-// Object namespace and Queue binding of an env so that each operation is tallied by binding and method
-// (KV also by key prefix, e.g. `KV.get tenant:`), while still reaching the real local binding.
+// Object namespace, Queue and Rate Limiting binding of an env so that each operation is tallied by binding
+// and method (KV also by key prefix, e.g. `KV.get tenant:`), while still reaching the real local binding.
 import type { Env } from "../../src/env";
 
 /** Operation → count, e.g. { "KV.get issuer:": 1, "TENANT_STATE.admit": 1 }. */
@@ -24,6 +24,7 @@ export function countingEnv(base: Env): CountingEnv {
     if (isKv(binding)) env[name] = wrapKv(name, binding, count);
     else if (isNamespace(binding)) env[name] = wrapNamespace(name, binding, count);
     else if (isQueue(binding)) env[name] = wrapMethods(name, binding, ["send", "sendBatch"], count);
+    else if (isRateLimit(binding)) env[name] = wrapMethods(name, binding, ["limit"], count);
   }
   return {
     env: env as unknown as Env,
@@ -114,3 +115,4 @@ const hasFns = (v: unknown, ...names: string[]) =>
 const isKv = (v: unknown): v is KVNamespace => hasFns(v, "get", "put", "list", "getWithMetadata");
 const isNamespace = (v: unknown): v is DurableObjectNamespace => hasFns(v, "idFromName", "get");
 const isQueue = (v: unknown): v is Queue => hasFns(v, "send", "sendBatch");
+const isRateLimit = (v: unknown): v is RateLimit => hasFns(v, "limit") && !hasFns(v, "get");

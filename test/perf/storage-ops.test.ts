@@ -1,12 +1,13 @@
 // The hot path's I/O budget (docs/performance.md): once an isolate has seen a tenant, a request reads the
 // tenant record and its verification keys from isolate memory — no KV read, no key-server fetch — and its
-// only storage I/O is the Durable Object calls counted here, exactly. A new read or round trip on the hot
-// path fails this test, on purpose: it must be a decision, written down in the docs with its figure.
+// only I/O is the Durable Object calls and read-limit checks counted here, exactly (every tally is compared
+// with toEqual: an extra call fails). A new read or round trip on the hot path fails this test, on purpose:
+// it must be a decision, written down in the docs with its figure.
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { TENANT_CACHE_TTL_MS } from "../../src/config/constants";
+import { TASK_RECORD_FIRST_AFTER_MS, TENANT_CACHE_TTL_MS } from "../../src/config/constants";
 import type { Env } from "../../src/env";
 import { claimsFor, makeKeyPair, publicJwks, signToken } from "../fixtures/keys";
 import { createTenant, hsTenant } from "../fixtures/tenants";
@@ -51,10 +52,14 @@ async function es256Tenant(id: string, source: "inline" | "jwks_uri") {
 }
 
 const POST_OPS = { "TENANT_STATE.create": 1 };
+/** Every read is counted for its user and its tenant (src/http/read-limit.ts): no object call. */
+const READ_OPS = { "READ_LIMIT_USER.limit": 1, "READ_LIMIT_TENANT.limit": 1 };
 /** A poll happens at the edge: the task id carries what it needs (src/tasks/ids.ts). */
-const LIVE_GET_OPS = {};
+const LIVE_GET_OPS = READ_OPS;
 /** The poll that first sees the end tells the object, once, after answering (waitUntil). */
-const ENDING_GET_OPS = { "TENANT_STATE.observe": 1 };
+const ENDING_GET_OPS = { ...READ_OPS, "TENANT_STATE.observe": 1 };
+/** On a cache miss, a task older than TASK_RECORD_FIRST_AFTER_MS is read from its object first. */
+const OLD_GET_OPS = { ...READ_OPS, "TENANT_STATE.getTask": 1 };
 
 afterEach(() => vi.useRealTimers());
 
@@ -105,21 +110,70 @@ describe("storage operations per request, after warm-up", () => {
     const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
     const queries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
     const first = await poll(post.json.id);
-    expect(first).toMatchObject({ status: 200, ops: {} });
+    expect(first.status).toBe(200);
+    expect(first.ops).toEqual(LIVE_GET_OPS);
     const before = queries();
     const again = await poll(post.json.id);
-    expect(again).toMatchObject({ status: 200, ops: {}, json: first.json });
+    expect(again.status).toBe(200);
+    expect(again.ops).toEqual(LIVE_GET_OPS);
+    expect(again.json).toEqual(first.json);
     expect(queries()).toBe(before);
 
-    // An ended task is cached until its results expire: the end is reported once, then never asked again.
+    // An ended task's final view is kept: the end is reported once, then the upstream is never asked again.
     await clock.advance(10_000);
     const start = Date.now();
     vi.useFakeTimers({ toFake: ["Date"], now: start + 6_000 });
     const ending = await poll(post.json.id);
-    expect(ending).toMatchObject({ status: 200, ops: ENDING_GET_OPS, json: { status: "completed" } });
+    expect(ending.status).toBe(200);
+    expect(ending.ops).toEqual(ENDING_GET_OPS);
+    expect(ending.json.status).toBe("completed");
     vi.useFakeTimers({ toFake: ["Date"], now: start + 16_000 }); // past the live TTL, within the tenant cache
     const later = await poll(post.json.id);
-    expect(later).toMatchObject({ status: 200, ops: {}, json: ending.json });
+    expect(later.status).toBe(200);
+    expect(later.ops).toEqual(LIVE_GET_OPS);
+    expect(later.json).toEqual(ending.json);
+    expect(queries()).toBe(before + 1);
+  });
+
+  it("a loop of GETs on an ended task: one upstream query, then none — from the cache, or from the object's record", async () => {
+    const { sim, clock } = startSimulator();
+    sim.inject({ dropCallbacks: true }); // only polls query the upstream
+    const tenant = await es256Tenant("perf-ended-loop", "inline");
+    const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    const id = post.json.id as string;
+    const queries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
+    await clock.advance(10_000); // completed upstream; nothing has told the gateway yet
+
+    const before = queries();
+    const ending = await send(`/v1/tasks/${id}`, await tenant.token());
+    expect(ending.json.status).toBe("completed");
+    expect(ending.ops).toEqual(ENDING_GET_OPS);
+    expect(queries()).toBe(before + 1);
+    // The task's final view is the object's snapshot of its end, kept by the location's cache (on even with
+    // TASK_POLL_CACHE_MS=0, the tests' setting).
+    for (let i = 0; i < 20; i++) {
+      const again = await send(`/v1/tasks/${id}`, await tenant.token());
+      expect(again.json).toEqual(ending.json);
+      expect(again.ops).toEqual(LIVE_GET_OPS);
+    }
+    expect(queries()).toBe(before + 1);
+
+    // A day later, at a location whose cache does not hold it (evicted here): the object's record answers,
+    // once, and the cache again after that. The upstream is not asked, even though it now fails.
+    const token = await tenant.token(); // tokens are verified on the real clock, the rest reads the fake one
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 24 * 60 * 60_000 + TASK_RECORD_FIRST_AFTER_MS });
+    expect((await send("/v1/models", token)).status).toBe(200); // the tenant record, read again after a day
+    expect(await caches.default.delete(`${GATEWAY}/__poll-cache/tasks/${id}`)).toBe(true);
+    sim.inject({ query: { status: 500, count: 100 } });
+    const old = await send(`/v1/tasks/${id}`, token);
+    expect(old.status).toBe(200);
+    expect(old.json).toEqual(ending.json);
+    expect(old.ops).toEqual(OLD_GET_OPS);
+    for (let i = 0; i < 20; i++) {
+      const again = await send(`/v1/tasks/${id}`, token);
+      expect(again.json).toEqual(ending.json);
+      expect(again.ops).toEqual(LIVE_GET_OPS);
+    }
     expect(queries()).toBe(before + 1);
   });
 

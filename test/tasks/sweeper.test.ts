@@ -4,7 +4,7 @@
 // settled, orphaned `creating` tasks are aborted, lost tasks are ended, young ones are left alone.
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   DEFAULT_SWEEP_MIN_AGE_S,
   IDEMPOTENCY_TTL_MS,
@@ -15,7 +15,7 @@ import {
 import { objectOf, rowOf } from "../helpers/objects";
 import { TaskTable } from "../../src/tasks/table";
 import { age, armedAlarm, runAlarm } from "../helpers/alarm";
-import { UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
+import { UPSTREAM_HOST, VALID_BODY, admin, bearer, gw, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
 import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage } from "../quota/helpers";
 
@@ -189,7 +189,14 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
     expect(await runAlarm(t.id)).toBe(true);
     expect(await stub.getTask(row)).toBeNull();
     sim.reset(); // by then the upstream has long forgotten it too
-    expect((await getTask(t, id)).status).toBe(404);
+    // …and this location's cache, which kept the final view for as long as the record is kept.
+    const token = await t.token({ sub: "user-1" }); // verified on the real clock
+    vi.useFakeTimers({ toFake: ["Date"], now: ended.endedAt! + TASK_RETENTION_MS + 1_000 });
+    try {
+      expect((await gw(`/v1/tasks/${id}`, bearer(token))).status).toBe(404);
+    } finally {
+      vi.useRealTimers();
+    }
     // An object with nothing left to sweep arms no alarm.
     expect(await armedAlarm(t.id)).toBeNull();
   });

@@ -1,9 +1,10 @@
 // GET /v1/tasks/{id}: the upstream's task with the gateway's id, visible only to its owner, answered at the
-// edge from the id alone (an envelope bound to the tenant), the upstream and — for a task the upstream
-// forgot — the object's record.
+// edge from the id alone (an envelope bound to the tenant) and the upstream while it runs; once it has ended,
+// from the object's record of its end and the location's cache, never from the upstream again.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
+import { TASK_RECORD_FIRST_AFTER_MS } from "../../src/config/constants";
 import { loadConfig } from "../../src/config/env";
 import { createTenant, type TenantFixture } from "../fixtures/tenants";
 import { GATEWAY, UPSTREAM_HOST, VALID_BODY, bearer, gw, startSimulator, withJson } from "../helpers/gateway";
@@ -22,6 +23,19 @@ async function createTask(t: TenantFixture, sub: string | null = "user-1", body:
 async function getTask(t: TenantFixture, id: string, sub: string | null = "user-1") {
   return gw(`/v1/tasks/${id}`, bearer(await t.token({ sub })));
 }
+
+/**
+ * Drops a task's entry from this location's cache, as another location (or an eviction) would not have it.
+ * The entry is written after the answer (waitUntil), so this waits for it to be there first.
+ */
+async function evict(id: string) {
+  const key = `${GATEWAY}/__poll-cache/tasks/${id}`;
+  await vi.waitFor(async () => expect(await caches.default.delete(key)).toBe(true), { interval: 10 });
+}
+
+const upstreamQueries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
+
+afterEach(() => vi.useRealTimers());
 
 describe("GET /v1/tasks/{id}", () => {
   it("follows the task from pending to completed, always under the gateway's id", async () => {
@@ -168,7 +182,9 @@ describe("task ids open at the edge", () => {
     ];
     for (const v of variants) expect(await poll(a, v), v).toBe(404);
     expect(await poll(b, id)).toBe(404); // another tenant's key binding
-    expect(counted.take()).toEqual({});
+    // Each is refused before any storage read; only its read counts (src/http/read-limit.ts).
+    const reads = variants.length + 1;
+    expect(counted.take()).toEqual({ "READ_LIMIT_USER.limit": reads, "READ_LIMIT_TENANT.limit": reads });
     expect(callsTo(UPSTREAM_HOST).length).toBe(before);
   });
 
@@ -189,6 +205,7 @@ describe("task ids open at the edge", () => {
     const done = (await (await getTask(t, id)).json()) as Record<string, unknown>;
     expect(done.status).toBe("completed");
     sim.reset(); // the upstream forgets its tasks
+    await evict(id); // and this location's cache no longer holds it
     const res = await getTask(t, id);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(done);
@@ -215,9 +232,62 @@ describe("task ids open at the edge", () => {
       state.storage.sql.exec("UPDATE tasks SET snapshot = '{\"status\": 7}' WHERE id = ?", row);
     });
     sim.reset();
+    await evict(id);
     const res = await getTask(t, id);
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).error.code).toBe("task_not_found");
+  });
+});
+
+describe("an ended task is the gateway's own: never asked of the upstream again", () => {
+  it("keeps the final view in the location's cache, with the poll cache off", async () => {
+    const { sim, clock } = startSimulator();
+    sim.inject({ dropCallbacks: true }); // only polls tell the gateway about the end
+    const t = await createTenant();
+    const id = await createTask(t);
+    await clock.advance(10_000);
+    const before = upstreamQueries();
+    const done = (await (await getTask(t, id)).json()) as Record<string, unknown>;
+    expect(done.status).toBe("completed");
+    expect(upstreamQueries()).toBe(before + 1);
+    sim.inject({ query: { status: 500, count: 100 } }); // would be a 502, were it asked
+    for (let i = 0; i < 5; i++) expect(await (await getTask(t, id)).json()).toEqual(done);
+    expect(upstreamQueries()).toBe(before + 1);
+  });
+
+  it("answers an old task from its object's record of the end when the cache does not hold it", async () => {
+    const { sim, clock } = startSimulator();
+    const t = await createTenant();
+    const id = await createTask(t);
+    await clock.advance(10_000); // completed; the callback ends it in the object (no poll has seen it)
+    const row = await rowOf(t.id, id);
+    await vi.waitFor(async () => expect((await (await objectOf(t.id)).getTask(row))?.endedAt).not.toBeNull());
+    const token = await t.token(); // verified on the real clock; the task's age is read on the fake one
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + TASK_RECORD_FIRST_AFTER_MS });
+    sim.inject({ query: { status: 500, count: 100 } });
+    const before = upstreamQueries();
+    const res = await gw(`/v1/tasks/${id}`, bearer(token));
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ id, status: "completed", results: [expect.stringMatching(/^https:/)] });
+    expect(upstreamQueries()).toBe(before);
+    // The record's view is now this location's too.
+    await evict(id);
+  });
+
+  it("asks the upstream about an old task whose record has not ended, and about a young one", async () => {
+    const { sim } = startSimulator();
+    sim.inject({ dropCallbacks: true });
+    const t = await createTenant();
+    const young = await createTask(t);
+    const token = await t.token();
+    const before = upstreamQueries();
+    expect((await gw(`/v1/tasks/${young}`, bearer(token))).status).toBe(200);
+    expect(upstreamQueries()).toBe(before + 1);
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + TASK_RECORD_FIRST_AFTER_MS });
+    const res = await gw(`/v1/tasks/${young}`, bearer(token));
+    expect(((await res.json()) as { status: string }).status).toBe("pending");
+    expect(upstreamQueries()).toBe(before + 2);
   });
 });
 
