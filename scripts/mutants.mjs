@@ -127,4 +127,32 @@ export const MUTANTS = [
     to: ",",
     tests: ["test/tenants/admin.test.ts"],
   },
+  {
+    name: "reads: no read limit",
+    file: "src/http/read-limit.ts",
+    from: '      if (!(await allowed(c.env, scope, key, c.get("log")))) {',
+    to: "      if (false) {",
+    tests: ["test/http/read-limit.test.ts"],
+  },
+  {
+    name: "tasks: an ended task's final view is not kept (every GET asks the upstream)",
+    file: "src/tasks/routes.ts",
+    from: "          return final && keepFinal(c, id, final);",
+    to: "          return final && undefined;",
+    tests: ["test/perf/storage-ops.test.ts", "test/tasks"],
+  },
+  {
+    name: "tasks: an old task skips its record and asks the upstream",
+    file: "src/tasks/routes.ts",
+    from: "  if (Date.now() - claims.createdSec * 1000 >= TASK_RECORD_FIRST_AFTER_MS) {",
+    to: "  if (false) {",
+    tests: ["test/perf/storage-ops.test.ts", "test/tasks"],
+  },
+  {
+    name: "tasks: a cached poll makes an object call (the exact storage tally)",
+    file: "src/tasks/routes.ts",
+    from: "  if (cached) return c.json(cached);",
+    to: "  if (cached) {\n    await objectOf(c).getTask(claims.row);\n    return c.json(cached);\n  }",
+    tests: ["test/perf/storage-ops.test.ts"],
+  },
 ];
