@@ -1,5 +1,5 @@
 // The mutants of `npm run mutate` (scripts/mutate.mjs): one deliberate bug each in security or money code,
-// with the tests that must catch it. `from` must occur exactly once in `file`.
+// with the tests that must catch it. `from` must occur exactly once in `file` (or each edit's in its file).
 export const MUTANTS = [
   {
     name: "tasks: a user sees another user's task",
@@ -9,10 +9,21 @@ export const MUTANTS = [
     tests: ["test/tasks"],
   },
   {
+    // Two guards keep an end to one: the object's check of the record, and the table's `ended_at IS NULL`.
+    // Either alone is enough (removing one is an equivalent mutant), so this mutant removes both.
     name: "tasks: an end settles twice",
-    file: "src/tenant-object/tenant-state.ts",
-    from: "if (current.endedAt !== null) return { record: current, firstEnd: false };",
-    to: "",
+    edits: [
+      {
+        file: "src/tenant-object/tenant-state.ts",
+        from: "if (current.endedAt !== null) return { record: current, firstEnd: false };",
+        to: "",
+      },
+      {
+        file: "src/tasks/table.ts",
+        from: "WHERE id = ? AND ended_at IS NULL AND upstream_id = ?",
+        to: "WHERE id = ? AND upstream_id = ?",
+      },
+    ],
     tests: ["test/callbacks/ingress.test.ts", "test/quota"],
   },
   {

@@ -24,15 +24,23 @@ for (const signal of ["SIGINT", "SIGTERM"])
 
 const results = [];
 for (const m of chosen) {
-  const path = join(root, m.file);
-  const original = readFileSync(path, "utf8");
-  const count = original.split(m.from).length - 1;
-  if (count !== 1) {
-    results.push({ name: m.name, verdict: `STALE (its text occurs ${count} times in ${m.file})` });
+  // A mutant is one edit, or several that together make one bug (two guards of one rule).
+  const edits = m.edits ?? [{ file: m.file, from: m.from, to: m.to }];
+  const originals = edits.map((e) => [join(root, e.file), readFileSync(join(root, e.file), "utf8")]);
+  const stale = edits.find((e, i) => originals[i][1].split(e.from).length - 1 !== 1);
+  if (stale) {
+    const count = readFileSync(join(root, stale.file), "utf8").split(stale.from).length - 1;
+    results.push({ name: m.name, verdict: `STALE (its text occurs ${count} times in ${stale.file})` });
+    console.log(`[mutate] STALE    ${m.name}`);
     continue;
   }
-  restore = () => writeFileSync(path, original);
-  writeFileSync(path, original.replace(m.from, m.to));
+  restore = () => {
+    for (const [path, text] of originals) writeFileSync(path, text);
+  };
+  for (const e of edits) {
+    const path = join(root, e.file);
+    writeFileSync(path, readFileSync(path, "utf8").replace(e.from, e.to));
+  }
   const started = Date.now();
   try {
     const run = spawnSync("vitest", ["run", "--reporter=dot", ...m.tests], {
