@@ -178,7 +178,7 @@ export class TenantState extends DurableObject<Env> {
         return Date.now() + 30_000;
       });
     const wants = await Promise.all([
-      step(() => this.outbox.flush(Date.now())),
+      step(() => this.outbox.flush(Date.now(), loadConfig(this.env).webhookTimeoutMs)),
       step(() => this.quota.syncKv(Date.now())),
       step(() => this.expireFiles(Date.now())),
     ]);
@@ -231,8 +231,19 @@ export class TenantState extends DurableObject<Env> {
 
   // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.
 
+  /** Records an attempt; in the same step the outbox learns that the event is settled, or when to expect more. */
   async recordDelivery(entry: DeliveryEntry): Promise<DeliveryView> {
-    return this.deliveries.record(entry, Date.now());
+    const timeoutMs = loadConfig(this.env).webhookTimeoutMs;
+    const next = entry.outcome === "retrying" ? entry.nextAttemptAt : null;
+    return this.alarms.transaction(() => {
+      this.outbox.attempted(entry.eventId, next, timeoutMs);
+      return this.deliveries.record(entry, Date.now());
+    });
+  }
+
+  /** The consumer settled an event without an attempt to record (the tenant has no webhook destination). */
+  async eventSettled(eventId: string): Promise<void> {
+    this.outbox.attempted(eventId, null, loadConfig(this.env).webhookTimeoutMs);
   }
 
   async listDeliveries(limit: number, cursor?: number): Promise<DeliveryPage> {
