@@ -281,6 +281,9 @@ async function tokenFor(sub) {
 // --- traffic
 
 let activeRequests = 0;
+/** When each creation was answered 200 (first answers and replays alike). */
+const createdAt = [];
+let settledAt = null;
 
 /** fetch with a timeout, counted while in flight; a network error (the kill) comes back as { error }. */
 async function call(url, init = {}, timeoutMs = 30_000) {
@@ -346,6 +349,8 @@ function newCreation(n, user) {
     answers: {},
     affected: new Set(),
     stillRunningAfter: new Set(),
+    /** Per kill: when the gateway next answered this creation (any status) after it was cut off. */
+    reanswered: new Map(),
     answeredAt: null,
     lastError: null,
   };
@@ -369,7 +374,10 @@ async function create(c) {
     const kind = r.error ? "network" : String(r.status);
     c.answers[kind] = (c.answers[kind] ?? 0) + 1;
     if (r.error || gatewayDown) c.affected.add(currentKill);
+    else if (c.affected.has(currentKill) && !c.reanswered.has(currentKill))
+      c.reanswered.set(currentKill, Date.now());
     if (r.status === 409) c.stillRunningAfter.add(currentKill);
+    if (r.status === 200) createdAt.push(Date.now());
     if (r.status === 200 && r.json?.id) {
       c.outcome = "created";
       c.taskId = r.json.id;
@@ -474,9 +482,11 @@ async function settle() {
     if (progress !== lastProgress) log(`settling: ${progress}`);
     lastProgress = progress;
     if (state.open === 0 && state.reserved === 0 && state.unaccepted === 0) {
+      settledAt ??= Date.now();
       const count = receiver.deliveries.length;
       await sleep(QUIET_MS);
       if (receiver.deliveries.length === count) return;
+      settledAt = null;
       continue;
     }
     await sleep(2_000);
@@ -523,7 +533,13 @@ async function replayEach() {
 
 async function collect() {
   await readSimTasks();
-  return { listed: await listAll(), ledger: await ledgerAll() };
+  // Every create the upstream received, by upstream Idempotency-Key: a key sent more than once is a forward
+  // retried after a kill (or a failure), the case where a second paid task could have been made.
+  const requests = await call(`${simUrl}/__sim/requests`, {}, 60_000);
+  const upstreamPosts = (requests.json ?? []).filter(
+    (r) => r.method === "POST" && r.path === "/v1/videos/generations",
+  );
+  return { listed: await listAll(), ledger: await ledgerAll(), upstreamPosts };
 }
 
 // --- the report
@@ -531,6 +547,8 @@ async function collect() {
 function recoveryOf(kill) {
   const affected = creations.filter((c) => c.affected.has(kill.k));
   const answered = affected.filter((c) => c.answeredAt !== null).map((c) => c.answeredAt);
+  const reanswered = affected.map((c) => c.reanswered.get(kill.k)).filter((t) => t !== undefined);
+  const firstCreated = createdAt.find((t) => t >= kill.readyAt);
   return {
     kill: kill.k,
     at_s: Number(((kill.killedAt - started) / 1000).toFixed(1)),
@@ -539,11 +557,15 @@ function recoveryOf(kill) {
     creations_interrupted: affected.length,
     // Retries told "still being processed" (409) after this kill: the attempt the kill cut short held the key.
     creations_told_still_running: creations.filter((c) => c.stillRunningAfter.has(kill.k)).length,
-    all_answered_after_ms: answered.length ? Math.max(...answered) - kill.killedAt : null,
+    first_task_created_after_ms: firstCreated === undefined ? null : firstCreated - kill.killedAt,
+    // Every creation the kill cut off had an answer again (a task, or a 429 of the limits) by then.
+    all_answered_again_after_ms: reanswered.length ? Math.max(...reanswered) - kill.killedAt : null,
+    // ... and had its task by then (rate and concurrency limits queue them: the tail is the limits').
+    all_created_after_ms: answered.length ? Math.max(...answered) - kill.killedAt : null,
   };
 }
 
-function report({ listed, ledger }) {
+function report({ listed, ledger, upstreamPosts }) {
   const created = creations.filter((c) => c.outcome === "created");
   const deliveries = receiver.deliveries;
   const results = [
@@ -552,7 +574,7 @@ function report({ listed, ledger }) {
     checks.creditsSettled({ ledger, simTasks, listed }),
     checks.withinLimits({ limits: LIMITS, listed, simTasks, ledger, samples }),
     checks.webhooksDelivered({ created, deliveries }),
-    checks.oneUpstreamTaskEach({ created, listed, simTasks }),
+    checks.oneUpstreamTaskEach({ created, listed, simTasks, upstreamPosts }),
   ];
   if (kills.length !== KILLS)
     results.push({ name: `${KILLS} kills`, ok: false, summary: { kills: kills.length }, details: [] });
@@ -560,6 +582,7 @@ function report({ listed, ledger }) {
   const answers = {};
   for (const c of creations)
     for (const [k, n] of Object.entries(c.answers)) answers[k] = (answers[k] ?? 0) + n;
+  const lastReady = kills.length ? kills[kills.length - 1].readyAt : started;
   const summary = {
     seed: SEED,
     duration_s: Math.round((Date.now() - started) / 1000),
@@ -567,6 +590,9 @@ function report({ listed, ledger }) {
     users: USERS,
     kills: recovery,
     create_answers: answers,
+    // Events the outbox sent again because their lease ran out unconfirmed (the queue lost them in a kill).
+    outbox_resends: countInLogs('"outbox_resent"'),
+    settled_after_last_restart_ms: settledAt === null ? null : settledAt - lastReady,
     results,
   };
   mkdirSync(dirname(flags.report), { recursive: true });
@@ -577,10 +603,15 @@ function report({ listed, ledger }) {
   console.log(`create attempts by answer: ${JSON.stringify(answers)}`);
   for (const r of recovery)
     console.log(
-      `kill ${r.kill} at ${r.at_s} s: ${r.requests_in_flight} requests in flight; gateway back up after ${r.back_up_ms} ms; ` +
-        `${r.creations_interrupted} creations interrupted (${r.creations_told_still_running} told 409 still running), ` +
-        `all answered ${r.all_answered_after_ms ?? "-"} ms after the kill`,
+      `kill ${r.kill} at ${r.at_s} s: ${r.requests_in_flight} requests in flight; gateway back up after ${r.back_up_ms} ms, ` +
+        `first task created ${r.first_task_created_after_ms ?? "-"} ms after the kill; ${r.creations_interrupted} creations cut off ` +
+        `(${r.creations_told_still_running} told 409 still running): all answered again after ${r.all_answered_again_after_ms ?? "-"} ms, ` +
+        `all created after ${r.all_created_after_ms ?? "-"} ms`,
     );
+  console.log(
+    `outbox resends (events the kills made the queue lose): ${summary.outbox_resends}; ` +
+      `every task ended and every webhook accepted ${summary.settled_after_last_restart_ms ?? "-"} ms after the last restart`,
+  );
   for (const r of results) {
     console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}  ${JSON.stringify(r.summary)}`);
     for (const d of r.details) console.log(`        - ${d}`);
@@ -596,6 +627,21 @@ function report({ listed, ledger }) {
 }
 
 // --- helpers
+
+/** Lines of the gateway's logs (all its starts) that contain `needle`. */
+function countInLogs(needle) {
+  let n = 0;
+  for (let i = 1; i <= gatewayStarts; i++) {
+    try {
+      n += readFileSync(join(work, `gateway-${i}.log`), "utf8")
+        .split("\n")
+        .filter((l) => l.includes(needle)).length;
+    } catch {
+      // no log
+    }
+  }
+  return n;
+}
 
 async function freePort() {
   return new Promise((res, rej) => {

@@ -190,7 +190,7 @@ export function webhooksDelivered({ created, deliveries }) {
 }
 
 /** The upstream got exactly one task per created task: no retry (idempotent or not) made a second. */
-export function oneUpstreamTaskEach({ created, listed, simTasks }) {
+export function oneUpstreamTaskEach({ created, listed, simTasks, upstreamPosts }) {
   const problems = [];
   const ids = new Set(created.map((c) => c.taskId));
   const attached = groupBy(
@@ -205,10 +205,13 @@ export function oneUpstreamTaskEach({ created, listed, simTasks }) {
       problems.push(`upstream key ${key}: ${tasks.length} upstream tasks`);
   for (const s of simTasks.values())
     if (!attached.has(s.id)) problems.push(`${s.id}: an upstream task no created task owns (orphan)`);
+  const posts = groupBy(upstreamPosts, (r) => r.headers["idempotency-key"] ?? "(none)");
   return check("no retry created a second upstream task", problems, {
     upstream_tasks: simTasks.size,
     created_tasks: ids.size,
     idempotency_keys: byKey.size,
+    upstream_creates: upstreamPosts.length,
+    upstream_keys_sent_again: [...posts.values()].filter((list) => list.length > 1).length,
   });
 }
 
