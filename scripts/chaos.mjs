@@ -116,6 +116,14 @@ async function main() {
   await waitReady(gateway, "/healthz");
   log(`gateway ${gatewayUrl}, simulator ${simUrl}, receiver ${receiver.url}`);
   await createTenant();
+  // The upstream answers a create 0.5 s after making the task (EvoLink takes about a second): a kill in
+  // that window leaves an upstream task whose creation the gateway never heard of — the case where a
+  // retry could make a second, paid one.
+  const faults = await fetch(`${simUrl}/__sim/faults`, {
+    method: "POST",
+    body: JSON.stringify({ createAnswerDelayMs: 500 }),
+  });
+  if (!faults.ok) throw new Error(`the simulator refused its faults: ${await faults.text()}`);
 
   const sampling = sampler();
   const killing = killer(builds.gateway);
@@ -202,6 +210,11 @@ function killer(script) {
   const done = (async () => {
     for (let k = 1; k <= KILLS; k++) {
       await sleep(between(6_000, 20_000));
+      // A random moment, taken while a creation is on its way (waiting at most 5 s for one): the kills
+      // that matter cut work off halfway.
+      for (let i = 0; i < 50 && ![...creating.values()].some((t) => Date.now() - t > 100); i++)
+        await sleep(100);
+      const creationsInFlight = creating.size;
       const victims = groupPids(gateway.pid);
       const inFlight = activeRequests;
       const killedAt = Date.now();
@@ -215,10 +228,18 @@ function killer(script) {
       await waitReady(gateway, "/healthz", 90_000);
       const readyAt = Date.now();
       gatewayDown = false;
-      const kill = { k, killedAt, readyAt, inFlight, processes: victims.map((v) => v.comm) };
+      const kill = {
+        k,
+        killedAt,
+        readyAt,
+        inFlight,
+        creationsInFlight,
+        processes: victims.map((v) => v.comm),
+      };
       kills.push(kill);
       log(
-        `kill ${k}: SIGKILL to ${victims.length} processes (${kill.processes.join(", ")}) with ${inFlight} requests in flight; back up after ${readyAt - killedAt} ms`,
+        `kill ${k}: SIGKILL to ${victims.length} processes (${kill.processes.join(", ")}) with ${inFlight} requests in flight ` +
+          `(${creationsInFlight} creations); back up after ${readyAt - killedAt} ms`,
       );
     }
   })();
@@ -281,6 +302,8 @@ async function tokenFor(sub) {
 // --- traffic
 
 let activeRequests = 0;
+/** Creation requests in flight: creation number → when it was sent. */
+const creating = new Map();
 /** When each creation was answered 200 (first answers and replays alike). */
 const createdAt = [];
 let settledAt = null;
@@ -366,11 +389,13 @@ async function create(c) {
   };
   while (Date.now() < giveUp) {
     c.attempts++;
+    creating.set(c.n, Date.now());
     const r = await call(`${gatewayUrl}/v1/videos/generations`, {
       method: "POST",
       headers,
       body: JSON.stringify(c.body),
     });
+    creating.delete(c.n);
     const kind = r.error ? "network" : String(r.status);
     c.answers[kind] = (c.answers[kind] ?? 0) + 1;
     if (r.error || gatewayDown) c.affected.add(currentKill);
@@ -553,6 +578,7 @@ function recoveryOf(kill) {
     kill: kill.k,
     at_s: Number(((kill.killedAt - started) / 1000).toFixed(1)),
     requests_in_flight: kill.inFlight,
+    creations_in_flight: kill.creationsInFlight,
     back_up_ms: kill.readyAt - kill.killedAt,
     creations_interrupted: affected.length,
     // Retries told "still being processed" (409) after this kill: the attempt the kill cut short held the key.
@@ -603,7 +629,8 @@ function report({ listed, ledger, upstreamPosts }) {
   console.log(`create attempts by answer: ${JSON.stringify(answers)}`);
   for (const r of recovery)
     console.log(
-      `kill ${r.kill} at ${r.at_s} s: ${r.requests_in_flight} requests in flight; gateway back up after ${r.back_up_ms} ms, ` +
+      `kill ${r.kill} at ${r.at_s} s: ${r.requests_in_flight} requests in flight (${r.creations_in_flight} creations); ` +
+        `gateway back up after ${r.back_up_ms} ms, ` +
         `first task created ${r.first_task_created_after_ms ?? "-"} ms after the kill; ${r.creations_interrupted} creations cut off ` +
         `(${r.creations_told_still_running} told 409 still running): all answered again after ${r.all_answered_again_after_ms ?? "-"} ms, ` +
         `all created after ${r.all_created_after_ms ?? "-"} ms`,
