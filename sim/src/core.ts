@@ -154,6 +154,9 @@ export class UpstreamSimulator {
     this.taskMap.set(task.id, task);
     const answer = JSON.stringify(createView(task, this.timings));
     if (key !== null) this.idempotency.save(key, parsed.body, answer);
+    const slow = this.activeFaults.createAnswerDelayMs;
+    // The task is made either way; a caller that gave up meanwhile just never reads the answer.
+    if (slow) await sleep(slow, request.signal).catch(() => {});
     return new Response(answer, { headers: { "content-type": "application/json" } });
   }
 

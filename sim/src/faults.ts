@@ -6,7 +6,7 @@ import type { Faults, FaultStatus, Outcome, StatusFault } from "./types";
 const STATUSES: readonly FaultStatus[] = [401, 402, 403, 429, 500, 503];
 const OUTCOMES: readonly Outcome[] = ["completed", "failed", "cancelled"];
 const BOOLEAN_KEYS = ["hangCreate", "hangQuery", "dropCallbacks", "hangFiles"] as const;
-const DELAY_KEYS = ["createDelayMs", "queryDelayMs", "filesDelayMs"] as const;
+const DELAY_KEYS = ["createDelayMs", "createAnswerDelayMs", "queryDelayMs", "filesDelayMs"] as const;
 const KEYS = new Set<string>(["create", "query", "files", "nextOutcome", ...BOOLEAN_KEYS, ...DELAY_KEYS]);
 
 /** Validates a faults object; throws an Error naming the first problem. `null` values clear a fault. */

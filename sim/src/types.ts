@@ -19,6 +19,11 @@ export interface Faults {
   /** Real-time delay (setTimeout) before answering a create / a query. */
   createDelayMs?: number;
   queryDelayMs?: number;
+  /**
+   * Real-time delay after a create is recorded (the task exists, its key is remembered) and before it is
+   * answered: a caller that dies meanwhile leaves an upstream task its retry must find again, not repeat.
+   */
+  createAnswerDelayMs?: number;
   /** Never answer until the caller aborts its request. */
   hangCreate?: boolean;
   hangQuery?: boolean;

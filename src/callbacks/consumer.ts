@@ -74,6 +74,7 @@ async function attempt(
   const destination = webhookDestination(m, tenant);
   if (!destination || !tenant.webhook?.secret) {
     log.info("webhook_no_destination", fields);
+    await settled(env, { id: m.tenant_id, incarnation: m.incarnation }, m.event_id, log);
     return { ack: true };
   }
 
@@ -160,7 +161,19 @@ function decide(
   return { ack: false, delaySeconds: retryDelaySeconds(config.webhookRetrySchedule, last, random()) ?? 0 };
 }
 
-/** Recording is best effort: a lost record must not turn a delivered event into a duplicate. */
+/** Best effort too: an event left in the outbox is sent again after its lease, and finds no destination again. */
+async function settled(env: Env, tenant: TenantRef, eventId: string, log: Logger): Promise<void> {
+  try {
+    await tenantObject(env, tenant).eventSettled(eventId);
+  } catch (err) {
+    log.error("webhook_record_failed", { tenant_id: tenant.id, event_id: eventId, error: String(err) });
+  }
+}
+
+/**
+ * Recording is best effort: a lost record never turns this message into a retry. (The event stays in the
+ * outbox then, and is sent once more when its lease ends: a repeat with the same webhook-id.)
+ */
 async function record(env: Env, tenant: TenantRef, entry: DeliveryEntry, log: Logger): Promise<void> {
   try {
     await tenantObject(env, tenant).recordDelivery(entry);

@@ -1,5 +1,5 @@
 // The callback relay's tables in the tenant's Durable Object (see docs/storage-schema.md): the outbox of
-// task-ended events not yet handed to the WEBHOOKS queue, and the record of every delivery attempt.
+// task-ended events not yet settled by the WEBHOOKS consumer, and the record of every delivery attempt.
 import type { Migration } from "../state/migrations";
 
 export const CALLBACK_MIGRATIONS: readonly Migration[] = [
@@ -29,5 +29,12 @@ export const CALLBACK_MIGRATIONS: readonly Migration[] = [
        redelivery INTEGER NOT NULL
      );
      CREATE INDEX webhook_deliveries_at ON webhook_deliveries (at);`,
+  },
+  {
+    // An event stays in the outbox until the consumer records its last attempt, not only until the queue
+    // took it: `sends` counts the queue sends, and the consumer's records find the row by its event id.
+    name: "callbacks/2",
+    sql: `ALTER TABLE webhook_outbox ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX webhook_outbox_event ON webhook_outbox (event_id);`,
   },
 ];

@@ -1,7 +1,15 @@
 // The transactional outbox of task-ended events, inside the tenant's Durable Object. The event row is
 // written synchronously in the same step that ends the task, so an ended task always has its event; the
-// object's alarm then hands rows to the WEBHOOKS queue and deletes each only after its `send` resolved.
-import { OUTBOX_FLUSH_BATCH, OUTBOX_RETRY_MS } from "../config/constants";
+// object's alarm then hands rows to the WEBHOOKS queue. A sent row stays, leased, until the consumer records
+// the event's last attempt (delivered, failed or dead-lettered): a queue that loses a message it accepted (a
+// local runtime killed mid-delivery) or a consumer that never reports back cannot lose the event, since the
+// row is sent again when its lease runs out. Receivers dedupe by webhook-id, which every send shares.
+import {
+  OUTBOX_FLUSH_BATCH,
+  OUTBOX_LEASE_GRACE_MS,
+  OUTBOX_LEASE_MAX_MS,
+  OUTBOX_RETRY_MS,
+} from "../config/constants";
 import type { TenantRef } from "../state/client";
 import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord } from "../tasks/table";
@@ -15,7 +23,18 @@ interface Row {
   event_id: string;
   message: string;
   send_failures: number;
+  sends: number;
   [k: string]: SqlStorageValue;
+}
+
+/**
+ * How long a sent event waits for the consumer's record before it is sent again: one attempt's timeout plus
+ * a grace for the queue's own latency, doubled for each earlier send of the event (so a slow consumer is
+ * not flooded with copies), at most OUTBOX_LEASE_MAX_MS.
+ */
+export function leaseMs(webhookTimeoutMs: number, sends: number): number {
+  const base = webhookTimeoutMs + OUTBOX_LEASE_GRACE_MS;
+  return Math.min(OUTBOX_LEASE_MAX_MS, base * 2 ** Math.max(0, sends - 1));
 }
 
 export class Outbox {
@@ -48,11 +67,15 @@ export class Outbox {
     this.alarm.armBy(now);
   }
 
-  /** Sends the due rows to the queue. Returns when the outbox next needs a run, or null when empty. */
-  async flush(now: number): Promise<number | null> {
+  /**
+   * Sends the due rows to the queue: new events, and sent ones whose lease ran out with no record of their
+   * last attempt. Returns when the outbox next needs a run, or null when empty.
+   */
+  async flush(now: number, webhookTimeoutMs: number): Promise<number | null> {
     const due = this.sql
       .exec<Row>(
-        "SELECT seq, event_id, message, send_failures FROM webhook_outbox WHERE next_at <= ? ORDER BY seq LIMIT ?",
+        `SELECT seq, event_id, message, send_failures, sends FROM webhook_outbox WHERE next_at <= ?
+         ORDER BY seq LIMIT ?`,
         now,
         OUTBOX_FLUSH_BATCH,
       )
@@ -63,7 +86,7 @@ export class Outbox {
     sent.forEach((outcome, i) => {
       const row = due[i]!;
       if (outcome.status === "fulfilled") {
-        this.sql.exec("DELETE FROM webhook_outbox WHERE seq = ?", row.seq);
+        this.leased(row, webhookTimeoutMs);
         return;
       }
       const wait = Math.min(MAX_RETRY_MS, OUTBOX_RETRY_MS * 2 ** row.send_failures);
@@ -89,8 +112,45 @@ export class Outbox {
     return next.next;
   }
 
-  /** Rows not yet handed to the queue (for tests and operations). */
+  /**
+   * The consumer recorded an attempt of event `eventId`: a scheduled retry (`nextAttemptAt`) extends the
+   * lease past it; anything final (null: delivered, failed, dead-lettered, no destination) settles the event.
+   */
+  attempted(eventId: string, nextAttemptAt: number | null, webhookTimeoutMs: number): void {
+    if (nextAttemptAt === null) {
+      this.sql.exec("DELETE FROM webhook_outbox WHERE event_id = ?", eventId);
+      return;
+    }
+    this.sql.exec(
+      "UPDATE webhook_outbox SET next_at = MAX(next_at, ?) WHERE event_id = ? AND sends > 0",
+      nextAttemptAt + leaseMs(webhookTimeoutMs, 1),
+      eventId,
+    );
+  }
+
+  /** Events not yet settled by the consumer (for tests and operations). */
   pending(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox").one().n;
+  }
+
+  /** The queue took the row's message: it waits for the consumer's record until its lease runs out. */
+  private leased(row: Row, webhookTimeoutMs: number): void {
+    const sends = row.sends + 1;
+    this.sql.exec(
+      "UPDATE webhook_outbox SET sends = ?, send_failures = 0, next_at = ? WHERE seq = ?",
+      sends,
+      Date.now() + leaseMs(webhookTimeoutMs, sends),
+      row.seq,
+    );
+    if (sends > 1)
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          event: "outbox_resent",
+          tenant_id: this.tenant.id,
+          event_id: row.event_id,
+          sends,
+        }),
+      );
   }
 }

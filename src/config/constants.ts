@@ -71,6 +71,14 @@ export const DELIVERY_LIST_MAX = 100;
 export const OUTBOX_FLUSH_BATCH = 50;
 /** Wait before an outbox row whose queue send failed is tried again (doubling per failure, capped at 5 min). */
 export const OUTBOX_RETRY_MS = 5_000;
+/**
+ * How long after its send (or after an attempt's scheduled retry) an outbox row waits for the consumer's next
+ * record before the event is sent again, on top of WEBHOOK_TIMEOUT_MS: a message the queue lost (a local
+ * runtime killed mid-delivery) is then sent again; one merely late is delivered twice, with one webhook-id.
+ */
+export const OUTBOX_LEASE_GRACE_MS = 60_000;
+/** Longest wait before an unconfirmed event is sent again: each resend of one event doubles the wait. */
+export const OUTBOX_LEASE_MAX_MS = 60 * 60_000;
 /** Queue names; they must match wrangler.jsonc (the queue handler dispatches on them). */
 export const WEBHOOK_QUEUE = "reelgate-webhooks";
 export const WEBHOOK_DEAD_LETTER_QUEUE = "reelgate-webhooks-dlq";

@@ -34,6 +34,12 @@ export interface AdmissionTables {
   tasks: TaskTable;
   counters: QuotaCounters;
   idempotency: IdempotencyTable;
+  /**
+   * Whether the attempt that admitted `taskId` is still running in this object instance. A key held by an
+   * attempt that is not (it died with an earlier instance: a crash, a restart) is taken over at once, not
+   * after the sweeper's abort. Absent: every attempt counts as running.
+   */
+  running?: (taskId: string) => boolean;
 }
 
 const limited = (l: QuotaLimits) =>
@@ -71,7 +77,10 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   if (req.idempotency) {
     const seen = t.idempotency.lookup(sub, req.idempotency, now);
     if (seen.kind === "replay") return { kind: "replay", response: seen.response };
-    if (seen.kind === "conflict" || seen.kind === "in_progress") return { kind: seen.kind };
+    if (seen.kind === "in_progress" && t.running && !t.running(seen.taskId)) {
+      orphaned(t, seen.taskId, now);
+      retryOf = seen.taskId;
+    } else if (seen.kind === "conflict" || seen.kind === "in_progress") return { kind: seen.kind };
     if (seen.kind === "retry") retryOf = seen.taskId;
   }
 
@@ -98,4 +107,16 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
     idempotencyEpoch: epoch,
     scopes: scopes.map((s) => ({ ...s, state: admitted(s.state, estimateUnits, now) })),
   };
+}
+
+/**
+ * The attempt that holds a key died with an earlier instance of the object: its task is aborted (slot and
+ * reservation released) and the key marked failed, as the sweeper would do later, so this request retries
+ * it — with the same task row and upstream Idempotency-Key, so an upstream task the dead attempt did
+ * create is answered again, never created twice.
+ */
+function orphaned(t: AdmissionTables, taskId: string, now: number): void {
+  const record = t.tasks.get(taskId);
+  if (record && t.tasks.abort(taskId, now)) t.counters.release(record, record.reserved);
+  t.idempotency.fail(taskId, null);
 }

@@ -47,11 +47,13 @@ export class QuotaBook {
     this.idempotency = new IdempotencyTable(storage.sql);
   }
 
-  /** Checks the limits and records the task, or refuses, as one transaction. */
-  admit(request: AdmitRequest): AdmitResult {
-    return this.storage.transactionSync(() =>
-      admit({ tasks: this.tasks, counters: this.counters, idempotency: this.idempotency }, request),
-    );
+  /**
+   * Checks the limits and records the task, or refuses, as one transaction. `running` says which admitted
+   * attempts are still alive in this instance (a key held by any other is taken over).
+   */
+  admit(request: AdmitRequest, running: (taskId: string) => boolean): AdmitResult {
+    const tables = { tasks: this.tasks, counters: this.counters, idempotency: this.idempotency, running };
+    return this.storage.transactionSync(() => admit(tables, request));
   }
 
   /** The upstream accepted the task (`before` is the row as it was): raise the hold, keep the answer. */

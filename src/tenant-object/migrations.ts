@@ -19,6 +19,7 @@ const ORDER = [
   "quota/2",
   "tasklist/1",
   "files/1",
+  "callbacks/2",
 ] as const;
 
 /** `steps` in the order `order` names them; a step not named, or a name with no step, is a bug: it throws. */

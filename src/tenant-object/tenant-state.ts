@@ -51,6 +51,12 @@ export class TenantState extends DurableObject<Env> {
   private readonly quota: QuotaBook;
   /** The one alarm: every concern arms it through here (src/state/alarm.ts). */
   private readonly alarms: AlarmClock;
+  /**
+   * Tasks admitted by this instance and not yet attached or aborted: their attempts are alive. Memory
+   * only, on purpose: after a crash or restart it is empty, and a key still held by a dead attempt is taken
+   * over by the next request with it (src/quota/admission.ts) instead of answering 409 until the sweeper.
+   */
+  private readonly running = new Set<string>();
 
   private readonly files: FileBook;
 
@@ -84,19 +90,29 @@ export class TenantState extends DurableObject<Env> {
    */
   async create(request: CreateRequest): Promise<CreateResult> {
     const config = loadConfig(this.env);
-    return createInObject(
-      {
-        tenant: this.tenant,
-        config,
-        log: configLogger(config, { request_id: request.requestId, tenant_id: this.tenant.id }),
-        admit: (r) => this.admitAndArm(r),
-        abort: (id, now, failure) => this.abortTask(id, now, failure),
-        attach: (id, publicId, upstream, now, response) =>
-          this.attachUpstream(id, publicId, upstream, now, response),
-        linkUploads: (id, fileIds, now) => this.linkUploads(id, fileIds, now),
-      },
-      request,
-    );
+    let admitted: string | null = null;
+    try {
+      return await createInObject(
+        {
+          tenant: this.tenant,
+          config,
+          log: configLogger(config, { request_id: request.requestId, tenant_id: this.tenant.id }),
+          admit: (r) => {
+            const result = this.admitAndArm(r);
+            if (result.kind === "admitted") admitted = result.taskId;
+            return result;
+          },
+          abort: (id, now, failure) => this.abortTask(id, now, failure),
+          attach: (id, publicId, upstream, now, response) =>
+            this.attachUpstream(id, publicId, upstream, now, response),
+          linkUploads: (id, fileIds, now) => this.linkUploads(id, fileIds, now),
+        },
+        request,
+      );
+    } finally {
+      // However the attempt ended (attached, aborted, or thrown), it no longer holds its key.
+      if (admitted !== null) this.running.delete(admitted);
+    }
   }
 
   /** The upstream accepted the task: bind its ids and first state, raise the hold, keep the answer. */
@@ -107,6 +123,7 @@ export class TenantState extends DurableObject<Env> {
     now: number,
     response?: StoredResponse,
   ): Promise<TaskRecord | null> {
+    this.running.delete(taskId);
     return this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (!current) return null;
@@ -123,6 +140,7 @@ export class TenantState extends DurableObject<Env> {
    * reservation and slot are released, and duplicates waiting on its Idempotency-Key get `failure`.
    */
   async abortTask(taskId: string, now: number, failure?: StoredResponse): Promise<void> {
+    this.running.delete(taskId);
     this.alarms.transaction(() => {
       const current = this.tasks.get(taskId);
       if (current && this.tasks.abort(taskId, now)) this.quota.aborted(current, failure ?? null);
@@ -178,7 +196,7 @@ export class TenantState extends DurableObject<Env> {
         return Date.now() + 30_000;
       });
     const wants = await Promise.all([
-      step(() => this.outbox.flush(Date.now())),
+      step(() => this.outbox.flush(Date.now(), loadConfig(this.env).webhookTimeoutMs)),
       step(() => this.quota.syncKv(Date.now())),
       step(() => this.expireFiles(Date.now())),
     ]);
@@ -210,8 +228,11 @@ export class TenantState extends DurableObject<Env> {
    * The deadline counts from the object's clock: `createdAt` is the Worker's, possibly another machine's.
    */
   private admitAndArm(request: AdmitRequest): AdmitResult {
-    const result = this.quota.admit(request);
-    if (result.kind === "admitted") this.alarms.armBy(creatingDeadline(loadConfig(this.env), Date.now()));
+    const result = this.quota.admit(request, (id) => this.running.has(id));
+    if (result.kind === "admitted") {
+      this.running.add(result.taskId);
+      this.alarms.armBy(creatingDeadline(loadConfig(this.env), Date.now()));
+    }
     return result;
   }
 
@@ -231,8 +252,19 @@ export class TenantState extends DurableObject<Env> {
 
   // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.
 
+  /** Records an attempt; in the same step the outbox learns that the event is settled, or when to expect more. */
   async recordDelivery(entry: DeliveryEntry): Promise<DeliveryView> {
-    return this.deliveries.record(entry, Date.now());
+    const timeoutMs = loadConfig(this.env).webhookTimeoutMs;
+    const next = entry.outcome === "retrying" ? entry.nextAttemptAt : null;
+    return this.alarms.transaction(() => {
+      this.outbox.attempted(entry.eventId, next, timeoutMs);
+      return this.deliveries.record(entry, Date.now());
+    });
+  }
+
+  /** The consumer settled an event without an attempt to record (the tenant has no webhook destination). */
+  async eventSettled(eventId: string): Promise<void> {
+    this.outbox.attempted(eventId, null, loadConfig(this.env).webhookTimeoutMs);
   }
 
   async listDeliveries(limit: number, cursor?: number): Promise<DeliveryPage> {

@@ -1,12 +1,18 @@
 // The WEBHOOKS and dead-letter consumers, driven with createMessageBatch / getQueueResult: what is acked,
 // what is retried and with which delay, what is recorded, and that nothing is sent where it must not be.
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runInDurableObject,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { WebhookMessage } from "../../src/callbacks/message";
 import worker from "../../src/index";
 import { callsTo, route } from "../helpers/outbound";
+import { objectOf } from "../helpers/objects";
 import { HOOK_HOST, HOOK_URL, deliveries, receiver, webhookTenant } from "./helpers";
 
 const SCHEDULE = "5,300,1800";
@@ -218,6 +224,30 @@ describe("WEBHOOKS consumer", () => {
     expect(result.retryMessages).toEqual([]);
     expect(callsTo()).toEqual([]);
     expect(await deliveries(noHook.id)).toEqual([]);
+  });
+
+  it("settles the outbox row of an event that has no destination (nothing to record, nothing to send again)", async () => {
+    const noHook = await webhookTenant(null);
+    const m = message(noHook);
+    const stub = await objectOf(noHook.id);
+    const rows = () =>
+      runInDurableObject(
+        stub,
+        (_o, state: DurableObjectState) =>
+          state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox").one().n,
+      );
+    await runInDurableObject(stub, (_o, state: DurableObjectState) => {
+      state.storage.sql.exec(
+        `INSERT INTO webhook_outbox (event_id, message, created_at, next_at, sends) VALUES (?, ?, ?, ?, 1)`,
+        m.event_id,
+        JSON.stringify(m),
+        Date.now(),
+        Date.now() + 60_000,
+      );
+    });
+    expect(await rows()).toBe(1);
+    expect((await deliver([m])).explicitAcks).toEqual(["m0"]);
+    expect(await rows()).toBe(0);
   });
 
   it("handles each message of a batch on its own", async () => {

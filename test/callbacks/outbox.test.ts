@@ -1,9 +1,13 @@
 // The outbox makes an ended task's event durable before anything else can fail: when the queue refuses it,
-// the row stays, the alarm is re-armed with a backoff, and the event goes out once the queue is back.
+// the row stays, the alarm is re-armed with a backoff, and the event goes out once the queue is back. A
+// queue that takes the message and then loses it (the local runtime killed with it inside: `npm run chaos`)
+// loses nothing either: the row stays, leased, until the consumer records the event's last attempt.
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
+import { OUTBOX_LEASE_GRACE_MS } from "../../src/config/constants";
+import type { DeliveryEntry } from "../../src/callbacks/delivery-log";
 import type { TenantState } from "../../src/tenant-object/tenant-state";
 import { objectOf, rowOf } from "../helpers/objects";
 import { startSimulator } from "../helpers/gateway";
@@ -17,9 +21,28 @@ function outboxOf(instance: TenantState): { queue: Pick<Queue, "send"> } {
 interface OutboxRow {
   event_id: string;
   send_failures: number;
+  sends: number;
   next_at: number;
   [k: string]: SqlStorageValue;
 }
+
+const outboxRows = (stub: DurableObjectStub<TenantState>) =>
+  runInDurableObject(stub, (_i, state) =>
+    state.storage.sql.exec<OutboxRow>("SELECT * FROM webhook_outbox").toArray(),
+  );
+
+/** A queue that takes every message and then loses it, as a runtime killed with messages inside does. */
+function lossyQueue(sent: unknown[]): Pick<Queue, "send"> {
+  return {
+    send: async (body: unknown) => {
+      sent.push(body);
+      return {} as QueueSendResponse; // what it says it kept is never read
+    },
+  };
+}
+
+/** A lease with the test config's WEBHOOK_TIMEOUT_MS. */
+const LEASE_MS = Number(env.WEBHOOK_TIMEOUT_MS) + OUTBOX_LEASE_GRACE_MS;
 
 it("keeps the event while the queue is down and sends it when the queue is back", async () => {
   const { clock } = startSimulator();
@@ -62,11 +85,92 @@ it("keeps the event while the queue is down and sends it when the queue is back"
     status: "completed",
   });
   expect(hooks[0]!.headers["webhook-id"]).toBe(rows[0]!.event_id);
-  const left = await runInDurableObject(
-    stub,
-    (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox").one().n,
+  // The row goes once the consumer has recorded the delivery.
+  await eventually(async () => expect(await outboxRows(stub)).toEqual([]));
+});
+
+it("sends an event again when the queue took it and lost it, until the consumer records its delivery", async () => {
+  const { clock } = startSimulator();
+  const t = await webhookTenant();
+  const hooks = receiver();
+  const id = await createTask(t);
+  const stub = await objectOf(t.id);
+  const lost: unknown[] = [];
+  await runInDurableObject(stub, (instance: TenantState) => {
+    outboxOf(instance).queue = lossyQueue(lost);
+  });
+  const warn = vi.spyOn(console, "warn");
+
+  const before = Date.now();
+  await clock.advance(6_000); // the task ends; the alarm sends its event; the queue loses it
+  await eventually(() => expect(lost).toHaveLength(1));
+  let [row] = await outboxRows(stub);
+  expect(row).toMatchObject({ event_id: expect.stringMatching(/^msg_/), sends: 1, send_failures: 0 });
+  expect(row!.next_at).toBeGreaterThanOrEqual(before + LEASE_MS); // leased, not deleted
+  expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(row!.next_at);
+
+  // The lease runs out with no record of an attempt: sent again, and lost again; the next lease is doubled.
+  await runInDurableObject(stub, (_i, state) =>
+    state.storage.sql.exec("UPDATE webhook_outbox SET next_at = 0"),
   );
-  expect(left).toBe(0);
+  const second = Date.now();
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+  expect(lost).toHaveLength(2);
+  expect(lost[1]).toEqual(lost[0]); // the same message: the same webhook-id
+  [row] = await outboxRows(stub);
+  expect(row).toMatchObject({ sends: 2 });
+  expect(row!.next_at).toBeGreaterThanOrEqual(second + 2 * LEASE_MS);
+  expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringContaining('"outbox_resent"'));
+  expect(hooks).toEqual([]);
+
+  // A queue that keeps what it takes: the third send is delivered, and its record settles the event.
+  await runInDurableObject(stub, (instance: TenantState, state) => {
+    outboxOf(instance).queue = env.WEBHOOKS;
+    state.storage.sql.exec("UPDATE webhook_outbox SET next_at = 0");
+  });
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+  await eventually(() => expect(hooks).toHaveLength(1));
+  expect(new Webhook(t.webhookSecret).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({ id });
+  expect(hooks[0]!.headers["webhook-id"]).toBe(row!.event_id);
+  await eventually(async () => expect(await outboxRows(stub)).toEqual([]));
+});
+
+it("keeps a sent event past each scheduled retry the consumer records, and drops it at the last attempt", async () => {
+  const { clock } = startSimulator();
+  const t = await webhookTenant();
+  receiver();
+  await createTask(t);
+  const stub = await objectOf(t.id);
+  await runInDurableObject(stub, (instance: TenantState) => {
+    outboxOf(instance).queue = lossyQueue([]);
+  });
+  await clock.advance(6_000);
+  await eventually(async () => expect(await outboxRows(stub)).toMatchObject([{ sends: 1 }]));
+  const [row] = await outboxRows(stub);
+  const attempt = (over: Partial<DeliveryEntry>): DeliveryEntry => ({
+    eventId: row!.event_id,
+    taskId: "task-unified-x",
+    attempt: 1,
+    at: Date.now(),
+    url: "https://hooks.acme.example/reelgate",
+    statusCode: 500,
+    latencyMs: 3,
+    outcome: "retrying",
+    error: "HTTP 500",
+    nextAttemptAt: Date.now() + 7_200_000,
+    redelivery: false,
+    ...over,
+  });
+
+  // A retry two hours out: the row waits for it (and a lease after it), not for the first lease.
+  const retry = attempt({});
+  await stub.recordDelivery(retry);
+  expect((await outboxRows(stub))[0]!.next_at).toBe(retry.nextAttemptAt! + LEASE_MS);
+  // The last attempt (here: delivered) settles the event.
+  await stub.recordDelivery(
+    attempt({ attempt: 2, statusCode: 204, outcome: "delivered", nextAttemptAt: null }),
+  );
+  expect(await outboxRows(stub)).toEqual([]);
 });
 
 it("ends a task only together with its event: when the event cannot be written, the next report ends it", async () => {

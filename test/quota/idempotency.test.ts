@@ -2,11 +2,13 @@
 // duplicates that never reach the upstream, retries after a failed forward that reuse the upstream's own
 // idempotency key (so a task the upstream did create is not created twice), scoping and expiry.
 import { env } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { IDEMPOTENCY_TTL_MS } from "../../src/config/constants";
 import { requestHash, upstreamIdempotencyKey } from "../../src/idempotency/keys";
-import { UPSTREAM_HOST, VALID_BODY, startSimulator } from "../helpers/gateway";
+import { UPSTREAM_HOST, VALID_BODY, admin, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
+import { objectOf } from "../helpers/objects";
 import { BODY_CREDITS, admitAt, generate, quotaTenant, uniqueTenantId, usage } from "./helpers";
 
 const posts = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "POST");
@@ -138,6 +140,39 @@ describe("the upstream's idempotency key", () => {
     const t = await quotaTenant();
     await generate(t);
     expect(posts()[0]!.headers["idempotency-key"]).toBeUndefined();
+  });
+
+  it("takes over a key whose attempt died with the object (a crash): answered at once, with the same upstream key", async () => {
+    startSimulator();
+    const t = await quotaTenant({ max_concurrent_tasks: 1 });
+    const claim = { key: "crash-1", hash: await requestHash(VALID_BODY) };
+    // An attempt admitted (its task `creating`, its slot and credits held, the key `in_progress`) ...
+    const first = await admitAt(t.id, Date.now(), { key: claim });
+    expect(first).toMatchObject({ kind: "admitted" });
+    // ... holds the key while its instance lives: a duplicate waits for it.
+    expect((await admitAt(t.id, Date.now(), { key: claim })).kind).toBe("in_progress");
+    // The crash: the instance goes, with the attempt; storage stays, the key still `in_progress`.
+    await evictDurableObject(await objectOf(t.id));
+
+    // The client retries with the same key: not "still being processed" until the sweeper's abort, but
+    // the same task row and upstream key again — an upstream task the dead attempt did create would be
+    // answered again (see the next test), never created twice.
+    const retried = await generate(t, { headers: key(claim.key) });
+    expect(retried.status).toBe(200);
+    const secret = env.SIGNING_SECRET as string;
+    const epoch = (first as { idempotencyEpoch: number }).idempotencyEpoch;
+    expect(posts().map((p) => p.headers["idempotency-key"])).toEqual([
+      await upstreamIdempotencyKey(secret, t.id, "user-1", claim.key, epoch),
+    ]);
+    expect((await usage(t, null)).tenant).toMatchObject({
+      concurrent_tasks: { active: 1 },
+      monthly_credits: { reserved: BODY_CREDITS },
+    });
+    const ledger = (await (await admin(`/admin/tenants/${t.id}/usage`)).json()) as { tasks: unknown[] };
+    expect(ledger.tasks).toHaveLength(1); // the one row, taken over
+    const again = await generate(t, { headers: key(claim.key) });
+    expect(again.headers.get("idempotency-replayed")).toBe("true");
+    expect(await again.json()).toEqual(await retried.json());
   });
 
   it("makes a retried forward replay the task the upstream already created, instead of a second one", async () => {

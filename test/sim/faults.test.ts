@@ -86,6 +86,25 @@ describe("delays and hangs", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(110);
   });
 
+  it("answers a create createAnswerDelayMs after making the task: a caller gone by then leaves it behind", async () => {
+    const { sim } = makeSim();
+    sim.inject({ createAnswerDelayMs: 5_000 });
+    const controller = new AbortController();
+    const pending = sim.fetch(
+      createRequest(validBody(), { "idempotency-key": "answer-lost-0001" }, { signal: controller.signal }),
+    );
+    expect(await settled(pending)).toBe(false);
+    expect(sim.tasks()).toHaveLength(1); // made before the answer
+    controller.abort(new Error("caller died"));
+    await pending.catch(() => {});
+    sim.inject({ createAnswerDelayMs: null });
+    // The caller's retry with its key gets the task that was made, not a second one.
+    const retry = await sim.fetch(createRequest(validBody(), { "idempotency-key": "answer-lost-0001" }));
+    expect(retry.headers.get("idempotency-replayed")).toBe("true");
+    expect(((await retry.json()) as { id: string }).id).toBe(sim.tasks()[0]!.id);
+    expect(sim.tasks()).toHaveLength(1);
+  });
+
   it("delays a query by queryDelayMs, and the caller can abort during the delay", async () => {
     const { sim } = makeSim();
     const id = await createTask(sim);

@@ -32,6 +32,18 @@ async function ledgerRow(tenantId: string, taskId: string) {
   return body.tasks.find((t) => t.task_id === taskId);
 }
 
+/** Waits until the queue consumer has settled every ended task's event (an event keeps its outbox row until then). */
+async function eventsSettled(tenantId: string): Promise<void> {
+  const stub = await objectOf(tenantId);
+  const pending = () =>
+    runInDurableObject(
+      stub,
+      (_o, state: DurableObjectState) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox").one().n,
+    );
+  await vi.waitFor(async () => expect(await pending()).toBe(0), { timeout: 5_000, interval: 25 });
+}
+
 /** Lets `ms` pass for the tenant's tasks, then runs its alarm (which must be armed). */
 async function later(tenantId: string, ms: number): Promise<void> {
   await age(tenantId, ms);
@@ -177,6 +189,7 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
     for (let i = 0; i < 10 && !(await stub.getTask(row))?.kvSyncedAt; i++) await runAlarm(t.id);
     const ended = (await stub.getTask(row))!;
     expect(ended.kvSyncedAt).not.toBeNull();
+    await eventsSettled(t.id);
     // Nothing left to do but the purge: the alarm waits for it, TASK_RETENTION_MS after the end.
     for (let i = 0; i < 10 && ((await armedAlarm(t.id)) ?? 0) < ended.endedAt! + TASK_RETENTION_MS; i++)
       await runAlarm(t.id);
@@ -220,6 +233,7 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
       );
     const [expiry] = await expiresAt();
     expect(expiry).toBe(ended.createdAt + IDEMPOTENCY_TTL_MS);
+    await eventsSettled(t.id);
     for (let i = 0; i < 10 && ((await armedAlarm(t.id)) ?? 0) < expiry!; i++) await runAlarm(t.id);
     expect(await armedAlarm(t.id)).toBe(expiry); // the earliest deadline left: the key's expiry
 
