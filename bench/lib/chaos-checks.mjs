@@ -180,11 +180,15 @@ export function webhooksDelivered({ created, deliveries }) {
     if (!acceptedTasks.has(c.taskId))
       problems.push(`${c.taskId}: its event was never accepted by the receiver`);
   const repeats = [...acceptedIds.values()].reduce((n, list) => n + list.length - 1, 0);
+  const refused = deliveries.filter((d) => d.answered === 500).length;
+  const events = new Set(deliveries.map((d) => d.id)).size;
   return check("every task end reaches its webhook; a deduplicating receiver sees exactly one", problems, {
     deliveries: deliveries.length,
-    refused_on_purpose: deliveries.filter((d) => d.answered === 500).length,
+    refused_on_purpose: refused,
     accepted: accepted.length,
     distinct_events_accepted: acceptedIds.size,
+    // Each refusal earns one more attempt; any delivery beyond events + refusals is the kills' doing.
+    repeats_caused_by_kills: deliveries.length - events - refused,
     repeats_after_acceptance: repeats,
   });
 }
