@@ -2,7 +2,7 @@
 // that were dead-lettered, and a redeliver button that queues the event again.
 import { useState } from "preact/hooks";
 import { api, enc } from "./api.js";
-import { ErrorBox, Loading, Status, fmtTime, html, useLoad } from "./ui.js";
+import { CursorPager, ErrorBox, Loading, Status, fmtTime, html, useLoad } from "./ui.js";
 
 export function Deliveries({ id }) {
   const [cursors, setCursors] = useState([null]);
@@ -45,7 +45,14 @@ export function Deliveries({ id }) {
         ${dead.length ? table(dead, "Dead-lettered deliveries") : html`<p class="notice">None.</p>`}
         <h2>All attempts</h2>
         ${data.data.length ? table(data.data, "Delivery attempts, newest first") : html`<p class="notice">No deliveries yet.</p>`}
-        <${DeliveryPager} cursors=${cursors} setCursors=${setCursors} next=${data.cursor} />`
+        <${CursorPager}
+          label="Delivery pages"
+          back="Newer"
+          forward="Older"
+          cursors=${cursors}
+          setCursors=${setCursors}
+          next=${data.cursor}
+        />`
     }
   </section>`;
 }
@@ -113,14 +120,4 @@ function DeliveryRow({ id, d, queued, onRedeliver }) {
       }
     </td>
   </tr>`;
-}
-
-/** Cursor paging: `cursors` is the stack of pages seen (null first), `next` the cursor of the page after. */
-function DeliveryPager({ cursors, setCursors, next }) {
-  return html`<nav class="pager" aria-label="Delivery pages">
-    <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>
-      Newer
-    </button>
-    <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>Older</button>
-  </nav>`;
 }

@@ -2,7 +2,7 @@
 // shown next to the field their `param` names.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "./api.js";
-import { ErrorBox, Loading, Status, html, navigate, useLoad } from "./ui.js";
+import { CursorPager, ErrorBox, Loading, Status, html, navigate, useLoad } from "./ui.js";
 
 const PAGE = 20;
 
@@ -42,7 +42,15 @@ export function TenantList({ query }) {
       data &&
       html`<${TenantTable} tenants=${data.data} q=${q} />
         ${data.data.length === 0 && html`<p class="notice">No tenants${q ? ` whose id starts with “${q}”` : ""}.</p>`}
-        <${TenantPager} cursors=${cursors} setCursors=${setCursors} next=${data.cursor} />`
+        <${CursorPager}
+          label="Tenant pages"
+          back="Previous"
+          forward="Next"
+          showPage
+          cursors=${cursors}
+          setCursors=${setCursors}
+          next=${data.cursor}
+        />`
     }
   </section>`;
 }
@@ -72,17 +80,6 @@ function TenantTable({ tenants, q }) {
       )}
     </tbody>
   </table>`;
-}
-
-/** Cursor paging: `cursors` is the stack of pages seen (null first), `next` the cursor of the page after. */
-function TenantPager({ cursors, setCursors, next }) {
-  return html`<nav class="pager" aria-label="Tenant pages">
-    <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>
-      Previous
-    </button>
-    <span>Page ${cursors.length}</span>
-    <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>Next</button>
-  </nav>`;
 }
 
 /** Form fields: the API `param` each one answers for, and how its value goes into the body. */

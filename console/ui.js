@@ -58,3 +58,19 @@ export function Status({ value }) {
 export function Loading({ what }) {
   return html`<p class="notice" aria-live="polite">Loading ${what}…</p>`;
 }
+
+/**
+ * Cursor paging: `cursors` is the stack of pages seen (null first), `next` the cursor of the page after.
+ * `showPage` adds "Page N" between the buttons.
+ */
+export function CursorPager({ label, back, forward, showPage = false, cursors, setCursors, next }) {
+  return html`<nav class="pager" aria-label=${label}>
+    <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>
+      ${back}
+    </button>
+    ${showPage ? html`<span>Page ${cursors.length}</span>` : null}
+    <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>
+      ${forward}
+    </button>
+  </nav>`;
+}
