@@ -174,3 +174,18 @@ export const FILE_LIST_PAGE_MAX = 100;
 export const FILE_EXPIRY_BATCH = 100;
 /** Timeout of one file transfer the gateway makes: to EvoLink's files API, or an `upload/url` download. */
 export const FILE_FETCH_TIMEOUT_MS = 10 * 60_000;
+
+// --- Kept results (src/results, docs/results.md) and task event streams (src/events, docs/events.md) ---
+
+/** A tenant's `results.retention_days` when it sets none. */
+export const DEFAULT_RESULT_RETENTION_DAYS = 30;
+/** Default of MAX_RESULT_RETENTION_DAYS, the longest retention an operator allows. */
+export const DEFAULT_MAX_RESULT_RETENTION_DAYS = 365;
+/** Default of EVENTS_POLL_MS: a task's streams ask the upstream at most this often per location. */
+export const DEFAULT_EVENTS_POLL_MS = 5_000;
+/** Default of EVENTS_IDLE_MS: a stream with no event for this long is closed. */
+export const DEFAULT_EVENTS_IDLE_MS = 10 * 60_000;
+/** Open event streams a tenant may hold when its quotas set no `max_event_streams`. */
+export const DEFAULT_TENANT_EVENT_STREAMS = 1_000;
+/** Open event streams one user (`sub`) may hold when the tenant's user_quotas set no `max_event_streams`. */
+export const DEFAULT_USER_EVENT_STREAMS = 10;

@@ -10,6 +10,9 @@ import {
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   QUEUE_MAX_DELAY_SECONDS,
   DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_MAX_RESULT_RETENTION_DAYS,
+  DEFAULT_EVENTS_POLL_MS,
+  DEFAULT_EVENTS_IDLE_MS,
 } from "./constants";
 
 const httpUrl = z
@@ -93,6 +96,9 @@ const ConfigSchema = z.object({
   FILES_BASE_URL: httpUrl.default("https://files-api.evolink.ai"),
   FILES_BACKEND: z.enum(["evolink", "r2"]).default("evolink"),
   MAX_UPLOAD_BYTES: positiveInt(DEFAULT_MAX_UPLOAD_BYTES),
+  MAX_RESULT_RETENTION_DAYS: positiveInt(DEFAULT_MAX_RESULT_RETENTION_DAYS),
+  EVENTS_POLL_MS: positiveInt(DEFAULT_EVENTS_POLL_MS),
+  EVENTS_IDLE_MS: positiveInt(DEFAULT_EVENTS_IDLE_MS),
 });
 
 export interface Config {
@@ -118,6 +124,12 @@ export interface Config {
   filesBackend: "evolink" | "r2";
   /** Largest accepted upload, in bytes. */
   maxUploadBytes: number;
+  /** The longest `results.retention_days` a tenant may be given (docs/results.md). */
+  maxResultRetentionDays: number;
+  /** How often a task's event streams ask the upstream, through the location's poll cache (docs/events.md). */
+  eventsPollMs: number;
+  /** An event stream that has sent no event for this long is closed (the client resumes with Last-Event-ID). */
+  eventsIdleMs: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -173,6 +185,9 @@ export function loadConfig(env: object): Config {
     filesBaseUrl: c.FILES_BASE_URL,
     filesBackend: c.FILES_BACKEND,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
+    maxResultRetentionDays: c.MAX_RESULT_RETENTION_DAYS,
+    eventsPollMs: c.EVENTS_POLL_MS,
+    eventsIdleMs: c.EVENTS_IDLE_MS,
   };
   cache.set(env, config);
   return config;

@@ -116,8 +116,19 @@ const Quotas = z
     max_files: z.number().int().positive().optional(),
     /** Bytes uploaded per calendar month (UTC). */
     monthly_upload_bytes: z.number().int().nonnegative().optional(),
+    /** Bytes of kept results (src/results) stored at once; a result that would pass it is not kept. */
+    result_storage_bytes: z.number().int().nonnegative().optional(),
+    /** Task event streams (src/events) open at once. */
+    max_event_streams: z.number().int().positive().optional(),
   })
   .strict();
+
+/**
+ * Kept results (docs/results.md): how many days a completed task's videos stay in the operator's bucket
+ * (default DEFAULT_RESULT_RETENTION_DAYS); 0 passes the upstream's own links through. The upper bound is
+ * the operator's MAX_RESULT_RETENTION_DAYS, checked where the config is at hand (the admin routes).
+ */
+const Results = z.object({ retention_days: z.number().int().nonnegative().optional() }).strict();
 
 const Policy = z
   .object({
@@ -174,6 +185,7 @@ export const TenantInputSchema = z
     policy: PolicyInput.optional(),
     quotas: Quotas.optional(),
     user_quotas: Quotas.optional(),
+    results: Results.optional(),
     webhook: WebhookInput.optional(),
   })
   .strict();
@@ -210,6 +222,7 @@ export const TenantSchema = z.object({
   policy: Policy.optional(),
   quotas: Quotas.optional(),
   user_quotas: Quotas.optional(),
+  results: Results.optional(),
   webhook: StoredWebhook.optional(),
   created_at: z.string(),
   updated_at: z.string(),
