@@ -181,6 +181,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/results/{token}/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download or stream a task's result
+     * @description A URL from an ended task's `results` (tenants whose `results.retention_days` is not 0): no credentials, the signed token is the permission (a `<video>` element plays it), and it expires when the tenant's retention ends. Served from the operator's bucket once the gateway has copied it, streamed from EvoLink's link until then. Answers `Range` requests (206, or 416 for a range past the end) and `If-None-Match` (304); `?download=1` adds `Content-Disposition: attachment`. `Cache-Control: private` with the remaining lifetime. A bad, altered, expired or deleted URL, or one of a deleted tenant, is 404.
+     */
+    get: operations["getResult"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /**
+     * A task's result's headers
+     * @description A URL from an ended task's `results` (tenants whose `results.retention_days` is not 0): no credentials, the signed token is the permission (a `<video>` element plays it), and it expires when the tenant's retention ends. Served from the operator's bucket once the gateway has copied it, streamed from EvoLink's link until then. The result's type, size and ETag, without its bytes. `Cache-Control: private` with the remaining lifetime. A bad, altered, expired or deleted URL, or one of a deleted tenant, is 404.
+     */
+    head: operations["headResult"];
+    patch?: never;
+    trace?: never;
+  };
   "/v1/models": {
     parameters: {
       query?: never;
@@ -235,7 +259,11 @@ export interface paths {
     get: operations["getTask"];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Delete an ended task and its kept results
+     * @description For the task's owner (its `sub`), or a token without `sub`. The task's kept results are deleted from the operator's bucket at once and its record is erased (the credits it used stay in the ledger); then its id and its result URLs answer 404. A task still running is 409 `task_in_flight`: delete it once it has ended. Another location may still answer GET with the task for up to 10 minutes (never its results).
+     */
+    delete: operations["deleteTask"];
     options?: never;
     head?: never;
     patch?: never;
@@ -2872,6 +2900,251 @@ export interface operations {
       };
     };
   };
+  getResult: {
+    parameters: {
+      query?: {
+        /** @description `1`: answer with `Content-Disposition: attachment` (save, not play). */
+        download?: "1";
+      };
+      header?: never;
+      path: {
+        /** @description The signed token of the result URL. */
+        token: string;
+        /**
+         * @description The result's file name (not checked; the name a download is saved as).
+         * @example video-1.mp4
+         */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The video. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          ETag: components["headers"]["ETag"];
+          "Accept-Ranges": components["headers"]["Accept-Ranges"];
+          "Content-Length": components["headers"]["Content-Length"];
+          [name: string]: unknown;
+        };
+        content: {
+          "video/mp4": unknown;
+          "application/octet-stream": unknown;
+        };
+      };
+      /** @description The bytes the `Range` header asked for. */
+      206: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          ETag: components["headers"]["ETag"];
+          "Accept-Ranges": components["headers"]["Accept-Ranges"];
+          "Content-Length": components["headers"]["Content-Length"];
+          "Content-Range": components["headers"]["Content-Range"];
+          [name: string]: unknown;
+        };
+        content: {
+          "video/mp4": unknown;
+          "application/octet-stream": unknown;
+        };
+      };
+      /** @description Not modified (`If-None-Match` matched). */
+      304: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `result_not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "result_not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "result_not_found";
+            };
+          };
+        };
+      };
+      /** @description The `Range` starts at or past the end of the video; `Content-Range: bytes *\/{size}` gives its size. No body. */
+      416: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Content-Range": components["headers"]["Content-Range"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  headResult: {
+    parameters: {
+      query?: {
+        /** @description `1`: answer with `Content-Disposition: attachment` (save, not play). */
+        download?: "1";
+      };
+      header?: never;
+      path: {
+        /** @description The signed token of the result URL. */
+        token: string;
+        /**
+         * @description The result's file name (not checked; the name a download is saved as).
+         * @example video-1.mp4
+         */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The video's headers, no body. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          ETag: components["headers"]["ETag"];
+          "Accept-Ranges": components["headers"]["Accept-Ranges"];
+          "Content-Length": components["headers"]["Content-Length"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `result_not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "result_not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "result_not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
   listModels: {
     parameters: {
       query?: never;
@@ -3635,6 +3908,191 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "upstream_timeout";
+            };
+          };
+        };
+      };
+    };
+  };
+  deleteTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description The task's id.
+         * @example task-unified-ujzdegxdncf32epf3dhodzdocis2jhtlgmxgedn73u55xtplpft7v4seh2kvj72ceuvw75efr6edt4sywb5wkh7dnsipzz7fk4zri3r2wyojfljooa7
+         */
+        task_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "task-unified-ujzdegxdncf32epf3dhodzdocis2jhtlgmxgedn73u55xtplpft7v4seh2kvj72ceuvw75efr6edt4sywb5wkh7dnsipzz7fk4zri3r2wyojfljooa7",
+           *       "object": "video.generation.task",
+           *       "deleted": true
+           *     }
+           */
+          "application/json": {
+            id: string;
+            /** @constant */
+            object: "video.generation.task";
+            /** @constant */
+            deleted: true;
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `tenant_suspended` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "tenant_suspended",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `task_not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "task_not_found",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "task_not_found";
+            };
+          };
+        };
+      };
+      /** @description `task_in_flight` */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "task_in_flight",
+           *         "message": "…",
+           *         "type": "conflict_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "task_in_flight";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
             };
           };
         };

@@ -18,6 +18,7 @@ import { findTenantByIssuer } from "./tenants/lookup";
 import { tenantStatusRoutes } from "./tenants/status-routes";
 import { dailyUsageRoutes } from "./usage/daily-routes";
 import { filesRoutes, publicFileRoutes } from "./files/routes";
+import { resultRoutes } from "./results/routes";
 
 export const app = new Hono<HttpEnv>();
 
@@ -53,6 +54,8 @@ app.route("/v1", modelRoutes);
 // URLs the upstream fetches uploaded videos from (R2 backend; the token is the only credential).
 app.route("/api/v1/files", filesRoutes);
 app.route("/files", publicFileRoutes);
+// Kept results: the signed URLs an ended task's `results` carry (the token is the only credential).
+app.route("/results", resultRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -3,6 +3,7 @@
 // fails while app.ts routes something the documents lack, or the reverse.
 import { callbackOperations } from "./callbacks/routes.openapi";
 import { filesOperations } from "./files/routes.openapi";
+import { resultOperations } from "./results/routes.openapi";
 import { catalogOperations } from "./generations/catalog.openapi";
 import { generationOperations } from "./generations/routes.openapi";
 import { usageOperations } from "./usage/routes.openapi";
@@ -28,4 +29,5 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...tenantStatusOperations,
   ...callbackOperations,
   ...filesOperations,
+  ...resultOperations,
 ];

@@ -13,7 +13,7 @@ import { getTenant } from "../tenants/lookup";
 import type { Tenant } from "../tenants/schema";
 import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./delivery-log";
-import { type WebhookMessage, WebhookMessageSchema } from "./message";
+import { deliveredPayload, type WebhookMessage, WebhookMessageSchema } from "./message";
 import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./retry";
 import { postWebhook } from "./send";
 import { signingSecrets, webhookHeaders } from "./signature";
@@ -111,7 +111,7 @@ async function send(
 ): Promise<Sent> {
   const checked = checkGatewayUrl(destination, { allowLocal: config.devAllowLocalUrls });
   if (!checked.ok) return { result: { kind: "url_rejected", reason: checked.reason }, latencyMs: null };
-  const body = JSON.stringify(m.payload);
+  const body = JSON.stringify(await deliveredPayload(m, config));
   const secrets = signingSecrets(webhook, at);
   const headers = await webhookHeaders(secrets, m.event_id, Math.floor(at / 1000), body);
   return postWebhook(checked.url.href, headers, body, config.webhookTimeoutMs);

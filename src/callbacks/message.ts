@@ -5,6 +5,8 @@ import * as z from "zod";
 import type { TenantRef } from "../state/client";
 import { presentTask, type TenantTaskView } from "../tasks/present";
 import type { TaskRecord } from "../tasks/table";
+import { presentResults } from "../results/url";
+import type { Config } from "../config/env";
 import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 
 export const WebhookMessageSchema = z.object({
@@ -22,6 +24,11 @@ export const WebhookMessageSchema = z.object({
   ended_at: z.number(),
   /** True when an operator asked for this delivery again (`POST /admin/deliveries/{id}/redeliver`). */
   redelivery: z.boolean(),
+  /**
+   * The task's kept results (src/results): its row and retention, so delivery signs the gateway's result
+   * URLs into `payload.results` when it sends (a fresh signature each time). Absent: the upstream's links.
+   */
+  kept: z.object({ row: z.string().min(1).max(64), retention_days: z.int().nonnegative() }).optional(),
 });
 export type WebhookMessage = z.infer<typeof WebhookMessageSchema>;
 
@@ -55,6 +62,7 @@ export function taskEndedMessage(
     payload: { ...payload },
     ended_at: record.endedAt ?? record.updatedAt,
     redelivery,
+    ...(record.retentionDays > 0 ? { kept: { row: record.id, retention_days: record.retentionDays } } : {}),
   };
 }
 
@@ -63,4 +71,13 @@ export function messageFromRecord(tenant: TenantRef, record: TaskRecord): Webhoo
   if (record.endedAt === null || !record.snapshot) return null;
   const upstream = UpstreamTaskSchema.safeParse(JSON.parse(record.snapshot));
   return upstream.success ? taskEndedMessage(tenant, record, upstream.data, true) : null;
+}
+
+/** The body a delivery sends: the payload, with kept results as the gateway's signed URLs. */
+export async function deliveredPayload(m: WebhookMessage, config: Config): Promise<Record<string, unknown>> {
+  const results = m.payload.results;
+  if (!m.kept || !Array.isArray(results)) return m.payload;
+  const task = { id: m.kept.row, endedAt: m.ended_at, retentionDays: m.kept.retention_days };
+  const tenant = { id: m.tenant_id, incarnation: m.incarnation };
+  return { ...m.payload, results: await presentResults(config, tenant, task, results as string[]) };
 }

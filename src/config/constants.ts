@@ -189,3 +189,20 @@ export const DEFAULT_EVENTS_IDLE_MS = 10 * 60_000;
 export const DEFAULT_TENANT_EVENT_STREAMS = 1_000;
 /** Open event streams one user (`sub`) may hold when the tenant's user_quotas set no `max_event_streams`. */
 export const DEFAULT_USER_EVENT_STREAMS = 10;
+/** How long the upstream's result links work after a task's end ("valid for 24 hours", EvoLink's docs). */
+export const UPSTREAM_RESULT_TTL_MS = 24 * 60 * 60_000;
+/** One copy attempt's deadline, body included (a 300 MB video at 2 MB/s fits). */
+export const RESULT_COPY_TIMEOUT_MS = 10 * 60_000;
+/** A copy attempt holds its row this long; a crashed attempt's row is tried again after it. */
+export const RESULT_COPY_LEASE_MS = RESULT_COPY_TIMEOUT_MS + 60_000;
+/** Copies one alarm run of a tenant's object makes at once. */
+export const RESULT_COPY_PARALLEL = 4;
+/** Seconds between copy attempts of a result (the last repeats), while the upstream's link lives. */
+export const RESULT_COPY_BACKOFF_S = [5, 30, 120, 600, 1800, 3600] as const;
+/** Expired results deleted per alarm run (R2 deletes up to 1,000 keys per call). */
+export const RESULT_EXPIRY_BATCH = 500;
+/**
+ * An ended task's final view is kept in a location's cache this long: after a DELETE /v1/tasks/{id}, another
+ * location may still show the task (never its results, which are gone) for at most this long.
+ */
+export const TASK_FINAL_CACHE_MS = 10 * 60_000;

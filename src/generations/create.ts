@@ -18,6 +18,7 @@ import { edgeRefusal, rememberRefusal } from "../quota/edge-refusals";
 import { rateLimitHeaders } from "../quota/headers";
 import { type IdempotencyClaim, parseIdempotencyKey, requestHash } from "../idempotency/keys";
 import { limitsOf } from "../quota/limits";
+import { retentionDays } from "../results/retention";
 import { estimate as estimateCredits } from "./pricing";
 import { refusalError } from "../quota/refusal";
 import { replayed, waitForFirst } from "../idempotency/replay";
@@ -35,6 +36,8 @@ interface Creation {
   now: number;
   /** Gateway-uploaded files among `video_urls` (src/files), already checked to be the caller's. */
   uploads: string[];
+  /** Days the task's results are kept after its end (src/results/retention.ts). */
+  retentionDays: number;
 }
 
 type Answered = Exclude<CreateResult, { kind: "created" | "failed" }>;
@@ -70,6 +73,7 @@ export async function createGeneration(c: Context<TenantEnv>): Promise<Response>
     claim: key === undefined ? null : { key, hash: await requestHash(body) },
     now,
     uploads: await ownedUploads(request.video_urls, c.get("principal"), config, now),
+    retentionDays: retentionDays(tenant, config),
   };
   const admission = admissionOf(x, limits, sub ?? null);
   // The stub's RPC typing loses the `created` variant (its view has `unknown` fields); it is a CreateResult.
@@ -103,6 +107,7 @@ function admissionOf(x: Creation, limits: AdmitRequest["limits"], sub: string | 
       callbackUrl: request.callback_url ?? null,
       estimate: x.estimate,
       reserved: x.estimate,
+      retentionDays: x.retentionDays,
     },
     limits,
     idempotency: x.claim,

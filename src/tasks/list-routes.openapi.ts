@@ -127,6 +127,12 @@ export const taskListOperations: OperationSpec[] = [
           credits_used: z.number().nullable(),
           callback_url: z.string().nullable(),
           error: z.object({ code: z.string(), message: z.string() }).nullable(),
+          results_stored: z
+            .boolean()
+            .nullable()
+            .describe(
+              "Kept results: true once every result is in the operator's bucket; false while a copy is pending, or when the storage limit refused one (its URL streams from EvoLink while EvoLink's link lives) or the link died first; null when the task keeps none.",
+            ),
         }),
       },
     },

@@ -75,8 +75,8 @@ adminTaskRoutes.get("/:tenant_id/tasks", query(AdminTaskListQuerySchema), async 
 });
 
 adminTaskRoutes.get("/:tenant_id/tasks/:task_id", async (c) => {
-  const record = await tenantObject(c.env, c.get("tenant")).findTask(c.req.param("task_id"));
-  const view = record && adminTaskView(record);
+  const found = await tenantObject(c.env, c.get("tenant")).adminTask(c.req.param("task_id"));
+  const view = found && adminTaskView(found.record, found.resultsStored);
   if (!view) throw new ApiError("task_not_found", "No such task", { param: "task_id" });
   return c.json(view);
 });

@@ -209,10 +209,18 @@ export interface AdminTaskView {
   credits_used: number | null;
   callback_url: string | null;
   error: { code: string; message: string } | null;
+  /**
+   * Kept results (src/results): true once every result is in the operator's bucket, false while a copy is
+   * pending or when one was refused (storage limit) or lost; null when the task keeps none.
+   */
+  results_stored: boolean | null;
 }
 
 /** The operator's view of a listed task (null for `creating` and `aborted`, which are not listed). */
-export function adminTaskView(record: TaskRecord): AdminTaskView | null {
+export function adminTaskView(
+  record: TaskRecord,
+  resultsStored: boolean | null = null,
+): AdminTaskView | null {
   if (!(LISTED_STATUSES as readonly string[]).includes(record.state)) return null;
   const snapshot = parseSnapshot(record.snapshot);
   const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -233,5 +241,6 @@ export function adminTaskView(record: TaskRecord): AdminTaskView | null {
     error: error
       ? { code: String(error.code ?? "unknown_error"), message: error.message ?? "The task failed" }
       : null,
+    results_stored: resultsStored,
   };
 }

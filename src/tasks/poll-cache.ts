@@ -1,9 +1,9 @@
 // Task answers kept at the edge, in the location's Cache API, keyed by the task's public id: a live one for
 // TASK_POLL_CACHE_MS, so a tight polling loop costs one upstream query per interval per task and location;
-// an ended one for as long as its record is kept, because the view of an ended task is final (its object's
-// snapshot, ./routes.ts) and never needs the upstream again. Only a caller that has already opened the id
+// an ended one for TASK_FINAL_CACHE_MS, because the view of an ended task is final (its object's snapshot,
+// ./routes.ts) and never needs the upstream again (only a deletion changes it). Only a caller that has already opened the id
 // (and so passed the tenant and `sub` checks) reaches the cache.
-import { TASK_RETENTION_MS } from "../config/constants";
+import { TASK_FINAL_CACHE_MS, TASK_RETENTION_MS } from "../config/constants";
 import type { Config } from "../config/env";
 import type { TenantTaskView } from "./present";
 
@@ -33,7 +33,11 @@ export function cacheLive(config: Config, id: string, view: TenantTaskView, now:
   return put(config, id, view, now, config.taskPollCacheMs, false);
 }
 
-/** Keeps an ended task's final view until its record is purged (TASK_RETENTION_MS after its end). */
+/**
+ * Keeps an ended task's final view for TASK_FINAL_CACHE_MS (never past its record's purge, TASK_RETENTION_MS
+ * after its end): the view is final, but the tenant may delete the task, and another location's cache cannot
+ * be told, so its copy lives only that long.
+ */
 export function cacheFinal(
   config: Config,
   id: string,
@@ -41,7 +45,12 @@ export function cacheFinal(
   endedAt: number,
   now: number,
 ): Promise<void> {
-  return put(config, id, view, now, endedAt + TASK_RETENTION_MS - now, true);
+  return put(config, id, view, now, Math.min(TASK_FINAL_CACHE_MS, endedAt + TASK_RETENTION_MS - now), true);
+}
+
+/** Drops this location's kept answer (the task was deleted). */
+export async function forgetPoll(config: Config, id: string): Promise<void> {
+  await caches.default.delete(cacheKey(config, id)).catch(() => false);
 }
 
 async function put(

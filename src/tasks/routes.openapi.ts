@@ -36,4 +36,30 @@ export const taskOperations: OperationSpec[] = [
     },
     errors: ["task_not_found", ...UPSTREAM_ERRORS],
   },
+  {
+    api: "tenant",
+    method: "delete",
+    path: "/v1/tasks/{task_id}",
+    operationId: "deleteTask",
+    summary: "Delete an ended task and its kept results",
+    description:
+      "For the task's owner (its `sub`), or a token without `sub`. The task's kept results are deleted from the operator's bucket at once and its record is erased (the credits it used stay in the ledger); then its id and its result URLs answer 404. A task still running is 409 `task_in_flight`: delete it once it has ended. Another location may still answer GET with the task for up to 10 minutes (never its results).",
+    tag: "Tasks",
+    security: "tenant",
+    pathParams: {
+      task_id: { schema: z.string(), description: "The task's id.", example: TASK_EXAMPLE.id },
+    },
+    responses: {
+      200: {
+        description: "Deleted.",
+        schema: z.object({
+          id: z.string(),
+          object: z.literal("video.generation.task"),
+          deleted: z.literal(true),
+        }),
+        example: { id: TASK_EXAMPLE.id, object: "video.generation.task", deleted: true },
+      },
+    },
+    errors: ["task_not_found", "task_in_flight"],
+  },
 ];

@@ -13,8 +13,9 @@ import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { getUpstreamTask, upstreamCall } from "../upstream/client";
 import { TERMINAL_STATUSES, type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
+import { presentResults } from "../results/url";
 import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
-import { cacheFinal, cachedPoll, cacheLive } from "./poll-cache";
+import { cacheFinal, cachedPoll, cacheLive, forgetPoll } from "./poll-cache";
 import { presentTask, type TenantTaskView } from "./present";
 import type { TaskRecord } from "./table";
 
@@ -46,7 +47,8 @@ taskRoutes.get("/tasks/:id", async (c) => {
   let record: TaskRecord | null | undefined;
   if (Date.now() - claims.createdSec * 1000 >= TASK_RECORD_FIRST_AFTER_MS) {
     record = await objectOf(c).getTask(claims.row);
-    const final = finalView(c, id, record);
+    if (record?.state === "deleted") throw notFound();
+    const final = await finalView(c, id, record);
     if (final) return answerFinal(c, id, final);
   }
 
@@ -58,7 +60,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
     // The upstream no longer knows the task (its record expired there): only an ended record answers; a
     // live task the upstream forgot is the sweeper's to settle (as lost).
     if (record === undefined) record = await objectOf(c).getTask(claims.row);
-    const final = finalView(c, id, record);
+    const final = await finalView(c, id, record);
     if (!final) throw notFound();
     return answerFinal(c, id, final);
   }
@@ -66,20 +68,37 @@ taskRoutes.get("/tasks/:id", async (c) => {
   const now = Date.now();
   if (TERMINAL_STATUSES.has(upstream.status)) {
     // The object settles, writes the outbox and records the end exactly once, whoever reports it first;
-    // the record it answers with is the task's final view, which the cache keeps from then on.
-    c.executionCtx.waitUntil(
-      objectOf(c)
-        .observe(claims.row, upstream, now)
-        .then((result) => {
-          const final = finalView(c, id, result?.record ?? null);
-          return final && keepFinal(c, id, final);
-        })
-        .catch((err: unknown) =>
-          c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) }),
-        ),
-    );
+    // the record it answers with is the task's final view (kept results as the gateway's URLs), answered
+    // now and kept by the cache from then on. One object call, once per task and location.
+    const result = await objectOf(c)
+      .observe(claims.row, upstream, now)
+      .catch((err: unknown) => {
+        c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) });
+        return null;
+      });
+    if (result?.record.state === "deleted") throw notFound();
+    const final = await finalView(c, id, result?.record ?? null);
+    if (final) return answerFinal(c, id, final);
   } else c.executionCtx.waitUntil(cacheLive(config, id, view, now));
   return c.json(view);
+});
+
+// DELETE /v1/tasks/{id}: an ended task its owner (or a token without `sub`) may see. Its kept results are
+// deleted (the R2 objects at once), its record erased down to the accounting the ledger keeps; then its id and
+// its result URLs answer 404. A task in flight is 409 `task_in_flight` (it would be billed and end anyway).
+taskRoutes.delete("/tasks/:id", async (c) => {
+  const id = c.req.param("id");
+  const claims = await visibleTask(c, id);
+  const { sub } = c.get("principal");
+  const outcome = await objectOf(c).deleteTask(claims.row, sub ?? null, Date.now());
+  if (outcome === "in_flight")
+    throw new ApiError("task_in_flight", "The task is still running; delete it once it has ended", {
+      param: "task_id",
+    });
+  if (outcome === "not_found") throw notFound();
+  // This location's cached view goes now; another location's within TASK_FINAL_CACHE_MS.
+  c.executionCtx.waitUntil(forgetPoll(c.get("config"), id));
+  return c.json({ id, object: "video.generation.task", deleted: true });
 });
 
 interface Final {
@@ -88,10 +107,14 @@ interface Final {
 }
 
 /**
- * An ended task's view from its record: the snapshot of its end, not the upstream. Null for a task that has
- * not ended, or whose record cannot show it.
+ * An ended task's view from its record: the snapshot of its end, not the upstream, with kept results as the
+ * gateway's signed URLs (src/results). Null for a task that has not ended, or whose record cannot show it.
  */
-function finalView(c: Context<TenantEnv>, id: string, record: TaskRecord | null): Final | null {
+async function finalView(
+  c: Context<TenantEnv>,
+  id: string,
+  record: TaskRecord | null,
+): Promise<Final | null> {
   if (!record?.snapshot || record.endedAt === null || record.publicId !== id) return null;
   const parsed = UpstreamTaskSchema.safeParse(parseJson(record.snapshot));
   if (!parsed.success) {
@@ -99,6 +122,8 @@ function finalView(c: Context<TenantEnv>, id: string, record: TaskRecord | null)
     return null;
   }
   const view = presentTask(id, parsed.data, { model: record.model, createdMs: record.createdAt });
+  if (view.results)
+    view.results = await presentResults(c.get("config"), c.get("principal").tenant, record, view.results);
   return { view, endedAt: record.endedAt };
 }
 

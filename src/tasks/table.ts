@@ -54,9 +54,20 @@ export const TASK_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_creating ON tasks (created_at) WHERE state = 'creating';
      CREATE INDEX tasks_purgeable ON tasks (ended_at) WHERE ended_at IS NOT NULL AND kv_synced_at IS NOT NULL;`,
   },
+  {
+    // Kept results (src/results): the days a task's results are kept after its end, fixed when it is
+    // created (the tenant's `results.retention_days` then); 0 passes the upstream's links through. Tasks
+    // created before this step keep 0.
+    name: "tasks/retention",
+    sql: `ALTER TABLE tasks ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
-export type TaskState = "creating" | "aborted" | TaskStatus;
+/**
+ * `deleted`: the tenant deleted the ended task (DELETE /v1/tasks/{id}); the row keeps only its accounting
+ * (times, credits) for the ledger until the 90-day purge, and answers 404 everywhere a tenant looks.
+ */
+export type TaskState = "creating" | "aborted" | "deleted" | TaskStatus;
 
 export interface TaskRecord {
   /** The row key (`newRowId()`), internal: callback tokens name it. */
@@ -81,6 +92,8 @@ export interface TaskRecord {
   snapshot: string | null;
   /** When the task's end was mirrored to KV (the per-task ledger entry). */
   kvSyncedAt: number | null;
+  /** Days its results are kept after its end (src/results); 0: the upstream's links pass through. */
+  retentionDays: number;
 }
 
 export interface NewTask {
@@ -92,6 +105,8 @@ export interface NewTask {
   estimate: number;
   /** Credits held for the task until it ends (raised to the upstream's reservation on attach). */
   reserved: number;
+  /** Days its results are kept after its end (the tenant's `results.retention_days` at creation). */
+  retentionDays: number;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -113,6 +128,7 @@ function toRecord(r: Row): TaskRecord {
     charged: (r.charged as number | null) ?? null,
     snapshot: (r.snapshot as string | null) ?? null,
     kvSyncedAt: (r.kv_synced_at as number | null) ?? null,
+    retentionDays: (r.retention_days as number | null) ?? 0,
   };
 }
 
@@ -121,8 +137,9 @@ export class TaskTable {
 
   insert(task: NewTask): void {
     this.sql.exec(
-      `INSERT INTO tasks (id, sub, state, model, created_at, updated_at, callback_url, estimate, reserved)
-       VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (id, sub, state, model, created_at, updated_at, callback_url, estimate, reserved,
+         retention_days)
+       VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)`,
       task.id,
       task.sub,
       task.model,
@@ -131,6 +148,7 @@ export class TaskTable {
       task.callbackUrl,
       task.estimate,
       task.reserved,
+      task.retentionDays,
     );
   }
 
@@ -209,6 +227,20 @@ export class TaskTable {
       upstream.id,
     );
     return ended && cursor.rowsWritten > 0;
+  }
+
+  /**
+   * The tenant deleted an ended task: what it showed (its snapshot, its callback URL) is erased, its
+   * accounting stays for the ledger. Returns false unless the task had ended (and was not deleted already).
+   */
+  markDeleted(id: string, now: number): boolean {
+    const cursor = this.sql.exec(
+      `UPDATE tasks SET state = 'deleted', snapshot = NULL, callback_url = NULL, updated_at = ?
+       WHERE id = ? AND ended_at IS NOT NULL AND state NOT IN ('deleted', 'aborted')`,
+      now,
+      id,
+    );
+    return cursor.rowsWritten > 0;
   }
 
   /** Sets the final charge of an ended task (quota settlement); `reserved` stays for the ledger. */

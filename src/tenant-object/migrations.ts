@@ -5,6 +5,7 @@
 import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
 import { FILE_MIGRATIONS } from "../files/table";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
+import { RESULT_MIGRATIONS } from "../results/table";
 import type { Migration } from "../state/migrations";
 import { TASK_LIST_MIGRATIONS } from "../tasks/list";
 import { TASK_MIGRATIONS } from "../tasks/table";
@@ -20,6 +21,8 @@ const ORDER = [
   "tasklist/1",
   "files/1",
   "callbacks/2",
+  "tasks/retention",
+  "results/1",
 ] as const;
 
 /** `steps` in the order `order` names them; a step not named, or a name with no step, is a bug: it throws. */
@@ -42,6 +45,7 @@ export const TENANT_OBJECT_MIGRATIONS: readonly Migration[] = inOrder(
     ...QUOTA_MIGRATIONS,
     ...TASK_LIST_MIGRATIONS,
     ...FILE_MIGRATIONS,
+    ...RESULT_MIGRATIONS,
   ],
   ORDER,
 );

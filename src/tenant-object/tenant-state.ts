@@ -34,6 +34,9 @@ import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } f
 import { deleteUpstreamFile } from "../files/expiry";
 import { TENANT_OBJECT_MIGRATIONS } from "./migrations";
 import { type FileRecord, type StoredFacts } from "../files/table";
+import { ResultKeeper, type ResultSource } from "../results/keeper";
+import type { StorageUsage } from "../results/table";
+import { getTenant } from "../tenants/lookup";
 
 export type { TaskRecord } from "../tasks/table";
 
@@ -59,6 +62,7 @@ export class TenantState extends DurableObject<Env> {
   private readonly running = new Set<string>();
 
   private readonly files: FileBook;
+  private readonly results: ResultKeeper;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -73,6 +77,19 @@ export class TenantState extends DurableObject<Env> {
     this.deliveries = new DeliveryLog(ctx.storage.sql, this.tenant.id);
     this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms);
     this.files = new FileBook(ctx.storage, this.tenant.id, this.alarms);
+    const tenant = this.tenant;
+    this.results = new ResultKeeper({
+      storage: ctx.storage,
+      tenant,
+      alarm: this.alarms,
+      bucket: env.RESULTS,
+      tenantRecord: async () => {
+        const record = await getTenant(env, tenant.id);
+        return record?.incarnation === tenant.incarnation ? record : null;
+      },
+      allowLocal: () => loadConfig(env).devAllowLocalUrls,
+      log: () => configLogger(loadConfig(env), { tenant_id: tenant.id }),
+    });
   }
 
   /**
@@ -181,6 +198,7 @@ export class TenantState extends DurableObject<Env> {
     this.quota.settle(record, upstream, now);
     this.outbox.taskEnded(record, upstream, now);
     this.files.taskEnded(record.id, now);
+    this.results.taskEnded(record, upstream, now);
   }
 
   /**
@@ -199,6 +217,7 @@ export class TenantState extends DurableObject<Env> {
       step(() => this.outbox.flush(Date.now(), loadConfig(this.env).webhookTimeoutMs)),
       step(() => this.quota.syncKv(Date.now())),
       step(() => this.expireFiles(Date.now())),
+      step(() => this.results.step(Date.now())),
     ]);
     // The sweeper last: its retention deadline counts the ends the KV step has just mirrored.
     wants.push(await step(() => sweepStep(this.sweepDeps(), Date.now())));
@@ -352,5 +371,63 @@ export class TenantState extends DurableObject<Env> {
       },
       upstream: (upstreamId) => deleteUpstreamFile(loadConfig(this.env), tenantId, upstreamId),
     });
+  }
+
+  // --- Kept results (src/results): the source of a result not yet in R2, deletion, stored bytes.
+
+  /** The upstream link a result URL streams from while its copy is not in R2 (or was refused), or null. */
+  async resultSource(task: string, idx: number): Promise<ResultSource | null> {
+    return this.results.source(task, idx, Date.now());
+  }
+
+  /**
+   * DELETE /v1/tasks/{id}: an ended task the caller may see is erased down to its accounting, and its kept
+   * results end their retention now (objects deleted here at once, or by the alarm if that fails). A task
+   * whose record was purged (90 days) may still have kept results: those go too.
+   */
+  async deleteTask(
+    taskId: string,
+    sub: string | null,
+    now: number,
+  ): Promise<"deleted" | "in_flight" | "not_found"> {
+    const outcome = this.alarms.transaction(() => {
+      const record = this.tasks.get(taskId);
+      if (record && sub !== null && record.sub !== sub) return "not_found";
+      if (record && record.endedAt === null) return "in_flight";
+      const marked = record ? this.tasks.markDeleted(taskId, now) : false;
+      const results = this.results.endRetention(taskId, now);
+      return marked || results > 0 ? "deleted" : "not_found";
+    });
+    if (outcome === "deleted")
+      await this.results.expire(now).catch((err: unknown) => {
+        console.error(JSON.stringify({ level: "error", event: "result_delete_failed", error: String(err) }));
+      });
+    return outcome;
+  }
+
+  /** A task by its public id, for the operator: its record and whether its results are all kept in R2. */
+  async adminTask(publicId: string): Promise<{ record: TaskRecord; resultsStored: boolean | null } | null> {
+    const record = this.tasks.getByPublicId(publicId);
+    return record && { record, resultsStored: this.results.storedOf(record.id) };
+  }
+
+  /** Kept-result bytes now and byte-days in the month of `monthMs`, for the tenant and (with `sub`) the user. */
+  async resultUsage(
+    sub: string | null,
+    monthMs: number,
+    now: number,
+  ): Promise<{ tenant: StorageUsage; user: StorageUsage | null }> {
+    return {
+      tenant: this.results.table.usage(null, monthMs, now),
+      user: sub === null ? null : this.results.table.usage(sub, monthMs, now),
+    };
+  }
+
+  /** Every scope's kept-result bytes and byte-days in the month of `monthMs` (the operator's usage). */
+  async resultMonth(
+    monthMs: number,
+    now: number,
+  ): Promise<{ scope: string; bytes: number; byteDays: number }[]> {
+    return this.results.table.monthByScope(monthMs, now);
   }
 }

@@ -64,6 +64,20 @@ export async function getTenant(env: Env, id: string): Promise<Tenant | null> {
   return parseTenant(await env.KV.get(tenantKey(id), "json"));
 }
 
+const byId = new Map<string, { tenant: Tenant | null; at: number }>();
+
+/**
+ * The tenant by id, kept in isolate memory for TENANT_CACHE_TTL_MS (a deleted tenant too, as null): for the
+ * routes a tenant's token does not reach (signed result URLs), where every request would otherwise read KV.
+ */
+export async function getTenantCached(env: Env, id: string, now = Date.now()): Promise<Tenant | null> {
+  const hit = byId.get(id);
+  if (hit && now - hit.at < TENANT_CACHE_TTL_MS) return hit.tenant;
+  const tenant = await getTenant(env, id);
+  remember(byId, MAX_CACHED, id, { tenant, at: now });
+  return tenant;
+}
+
 export async function findTenantByIssuer(env: Env, issuer: string, now = Date.now()): Promise<Tenant | null> {
   const hit = byIssuer.get(issuer);
   if (hit && now - hit.at < TENANT_CACHE_TTL_MS) return hit.tenant;
@@ -98,6 +112,7 @@ export async function findTenantByIssuer(env: Env, issuer: string, now = Date.no
 
 /** Drops isolate-cached copies after an admin write (other isolates converge within TENANT_CACHE_TTL_MS). */
 export function forgetTenant(...issuers: string[]): void {
+  byId.clear();
   for (const i of issuers) {
     byIssuer.delete(i);
     unknownIssuers.delete(i);

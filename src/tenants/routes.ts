@@ -31,6 +31,15 @@ tenantRoutes.put("/:tenant_id", param(TenantIdParams), async (c) => {
   const allowLocal = c.get("config").devAllowLocalUrls;
   checkUrl(input.auth.jwks_uri, "auth.jwks_uri", allowLocal);
   checkUrl(input.webhook?.url, "webhook.url", allowLocal);
+  const maxDays = c.get("config").maxResultRetentionDays;
+  if ((input.results?.retention_days ?? 0) > maxDays)
+    throw new ApiError(
+      "invalid_request",
+      `results.retention_days: must be at most ${maxDays} (MAX_RESULT_RETENTION_DAYS)`,
+      {
+        param: "results.retention_days",
+      },
+    );
 
   // One call: the Registry merges over its own record, claims the issuer and writes the KV replica.
   const result = await registry(c.env).putTenant(id, input);

@@ -64,6 +64,7 @@ export async function admitAt(
       model: VALID_BODY.model,
       createdAt: now,
       callbackUrl: null,
+      retentionDays: 0,
       estimate: opts.estimate ?? 10,
       reserved: opts.estimate ?? 10,
     },

@@ -25,6 +25,7 @@ function newTask(i: number, createdAt: number, sub: string | null = `u${i % USER
     model: VALID_BODY.model,
     createdAt,
     callbackUrl: null,
+    retentionDays: 0,
     estimate: 10,
     reserved: 10,
   };
