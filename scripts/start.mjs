@@ -75,6 +75,8 @@ if (!realUpstream) {
     ...vars({
       SIM_API_KEY: demo.SIM_API_KEY,
       SIM_ALLOW_LOCAL_CALLBACKS: "true",
+      // The simulator serves the results' bytes itself (/media/{task id}.mp4), so their links point at it.
+      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${demo.SIM_PORT}`,
       ...(contract ? { UPSTREAM_CONTRACT: JSON.stringify(contract) } : {}),
     }),
   ]);

@@ -2,6 +2,7 @@
 // dev loop use to see what the gateway sent and to make the upstream misbehave on purpose.
 import type { UpstreamSimulator } from "./core";
 import { errorResponse, json, routeNotFound } from "./errors";
+import type { MediaSettings } from "./media";
 
 type Route = (sim: UpstreamSimulator, request: Request) => Promise<Response> | Response;
 
@@ -12,6 +13,8 @@ const routes: Record<string, Route> = {
   "GET /__sim/faults": (sim) => json(sim.faults),
   "GET /__sim/files": (sim) => json([...sim.files.files.values()]),
   "POST /__sim/faults": injectFaults,
+  "GET /__sim/media": (sim) => json(mediaJson(sim.media)),
+  "POST /__sim/media": configureMedia,
   "POST /__sim/reset": (sim) => {
     sim.reset();
     return json({ ok: true });
@@ -31,8 +34,25 @@ async function injectFaults(sim: UpstreamSimulator, request: Request): Promise<R
   try {
     sim.inject(JSON.parse(await request.text()));
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    return errorResponse(400, { code: "invalid_request", message, type: "invalid_request_error" });
+    return badRequest(err);
   }
   return json(sim.faults);
+}
+
+/** `{"bytes"?: n, "ttl_ms"?: n}`: the size of results of tasks created from now on, and the links' lifetime. */
+async function configureMedia(sim: UpstreamSimulator, request: Request): Promise<Response> {
+  try {
+    return json(mediaJson(sim.configureMedia(JSON.parse(await request.text()))));
+  } catch (err) {
+    return badRequest(err);
+  }
+}
+
+function mediaJson(settings: MediaSettings): { bytes: number; ttl_ms: number } {
+  return { bytes: settings.bytes, ttl_ms: settings.ttlMs };
+}
+
+function badRequest(err: unknown): Response {
+  const message = err instanceof Error ? err.message : String(err);
+  return errorResponse(400, { code: "invalid_request", message, type: "invalid_request_error" });
 }

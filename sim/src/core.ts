@@ -6,8 +6,22 @@ import { FLASH_FILE, validateAgainstContract } from "./contract";
 import { handleControl } from "./control";
 import { FILES_PREFIX, filesFault, SimFiles } from "./files";
 import * as errors from "./errors";
-import { mergeFaults, parseFaults, takeStatusFault } from "./faults";
+import { mergeFaults, parseFaults, takeMediaBreak, takeStatusFault } from "./faults";
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyStore } from "./idempotency";
+import {
+  checkBytes,
+  checkTtl,
+  DEFAULT_MEDIA_BASE_URL,
+  DEFAULT_RESULT_BYTES,
+  DEFAULT_RESULT_TTL_MS,
+  isMediaPath,
+  mediaFault,
+  mediaTaskId,
+  parseMediaBaseUrl,
+  parseMediaSettings,
+  serveMedia,
+  type MediaSettings,
+} from "./media";
 import { asCreateBody, checkCreateBody } from "./rules";
 import { advance, chooseOutcome, createView, detailView, ID_PREFIX, isTerminal, newTask } from "./tasks";
 import type { CallbackAttempt, Faults, RecordedRequest, SimOptions, SimTask, Timings } from "./types";
@@ -18,6 +32,7 @@ export type {
   CreateBody,
   Faults,
   FaultStatus,
+  MediaBreak,
   Outcome,
   RecordedRequest,
   SimOptions,
@@ -40,6 +55,10 @@ export class UpstreamSimulator {
   private readonly idempotency = new IdempotencyStore();
   private readonly taskMap = new Map<string, SimTask>();
   private activeFaults: Faults = {};
+  private readonly initialMedia: MediaSettings;
+  private mediaSettings: MediaSettings;
+  /** The origin of the results' links (an http(s) origin, no trailing slash). */
+  readonly mediaBaseUrl: string;
   /** The files API (EvoLink's files-api; served on the same origin by the simulator). */
   readonly files: SimFiles;
 
@@ -55,6 +74,12 @@ export class UpstreamSimulator {
     const send = options.send ?? ((request: Request) => globalThis.fetch(request));
     this.dispatcher = new CallbackDispatcher(send, this.now);
     this.files = new SimFiles(this.now, this.contract, options.filesMaxBytes);
+    this.mediaBaseUrl = parseMediaBaseUrl(options.mediaBaseUrl ?? DEFAULT_MEDIA_BASE_URL);
+    this.initialMedia = {
+      bytes: checkBytes(options.resultBytes ?? DEFAULT_RESULT_BYTES),
+      ttlMs: checkTtl(options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS),
+    };
+    this.mediaSettings = { ...this.initialMedia };
   }
 
   get callbacks(): CallbackAttempt[] {
@@ -81,6 +106,17 @@ export class UpstreamSimulator {
     return [...this.taskMap.values()];
   }
 
+  /** The results' size and link lifetime (a copy); `reset()` restores the options' values. */
+  get media(): MediaSettings {
+    return { ...this.mediaSettings };
+  }
+
+  /** Changes the media settings (`bytes`, `ttl_ms`, as POST /__sim/media). Throws on a bad value. */
+  configureMedia(input: unknown): MediaSettings {
+    this.mediaSettings = { ...this.mediaSettings, ...parseMediaSettings(input) };
+    return this.media;
+  }
+
   /** Merges faults in (a key set to null clears it). Throws on an unknown key or bad value. */
   inject(faults: Faults | Record<string, unknown>): void {
     this.activeFaults = mergeFaults(this.activeFaults, parseFaults(faults));
@@ -93,6 +129,7 @@ export class UpstreamSimulator {
     this.dispatcher.reset();
     this.activeFaults = {};
     this.files.reset();
+    this.mediaSettings = { ...this.initialMedia };
   }
 
   /** Advances every task to `now()` and sends the callbacks (and retries) that are due. */
@@ -100,7 +137,7 @@ export class UpstreamSimulator {
     this.sync();
     await this.dispatcher.deliverDue((id) => {
       const task = this.taskMap.get(id);
-      return task ? detailView(task) : { id };
+      return task ? detailView(task, this.mediaBaseUrl) : { id };
     }, this.activeFaults.dropCallbacks === true);
   }
 
@@ -109,6 +146,7 @@ export class UpstreamSimulator {
     if (url.pathname === "/__sim" || url.pathname.startsWith("/__sim/"))
       return handleControl(this, request, url);
     if (url.pathname.startsWith(`${FILES_PREFIX}/`)) return this.filesApi(request, url);
+    if (isMediaPath(url.pathname)) return this.mediaLink(request, url);
     const text = request.body ? await request.text() : "";
     this.record(request, url, text);
     this.sync();
@@ -150,7 +188,7 @@ export class UpstreamSimulator {
     const body = asCreateBody(parsed.body);
     const outcome = chooseOutcome(this.activeFaults.nextOutcome, body.prompt);
     delete this.activeFaults.nextOutcome;
-    const task = newTask(body, outcome, this.now(), key ?? undefined);
+    const task = newTask(body, outcome, this.now(), this.mediaSettings.bytes, key ?? undefined);
     this.taskMap.set(task.id, task);
     const answer = JSON.stringify(createView(task, this.timings));
     if (key !== null) this.idempotency.save(key, parsed.body, answer);
@@ -172,6 +210,19 @@ export class UpstreamSimulator {
     return this.files.handle(request, url.pathname.slice(FILES_PREFIX.length), url);
   }
 
+  /** A result's link: public as a CDN's, recorded without a body, faults first, then the task on the sim clock. */
+  private async mediaLink(request: Request, url: URL): Promise<Response> {
+    this.record(request, url, "");
+    const f = this.activeFaults;
+    if (f.mediaDelayMs) await sleep(f.mediaDelayMs, request.signal);
+    if (f.hangMedia) await untilAborted(request.signal);
+    const fault = takeStatusFault(f, "media");
+    if (fault) return mediaFault(fault.status, fault.retryAfterSeconds);
+    this.sync();
+    const task = this.taskMap.get(mediaTaskId(url.pathname) ?? "");
+    return serveMedia(request, task, this.mediaSettings, this.now(), () => takeMediaBreak(f));
+  }
+
   private async query(request: Request, id: string): Promise<Response> {
     const fault = await this.misbehave("query", request);
     if (fault) return fault;
@@ -179,7 +230,7 @@ export class UpstreamSimulator {
     if (!id.startsWith(ID_PREFIX)) return errors.invalidTaskId();
     const task = this.taskMap.get(id);
     if (!task) return errors.taskNotFound();
-    return errors.json(detailView(task));
+    return errors.json(detailView(task, this.mediaBaseUrl));
   }
 
   /** Prose-rule problems first, then the OpenAPI schema's (when the contract is at hand), without repeats. */

@@ -20,6 +20,11 @@ export interface SimEnv {
   SIM_PROCESSING_AFTER_MS?: string;
   /** Largest file the files API accepts, in bytes (default 100 MB). */
   SIM_FILES_MAX_BYTES?: string;
+  /** Origin of the results' links; under `npm start` the simulator's own (http://127.0.0.1:8788). */
+  SIM_MEDIA_BASE_URL?: string;
+  /** Size of each result in bytes (default 2,000,000) and its link's lifetime in ms (default 24 h). */
+  SIM_RESULT_BYTES?: string;
+  SIM_RESULT_TTL_MS?: string;
 }
 
 export class UpstreamSimHost extends DurableObject<SimEnv> {
@@ -49,14 +54,19 @@ export class UpstreamSimHost extends DurableObject<SimEnv> {
 
 /** Reads the simulator's settings from the Worker's vars; throws on a malformed one. */
 export function optionsFromEnv(env: Omit<SimEnv, "SIM">): SimOptions {
-  const completeAfterMs = msVar("SIM_COMPLETE_AFTER_MS", env.SIM_COMPLETE_AFTER_MS);
-  const processingAfterMs = msVar("SIM_PROCESSING_AFTER_MS", env.SIM_PROCESSING_AFTER_MS);
-  const filesMaxBytes = msVar("SIM_FILES_MAX_BYTES", env.SIM_FILES_MAX_BYTES);
+  const completeAfterMs = intVar("SIM_COMPLETE_AFTER_MS", env.SIM_COMPLETE_AFTER_MS);
+  const processingAfterMs = intVar("SIM_PROCESSING_AFTER_MS", env.SIM_PROCESSING_AFTER_MS);
+  const filesMaxBytes = intVar("SIM_FILES_MAX_BYTES", env.SIM_FILES_MAX_BYTES);
+  const resultBytes = intVar("SIM_RESULT_BYTES", env.SIM_RESULT_BYTES);
+  const resultTtlMs = intVar("SIM_RESULT_TTL_MS", env.SIM_RESULT_TTL_MS);
   return {
     apiKey: env.SIM_API_KEY || DEFAULT_API_KEY,
     contract: parseContract(env.UPSTREAM_CONTRACT),
     allowLocalCallbacks: env.SIM_ALLOW_LOCAL_CALLBACKS === "true",
     ...(filesMaxBytes !== undefined && { filesMaxBytes }),
+    ...(env.SIM_MEDIA_BASE_URL && { mediaBaseUrl: env.SIM_MEDIA_BASE_URL }),
+    ...(resultBytes !== undefined && { resultBytes }),
+    ...(resultTtlMs !== undefined && { resultTtlMs }),
     timings: {
       ...(completeAfterMs !== undefined && { completeAfterMs }),
       ...(processingAfterMs !== undefined && { processingAfterMs }),
@@ -64,10 +74,10 @@ export function optionsFromEnv(env: Omit<SimEnv, "SIM">): SimOptions {
   };
 }
 
-function msVar(name: string, value: string | undefined): number | undefined {
+function intVar(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
   const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${name} must be a non-negative integer (ms)`);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${name} must be a non-negative integer`);
   return ms;
 }
 

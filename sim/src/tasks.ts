@@ -1,10 +1,10 @@
 // A simulated task's life, as pure functions of the sim clock: pending → processing (progress rising) →
 // its outcome at `completeAfterMs`. Also the two JSON views of a task: the create answer
 // (VideoGenerationResponse, README §1) and the task detail (TaskDetailResponse, README §3).
+import { mediaUrl } from "./media";
 import type { CreateBody, Outcome, SimTask, TaskStatus, Timings } from "./types";
 import { creditsFor } from "./pricing";
 
-export const RESULT_HOST = "https://media.sim.evolink.test";
 export const ID_PREFIX = "task-unified-";
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 const FAILED_ERROR = {
@@ -32,6 +32,7 @@ export function newTask(
   request: CreateBody,
   outcome: Outcome,
   nowMs: number,
+  resultBytes: number,
   idempotencyKey?: string,
 ): SimTask {
   const task: SimTask = {
@@ -43,6 +44,7 @@ export function newTask(
     status: "pending",
     progress: 0,
     creditsReserved: creditsFor(request),
+    resultBytes,
   };
   if (idempotencyKey) task.idempotencyKey = idempotencyKey;
   return task;
@@ -85,8 +87,11 @@ export function createView(task: SimTask, timings: Timings): Record<string, unkn
   };
 }
 
-/** The task query answer and callback body (TaskDetailResponse plus the `usage` EvoLink's client reads). */
-export function detailView(task: SimTask): Record<string, unknown> {
+/**
+ * The task query answer and callback body (TaskDetailResponse plus the `usage` EvoLink's client reads);
+ * a completed task's `results` are its links on `mediaBaseUrl` (sim/src/media.ts serves them).
+ */
+export function detailView(task: SimTask, mediaBaseUrl: string): Record<string, unknown> {
   const view: Record<string, unknown> = {
     created: task.created,
     id: task.id,
@@ -98,7 +103,7 @@ export function detailView(task: SimTask): Record<string, unknown> {
     type: "video",
   };
   if (task.status === "completed") {
-    view.results = [`${RESULT_HOST}/${task.id}.mp4`];
+    view.results = [mediaUrl(mediaBaseUrl, task.id)];
     view.usage = { credits_used: task.creditsReserved };
   } else if (task.status === "failed") {
     view.error = FAILED_ERROR;

@@ -35,6 +35,18 @@ export interface Faults {
   files?: StatusFault;
   filesDelayMs?: number;
   hangFiles?: boolean;
+  /** The results' links (/media/*, sim/src/media.ts): a status answer, a delay, a hang, or a body cut short. */
+  media?: StatusFault;
+  mediaDelayMs?: number;
+  hangMedia?: boolean;
+  mediaBreak?: MediaBreak;
+}
+
+export interface MediaBreak {
+  /** The body errors (as a reset connection) after this many bytes; the headers still promise all of it. */
+  afterBytes: number;
+  /** How many bodies are cut before the fault clears itself; unlimited when omitted. */
+  count?: number;
 }
 
 export interface Timings {
@@ -56,6 +68,12 @@ export interface SimOptions {
   timings?: Partial<Timings>;
   /** Largest file the files API accepts (default 100 MB, EvoLink's limit; benchmarks raise it). */
   filesMaxBytes?: number;
+  /** Origin of the results' links (default https://media.sim.evolink.test); the simulator serves /media/* on any host. */
+  mediaBaseUrl?: string;
+  /** Size of each completed task's result in bytes (default 2,000,000); `POST /__sim/media` changes it. */
+  resultBytes?: number;
+  /** How long a result link works after the task ends, on the sim clock (default 24 h, as EvoLink's). */
+  resultTtlMs?: number;
   /** Accept http and internal callback URLs (local development only; the real upstream refuses them). */
   allowLocalCallbacks?: boolean;
 }
@@ -86,6 +104,8 @@ export interface SimTask {
   creditsReserved: number;
   /** Sim-clock ms at which the outcome was reached. */
   finishedAt?: number;
+  /** Size of its result, should it complete (the media setting when it was created). */
+  resultBytes: number;
   idempotencyKey?: string;
 }
 

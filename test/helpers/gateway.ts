@@ -8,6 +8,8 @@ import { sweepResponse } from "./sweep";
 
 export const GATEWAY = "https://gateway.reelgate.test";
 export const UPSTREAM_HOST = "api.evolink.test";
+/** The host of the simulator's result links (its default media origin). */
+export const MEDIA_HOST = "media.sim.evolink.test";
 export const UPSTREAM_KEY = env.UPSTREAM_API_KEY as string;
 export const ADMIN_TOKEN = env.ADMIN_TOKEN as string;
 
@@ -50,8 +52,9 @@ export interface SimHarness {
 }
 
 /**
- * Starts a simulator with a manual clock, routes the upstream host to it, and routes the gateway's public
- * host back to the Worker so the simulator's callbacks arrive through the real app.
+ * Starts a simulator with a manual clock, routes the upstream host and the host of its result links
+ * (MEDIA_HOST) to it, and routes the gateway's public host back to the Worker so the simulator's callbacks
+ * arrive through the real app.
  */
 export function startSimulator(options: { contract?: boolean } = {}): SimHarness {
   const clock = {
@@ -68,6 +71,7 @@ export function startSimulator(options: { contract?: boolean } = {}): SimHarness
       options.contract === false ? null : ((env.UPSTREAM_CONTRACT as Record<string, unknown> | null) ?? null),
   });
   route(UPSTREAM_HOST, (req) => sim.fetch(req));
+  route(new URL(sim.mediaBaseUrl).host, (req) => sim.fetch(req));
   route(new URL(GATEWAY).host, async (req) => {
     const res = await sweepResponse(await exports.default.fetch(req));
     await checkAgainstOpenApi(req.method, req.url, res);

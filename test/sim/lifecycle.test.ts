@@ -52,7 +52,7 @@ describe("task progression", () => {
       created: expect.any(Number),
       status: "completed",
       progress: 100,
-      results: [`https://media.sim.evolink.test/${id}.mp4`],
+      results: [`https://media.sim.evolink.test/media/${id}.mp4`],
       task_info: { can_cancel: false },
       usage: { credits_used: 23.8 },
     });
