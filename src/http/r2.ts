@@ -87,8 +87,10 @@ export async function serveObject(
     const offset = range.offset ?? 0;
     const length = range.length ?? object.size - offset;
     headers.set("content-range", `bytes ${offset}-${offset + length - 1}/${object.size}`);
+    headers.set("content-length", String(length));
     return new Response(body, { status: 206, headers });
   }
+  headers.set("content-length", String(object.size));
   return new Response(body, { status: 200, headers });
 }
 

@@ -36,6 +36,7 @@ export function buildRecord(
     ...(input.policy ? { policy: input.policy } : {}),
     ...(input.quotas ? { quotas: input.quotas } : {}),
     ...(input.user_quotas ? { user_quotas: input.user_quotas } : {}),
+    ...(input.results ? { results: input.results } : {}),
     webhook: {
       ...(keepRotation ? existing.webhook : {}),
       ...(input.webhook?.url ? { url: input.webhook.url } : {}),

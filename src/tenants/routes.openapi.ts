@@ -20,6 +20,7 @@ export const TenantViewSchema = z.object({
   policy: stored.policy,
   quotas: stored.quotas,
   user_quotas: stored.user_quotas,
+  results: stored.results,
   webhook: z.object({
     url: z.string().nullable(),
     secret_set: z.boolean(),

@@ -18,6 +18,7 @@ export function tenantView(t: Tenant, reveal: { webhookSecret?: string } = {}): 
     ...(t.policy ? { policy: t.policy } : {}),
     ...(t.quotas ? { quotas: t.quotas } : {}),
     ...(t.user_quotas ? { user_quotas: t.user_quotas } : {}),
+    ...(t.results ? { results: t.results } : {}),
     webhook: {
       url: t.webhook?.url ?? null,
       secret_set: Boolean(t.webhook?.secret),
