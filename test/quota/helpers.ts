@@ -16,9 +16,18 @@ export type Quotas = {
 /** 720p, 5 s, with audio: (5 + 5) × 2.38 = 23.8 credits, as the gateway and the simulator both price it. */
 export const BODY_CREDITS = 23.8;
 
-export function quotaTenant(quotas?: Quotas, user_quotas?: Quotas): Promise<TenantFixture> {
-  return createTenant(hsTenant({ ...(quotas ? { quotas } : {}), ...(user_quotas ? { user_quotas } : {}) }));
+export function quotaTenant(
+  quotas?: Quotas,
+  user_quotas?: Quotas,
+  extra: Record<string, unknown> = {},
+): Promise<TenantFixture> {
+  return createTenant(
+    hsTenant({ ...(quotas ? { quotas } : {}), ...(user_quotas ? { user_quotas } : {}), ...extra }),
+  );
 }
+
+/** A tenant whose results pass through (no copy on its object's alarm): for tests that count the alarm's work. */
+export const PASS_THROUGH = { results: { retention_days: 0 } };
 
 export async function generate(
   t: TenantFixture,

@@ -159,6 +159,8 @@ describe("admin task views", () => {
       credits_used: 23.8,
       callback_url: "https://hooks.example.com/cb",
       error: null,
+      // false until the alarm's copy is in R2, then true (test/results holds each state).
+      results_stored: expect.any(Boolean),
     });
   });
 

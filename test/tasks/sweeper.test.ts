@@ -17,7 +17,16 @@ import { TaskTable } from "../../src/tasks/table";
 import { age, armedAlarm, runAlarm } from "../helpers/alarm";
 import { UPSTREAM_HOST, VALID_BODY, admin, bearer, gw, startSimulator } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
-import { BODY_CREDITS, admitAt, createdId, generate, getTask, quotaTenant, usage } from "../quota/helpers";
+import {
+  BODY_CREDITS,
+  admitAt,
+  createdId,
+  generate,
+  getTask,
+  PASS_THROUGH,
+  quotaTenant,
+  usage,
+} from "../quota/helpers";
 
 const MIN_AGE_MS = DEFAULT_SWEEP_MIN_AGE_S * 1000;
 /** How long a task may stay `creating`: the test config's UPSTREAM_TIMEOUT_MS plus the margin. */
@@ -179,7 +188,7 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
 
   it("deletes ended tasks after the retention period, once their end is in the KV ledger; then arms nothing", async () => {
     const { sim, clock } = startSimulator();
-    const t = await quotaTenant();
+    const t = await quotaTenant(undefined, undefined, PASS_THROUGH); // no kept results: the purge is the next deadline
     const id = await createdId(await generate(t));
     await clock.advance(10_000);
     expect((await getTask(t, id)).status).toBe(200); // the poll ends it
@@ -216,7 +225,7 @@ describe("the reconciliation sweeper, on the tenant object's own alarm", () => {
 
   it("purges an expired Idempotency-Key record at its expiry, then waits for the task's purge", async () => {
     const { clock } = startSimulator();
-    const t = await quotaTenant();
+    const t = await quotaTenant(undefined, undefined, PASS_THROUGH); // no kept results: the purge is the next deadline
     const id = await createdId(await generate(t, { headers: { "idempotency-key": "once" } }));
     await clock.advance(10_000);
     expect((await getTask(t, id)).status).toBe(200); // ends it
