@@ -2,9 +2,11 @@
 // its chunks with R2's multipart upload in fixed R2_PART_BYTES parts, so at most one part is held in
 // memory (R2 needs a known length for a plain put, which a multipart form field never declares).
 import { R2_PART_BYTES } from "../config/constants";
+import { uploadsPrefix } from "../state/buckets";
 
+/** Under the tenant's uploads prefix, which a tenant's deletion empties (src/state/buckets.ts). */
 export function r2Key(tenantId: string, fileId: string): string {
-  return `files/${tenantId}/${fileId}`;
+  return `${uploadsPrefix(tenantId)}${fileId}`;
 }
 
 /** Writes `chunks` to `key`; returns the bytes written. Nothing is left behind when a chunk throws. */
