@@ -8,6 +8,9 @@ import { EditTenant, SecretOnce, loadTenant } from "./tenants.js";
 import { ErrorBox, Loading, Status, fmtNum, fmtTime, html, navigate, useLoad } from "./ui.js";
 import { Usage } from "./usage.js";
 
+/** DELETE calls one press makes while the answer is 202 (each deletes up to 20,000 stored files). */
+const MAX_DELETE_CALLS = 50;
+
 const TABS = [
   ["overview", "Overview"],
   ["usage", "Usage"],
@@ -111,13 +114,17 @@ function useTenantActions(id, reload) {
     if (r?.webhook?.secret) setSecret(r.webhook.secret);
   }
   async function remove(force) {
-    const ok = await act(
-      () =>
-        api(`/admin/tenants/${enc(id)}`, { method: "DELETE", query: force ? { force: "true" } : {} }).then(
-          () => true,
-        ),
-      "Tenant deleted.",
-    );
+    const ok = await act(async () => {
+      // 202: some of its stored files remain (each call deletes a bounded number) and the tenant still
+      // exists, so call again until the 204.
+      for (let call = 0; call < MAX_DELETE_CALLS; call++) {
+        const query = force ? { force: "true" } : {};
+        if ((await api(`/admin/tenants/${enc(id)}`, { method: "DELETE", query })) === null) return true;
+        setNotice(`Deleting its stored files… (call ${call + 1})`);
+      }
+      const message = "Its stored files are still being deleted: delete again to carry on.";
+      throw Object.assign(new Error(message), { code: "tenant_deleting" });
+    }, "Tenant deleted.");
     if (ok) navigate("#/tenants");
   }
   return { actionError, secret, notice, setStatus, rotate, remove };
@@ -163,7 +170,9 @@ function DeleteDialog({ t, dialog, force, setForce, onDelete }) {
   return html`<dialog ref=${dialog} aria-labelledby="delete-title">
     <form onSubmit=${submit}>
       <h2 id="delete-title">Delete ${t.id}?</h2>
-      <p>Its tokens stop working at once. This cannot be undone.</p>
+      <p>
+        Its tokens stop working at once, and its uploads and kept results are deleted. This cannot be undone.
+      </p>
       <label class="inline">
         <input type="checkbox" checked=${force} onChange=${(e) => setForce(e.currentTarget.checked)} />
         Delete even with tasks in flight (force)

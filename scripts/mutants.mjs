@@ -41,9 +41,23 @@ export const MUTANTS = [
     tests: ["test/quota"],
   },
   {
+    // Another tenant's URL names another incarnation too, so the incarnation check alone refuses it
+    // (removing the tenant check alone is an equivalent mutant): this mutant removes both.
     name: "files: another tenant's file URL passes (token without sub)",
+    edits: [
+      { file: "src/files/ownership.ts", from: "claims.tenantId === principal.tenant.id &&", to: "true &&" },
+      {
+        file: "src/files/ownership.ts",
+        from: "claims.incarnation === principal.tenant.incarnation &&",
+        to: "true &&",
+      },
+    ],
+    tests: ["test/files/ownership.test.ts"],
+  },
+  {
+    name: "files: an earlier life's file URL of the same tenant id passes",
     file: "src/files/ownership.ts",
-    from: "claims.tenantId === principal.tenant.id &&",
+    from: "claims.incarnation === principal.tenant.incarnation &&",
     to: "true &&",
     tests: ["test/files/ownership.test.ts"],
   },
@@ -53,6 +67,20 @@ export const MUTANTS = [
     from: "return claims.expiresAt > now ? claims : null;",
     to: "return claims;",
     tests: ["test/files/ownership.test.ts", "test/files/r2.test.ts"],
+  },
+  {
+    name: "files: a deleted tenant's, or its earlier life's, file URL still serves",
+    file: "src/files/routes.ts",
+    from: "(await isCurrentIncarnation(",
+    to: "(true || await isCurrentIncarnation(",
+    tests: ["test/tenants/wipe.test.ts", "test/files/r2.test.ts"],
+  },
+  {
+    name: "tenants: a deletion leaves the tenant's R2 keys behind",
+    file: "src/state/buckets.ts",
+    from: "if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));",
+    to: "",
+    tests: ["test/tenants/wipe.test.ts"],
   },
   {
     name: "files: file_url is not checked (SSRF)",

@@ -37,6 +37,9 @@ const FLAGS_WITH_VALUE = new Set([
 ]);
 const BOOLEAN_FLAGS = new Set(["json", "force", "help", "h"]);
 
+/** Calls a command makes while the answer says "not finished, call again" (its `repeatWhile` status). */
+const MAX_REPEATS = 50;
+
 export class UsageError extends Error {}
 
 /** argv → { positionals, flags }; unknown flags and missing values are usage errors. */
@@ -77,7 +80,7 @@ function need(value, what) {
 }
 
 /**
- * The request a command makes: { method, path, body?, render }. `readFile` is only called for `put`.
+ * The request a command makes: { method, path, body?, repeatWhile?, render }. `readFile` is only called for `put`.
  * Exported so tests can check the request built for each command without a server.
  */
 export async function plan({ positionals, flags }, readFile) {
@@ -114,7 +117,12 @@ export async function plan({ positionals, flags }, readFile) {
           return {
             method: "DELETE",
             path: `/admin/tenants/${enc(need(b, "tenant"))}${flags.force ? "?force=true" : ""}`,
-            render: () => `deleted ${b}`,
+            // 202: stored files remain and the tenant still exists; each call deletes more.
+            repeatWhile: 202,
+            render: (d) =>
+              d?.status === "deleting"
+                ? `still deleting ${b}: stored files remain, run the command again`
+                : `deleted ${b}`,
           };
         case "suspend":
         case "resume":
@@ -194,14 +202,18 @@ export async function run(argv, io) {
   }
   let res;
   try {
-    res = await io.fetch(new URL(request.path, base).href, {
-      method: request.method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(request.body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-    });
+    for (let call = 1; ; call++) {
+      res = await io.fetch(new URL(request.path, base).href, {
+        method: request.method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(request.body !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      });
+      if (res.status !== request.repeatWhile || call === MAX_REPEATS) break;
+      await res.body?.cancel();
+    }
   } catch (err) {
     io.err(`reelgate-admin: cannot reach ${base}: ${err.message}`);
     return 1;

@@ -1,5 +1,5 @@
 // `video_urls` entries on the gateway's own host: each must be one of its signed file URLs, spelled as the
-// gateway mints it, genuine, unexpired, and belonging to the caller's tenant — and to the caller's `sub` when
+// gateway mints it, genuine, unexpired, and belonging to the caller's tenant (this life of it) — and to the caller's `sub` when
 // the token has one — or the request is a `403 policy_violation`. Checked at the edge from the signed token
 // alone (no storage read). These URLs skip the address rules of video_urls (src/net/urls.ts): this is
 // their check.
@@ -23,6 +23,7 @@ export async function ownedUploads(
     const owned =
       claims !== null &&
       claims.tenantId === principal.tenant.id &&
+      claims.incarnation === principal.tenant.incarnation &&
       (principal.sub === undefined ||
         claims.subTag === (await subTag(config.signingSecret, principal.tenant.id, principal.sub)));
     if (!owned)

@@ -10,7 +10,7 @@ import { readLimit } from "../http/read-limit";
 import { ApiError } from "../http/errors";
 import { query } from "../http/validate";
 import { tenantObject } from "../state/client";
-import { findTenantByIssuer } from "../tenants/lookup";
+import { findTenantByIssuer, isCurrentIncarnation } from "../tenants/lookup";
 import { fileNotFound, filesNotFound, filesOk, filesOnError } from "./envelope";
 import { filesApi } from "./evolink";
 import { tooLarge } from "./limits";
@@ -79,7 +79,7 @@ filesRoutes.get("/list", query(FileListQuery), async (c) => {
     (page - 1) * pageSize,
     pageSize,
   );
-  const files = await Promise.all(result.files.map((f) => fileView(c, f, tenant.id)));
+  const files = await Promise.all(result.files.map((f) => fileView(c, f, tenant)));
   return filesOk(c, { files, total: result.total, page, pageSize });
 });
 
@@ -110,8 +110,12 @@ export const publicFileRoutes = new Hono<HttpEnv>();
 publicFileRoutes.on(["GET", "HEAD"], "/:token/:name?", async (c) => {
   const claims = await verifyFileToken(c.get("config").signingSecret, c.req.param("token"), Date.now());
   const bucket = c.env.UPLOADS;
+  // A deleted tenant's URLs, and its earlier life's, die with its record, whatever R2 still holds.
+  const current =
+    claims !== null &&
+    (await isCurrentIncarnation(c.env, { id: claims.tenantId, incarnation: claims.incarnation }));
   const res =
-    claims && bucket ? await serveObject(bucket, r2Key(claims.tenantId, claims.fileId), c.req.raw) : null;
+    current && bucket ? await serveObject(bucket, r2Key(claims.tenantId, claims.fileId), c.req.raw) : null;
   if (!res) throw fileNotFound();
   return res;
 });

@@ -1,8 +1,11 @@
 // The gateway's own file URLs (R2 backend): `{PUBLIC_BASE_URL}/files/{token}/{name}`, where the token names
-// the tenant, the file, a keyed tag of the uploader's `sub` (the URL travels to the upstream: the user's id
-// must not) and the expiry, and carries an HMAC over all of it and the tenant's binding. The upstream fetches the video from there; nobody else can mint or alter one.
-// `fileUrlMac` is the ONE place these URLs are signed: its `binding` is today the tenant id, and can grow
-// (a tenant incarnation) without touching any caller.
+// the tenant and its incarnation, the file, a keyed tag of the uploader's `sub` (the URL travels to the
+// upstream: the user's id must not) and the expiry, and carries an HMAC over all of it and the tenant's
+// binding. The upstream fetches the video from there; nobody else can mint or alter one.
+// `fileUrlMac` is the ONE place these URLs are signed: its `binding` is the tenant id. The incarnation is
+// in the signed payload rather than the binding, so a token is checked with no I/O, and only a genuine one
+// costs the route its (cached) look-up of the tenant's current incarnation: a URL of a deleted tenant, or
+// of its earlier life, is then a 404 even if its bytes were still stored.
 import { sameHost } from "../net/urls";
 import { base64url, base64urlDecode, hmacSha256, safeEqual } from "../util/hmac";
 
@@ -12,6 +15,8 @@ export const FILE_URL_PATH = "/files/";
 
 export interface FileUrlClaims {
   tenantId: string;
+  /** The tenant's life the file belongs to (a re-created tenant's old URLs name the old one). */
+  incarnation: string;
   fileId: string;
   /** `subTag(sub)` of the uploader, null for a file uploaded without a `sub`. */
   subTag: string | null;
@@ -41,6 +46,7 @@ async function fileUrlMac(secret: string, binding: string, payload: string): Pro
 export async function signFileToken(secret: string, claims: FileUrlClaims): Promise<string> {
   const text = JSON.stringify([
     claims.tenantId,
+    claims.incarnation,
     claims.fileId,
     claims.subTag,
     Math.floor(claims.expiresAt / 1000),
@@ -70,12 +76,13 @@ function decode(payload: string): FileUrlClaims | null {
   if (!bytes) return null;
   try {
     const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (!Array.isArray(v) || v.length !== 4) return null;
-    const [tenantId, fileId, sub, exp] = v as unknown[];
-    if (typeof tenantId !== "string" || typeof fileId !== "string") return null;
+    if (!Array.isArray(v) || v.length !== 5) return null;
+    const [tenantId, incarnation, fileId, sub, exp] = v as unknown[];
+    if (typeof tenantId !== "string" || typeof incarnation !== "string" || typeof fileId !== "string")
+      return null;
     if (sub !== null && typeof sub !== "string") return null;
     if (typeof exp !== "number" || !Number.isInteger(exp)) return null;
-    return { tenantId, fileId, subTag: sub, expiresAt: exp * 1000 };
+    return { tenantId, incarnation, fileId, subTag: sub, expiresAt: exp * 1000 };
   } catch {
     return null;
   }

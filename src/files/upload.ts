@@ -90,7 +90,7 @@ export async function withSlot(
       success: true,
       code: 200,
       msg: "File uploaded successfully",
-      data: await fileView(c, stored, tenant.id),
+      data: await fileView(c, stored, tenant),
     },
     200,
     { "cache-control": "no-store" },

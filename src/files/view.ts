@@ -2,6 +2,7 @@
 // signed gateway URL that expires with the file; the EvoLink backend's is EvoLink's own, unchanged.
 import type { Context } from "hono";
 import type { HttpEnv } from "../http/context";
+import type { TenantRef } from "../state/client";
 import { EXTENSIONS, type FileType } from "./sniff";
 import { fileUrl, subTag, urlSafeName } from "./signed-url";
 import type { FileRecord } from "./table";
@@ -9,7 +10,7 @@ import type { FileRecord } from "./table";
 export async function fileView<E extends HttpEnv>(
   c: Context<E>,
   f: FileRecord,
-  tenantId: string,
+  tenant: TenantRef,
 ): Promise<Record<string, unknown>> {
   const config = c.get("config");
   let url = f.fileUrl ?? "";
@@ -19,9 +20,10 @@ export async function fileView<E extends HttpEnv>(
       config.publicBaseUrl,
       config.signingSecret,
       {
-        tenantId,
+        tenantId: tenant.id,
+        incarnation: tenant.incarnation,
         fileId: f.id,
-        subTag: f.sub === null ? null : await subTag(config.signingSecret, tenantId, f.sub),
+        subTag: f.sub === null ? null : await subTag(config.signingSecret, tenant.id, f.sub),
         expiresAt: f.expiresAt,
       },
       urlSafeName(f.fileName ?? f.id, ext),

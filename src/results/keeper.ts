@@ -16,6 +16,7 @@ import {
 } from "../config/constants";
 import type { Logger } from "../http/log";
 import type { AlarmClock } from "../state/alarm";
+import { resultsPrefix } from "../state/buckets";
 import type { TenantRef } from "../state/client";
 import type { Tenant } from "../tenants/schema";
 import type { UpstreamTask } from "../upstream/schema";
@@ -23,13 +24,10 @@ import { openSource, type OpenedSource, TooLarge, writeResult } from "./copy";
 import { type ResultRow, ResultTable } from "./table";
 import { keptUntil, type KeptTask } from "./url";
 
-/** The R2 key of a kept result: under the tenant and its incarnation, so a tenant's deletion lists them all. */
+/** The R2 key of a kept result: under the tenant's prefix, which its deletion empties (src/state/buckets.ts). */
 export function resultKey(tenant: TenantRef, task: string, idx: number): string {
-  return `results/${tenant.id}/${tenant.incarnation}/${task}/${idx}`;
+  return `${resultsPrefix(tenant.id)}${tenant.incarnation}/${task}/${idx}`;
 }
-
-/** The prefix of every kept result of a tenant (all incarnations). */
-export const resultPrefix = (tenantId: string): string => `results/${tenantId}/`;
 
 export interface KeeperDeps {
   storage: DurableObjectStorage;

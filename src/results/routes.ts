@@ -1,6 +1,6 @@
 // GET/HEAD {PUBLIC_BASE_URL}/results/{token}/{name}: a kept result, served like a video file. No credentials
 // but the signed token (./url.ts): a `<video>` element plays it, Range and all. The copy in R2 answers when it
-// is there (no object call: one isolate-cached tenant read and one R2 read); before the copy is done (or when
+// is there (no object call: the isolate-cached incarnation check and one R2 read); before the copy is done (or when
 // the storage limit refused it) the upstream's link is streamed through, Range passed on, while it lives.
 // Every miss — a bad, altered or expired token, a deleted tenant or task, an old incarnation, a dead link with
 // no copy — is the same 404.
@@ -9,7 +9,7 @@ import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { serveObject } from "../http/r2";
 import { tenantObject } from "../state/client";
-import { getTenantCached } from "../tenants/lookup";
+import { isCurrentIncarnation } from "../tenants/lookup";
 import { fetchSource } from "./copy";
 import { resultKey } from "./keeper";
 import { verifyResultToken } from "./url";
@@ -26,9 +26,8 @@ resultRoutes.on(["GET", "HEAD"], "/:token/:name", async (c) => {
   const config = c.get("config");
   const claims = await verifyResultToken(config.signingSecret, c.req.param("token"), now);
   if (!claims) throw notFound();
-  const tenant = await getTenantCached(c.env, claims.tenantId, now);
-  if (!tenant || tenant.incarnation !== claims.incarnation) throw notFound();
-  const ref = { id: tenant.id, incarnation: tenant.incarnation };
+  const ref = { id: claims.tenantId, incarnation: claims.incarnation };
+  if (!(await isCurrentIncarnation(c.env, ref, now))) throw notFound();
   const extra: Record<string, string> = { "x-content-type-options": "nosniff" };
   if (c.req.query("download") === "1")
     extra["content-disposition"] = `attachment; filename="${downloadName(c.req.param("name"))}"`;

@@ -3,6 +3,7 @@
 // Durable Object is the only writer (src/tenants/registry.ts) and admin reads go to it.
 import { TENANT_CACHE_TTL_MS } from "../config/constants";
 import type { Env } from "../env";
+import { objectName, type TenantRef } from "../state/client";
 import { type Tenant, TenantSchema } from "./schema";
 
 export const tenantKey = (id: string) => `tenant:${id}`;
@@ -40,6 +41,8 @@ const KV_MAX_KEY_BYTES = 512;
 
 const byIssuer = new Map<string, { tenant: Tenant; at: number }>();
 const unknownIssuers = new Map<string, number>();
+/** Incarnations seen current (or not), by `{id}~{incarnation}`: the file URL route's check. */
+const incarnations = new Map<string, { current: boolean; at: number }>();
 
 /** Inserts `key`, dropping the oldest entry first when `map` is full. */
 function remember<V>(map: Map<string, V>, max: number, key: string, value: V): void {
@@ -62,20 +65,6 @@ function parseTenant(raw: unknown): Tenant | null {
 
 export async function getTenant(env: Env, id: string): Promise<Tenant | null> {
   return parseTenant(await env.KV.get(tenantKey(id), "json"));
-}
-
-const byId = new Map<string, { tenant: Tenant | null; at: number }>();
-
-/**
- * The tenant by id, kept in isolate memory for TENANT_CACHE_TTL_MS (a deleted tenant too, as null): for the
- * routes a tenant's token does not reach (signed result URLs), where every request would otherwise read KV.
- */
-export async function getTenantCached(env: Env, id: string, now = Date.now()): Promise<Tenant | null> {
-  const hit = byId.get(id);
-  if (hit && now - hit.at < TENANT_CACHE_TTL_MS) return hit.tenant;
-  const tenant = await getTenant(env, id);
-  remember(byId, MAX_CACHED, id, { tenant, at: now });
-  return tenant;
 }
 
 export async function findTenantByIssuer(env: Env, issuer: string, now = Date.now()): Promise<Tenant | null> {
@@ -112,9 +101,27 @@ export async function findTenantByIssuer(env: Env, issuer: string, now = Date.no
 
 /** Drops isolate-cached copies after an admin write (other isolates converge within TENANT_CACHE_TTL_MS). */
 export function forgetTenant(...issuers: string[]): void {
-  byId.clear();
   for (const i of issuers) {
     byIssuer.delete(i);
     unknownIssuers.delete(i);
   }
+}
+
+/**
+ * Whether `t` is the tenant's current life: its record exists and carries that incarnation. For URLs that
+ * carry an incarnation and no token (the signed file URLs), so they die with the tenant. Cached per isolate
+ * as the issuer index is; an answer of "no" only briefly, as KV may not yet show a tenant just created.
+ */
+export async function isCurrentIncarnation(env: Env, t: TenantRef, now = Date.now()): Promise<boolean> {
+  const key = objectName(t);
+  const hit = incarnations.get(key);
+  if (hit && now - hit.at < (hit.current ? TENANT_CACHE_TTL_MS : NEGATIVE_TTL_MS)) return hit.current;
+  const current = (await getTenant(env, t.id))?.incarnation === t.incarnation;
+  remember(incarnations, MAX_CACHED, key, { current, at: now });
+  return current;
+}
+
+/** Drops the isolate's cached verdict on one incarnation (its tenant was deleted). */
+export function forgetIncarnation(t: TenantRef): void {
+  incarnations.delete(objectName(t));
 }

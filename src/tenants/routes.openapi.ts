@@ -31,6 +31,12 @@ export const TenantViewSchema = z.object({
   updated_at: z.string(),
 });
 
+/** DELETE's answer while R2 keys remain (src/tenants/routes.ts). */
+const TenantDeletingSchema = z.object({
+  status: z.literal("deleting"),
+  deleted: z.number().int().describe("R2 keys (uploads and kept results) this call deleted."),
+});
+
 const EXAMPLE_INPUT = {
   name: "Acme Video",
   auth: {
@@ -118,13 +124,22 @@ export const tenantOperations: OperationSpec[] = [
     operationId: "adminDeleteTenant",
     summary: "Delete a tenant",
     description:
-      "Ends the tenant's incarnation: its tokens, task ids and callback URLs stop working at once, and its Durable Object's storage (tasks, outbox, deliveries, ledgers) and its KV documents are deleted. Refused with 409 `tenant_busy` while tasks are in flight, unless `force=true` (their credits and webhooks are then dropped; the upstream may still render and bill them).",
+      "Ends the tenant's incarnation: its tokens, task ids, callback URLs and file URLs stop working at once, and its Durable Object's storage (tasks, outbox, deliveries, ledgers), its KV documents and its R2 keys (uploads under `files/{tenant_id}/`, kept results under `results/{tenant_id}/`) are deleted. Refused with 409 `tenant_busy` while tasks are in flight, unless `force=true` (their credits and webhooks are then dropped; the upstream may still render and bill them). R2 keys are deleted in bounded pages per call: `202` says some remain and the tenant still exists; call again (with the same `force`) until `204`.",
     tag: "Tenants",
     security: "admin",
     pathParams: TENANT_ID_PATH,
     query: TenantDeleteQuery,
     queryDescriptions: { force: "`true` deletes even with tasks in flight." },
-    responses: { 204: { description: "Deleted." } },
+    responses: {
+      202: {
+        description:
+          "Not finished: R2 keys remain after this call's pages. The tenant still exists; call DELETE again.",
+        schema: TenantDeletingSchema,
+      },
+      204: {
+        description: "Deleted: the record, the object's storage and every R2 key of the tenant are gone.",
+      },
+    },
     errors: ["invalid_request", "tenant_not_found", "tenant_busy"],
   },
 ];

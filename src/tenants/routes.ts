@@ -8,13 +8,14 @@ import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { param, parseWith, query } from "../http/validate";
 import { checkGatewayUrl } from "../net/urls";
+import { tenantPrefixes, wipePrefixes } from "../state/buckets";
 import { tenantObject } from "../state/client";
 import { endIncarnation } from "./lifecycle";
 import { registry } from "./registry-client";
 import { tenantNotFound } from "./admin";
 import { TenantDeleteQuery, TenantIdParams, TenantListQuery } from "./query";
 import { TenantInputSchema } from "./schema";
-import { forgetTenant } from "./lookup";
+import { forgetIncarnation, forgetTenant } from "./lookup";
 import { tenantView } from "./view";
 
 function checkUrl(raw: string | undefined, field: string, allowLocal: boolean): void {
@@ -80,19 +81,29 @@ tenantRoutes.delete("/:tenant_id", param(TenantIdParams), query(TenantDeleteQuer
     {
       registry: registry(c.env),
       object: (tenant) => tenantObject(c.env, tenant),
-      forget: (issuer) => forgetTenant(issuer),
+      forget: (tenant) => {
+        forgetTenant(tenant.auth.issuer);
+        forgetIncarnation(tenant);
+      },
+      wipeBuckets: (tenantId) => wipePrefixes(tenantPrefixes(c.env, tenantId)),
     },
     id,
     force,
   );
+  const log = c.get("log");
   if (!result.ended && result.reason === "not_found") throw tenantNotFound();
+  if (!result.ended && result.reason === "wiping") {
+    // Not done: the record stays, so the next DELETE finds the tenant and deletes the next pages.
+    log.info("tenant_deleting", { tenant_id: id, forced: force, r2_deleted: result.deleted });
+    return c.json({ status: "deleting" as const, deleted: result.deleted }, 202);
+  }
   if (!result.ended)
     throw new ApiError(
       "tenant_busy",
       `The tenant has ${result.open} task${result.open === 1 ? "" : "s"} in flight; ` +
         "wait for them to end, or delete with ?force=true (their credits and webhooks are lost)",
     );
-  const log = c.get("log");
+  if (!result.r2Complete) log.warn("tenant_deleted_keys_left", { tenant_id: id });
   if (result.late > 0) log.warn("tenant_deleted_late_task", { tenant_id: id, tasks: result.late });
   log.info("tenant_deleted", {
     tenant_id: id,
@@ -101,6 +112,7 @@ tenantRoutes.delete("/:tenant_id", param(TenantIdParams), query(TenantDeleteQuer
     tasks_dropped: result.dropped,
     kv_deleted: result.kvDeleted,
     kv_complete: result.kvComplete,
+    r2_deleted: result.r2Deleted,
   });
   return c.body(null, 204);
 });

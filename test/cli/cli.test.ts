@@ -19,7 +19,12 @@ interface Result {
 
 async function cli(
   argv: string[],
-  opts: { files?: Record<string, string>; token?: string } = {},
+  opts: {
+    files?: Record<string, string>;
+    token?: string;
+    /** Answers a request in place of the app (a state that is slow to reach for real). */
+    stub?: (url: string, method: string) => Response | undefined;
+  } = {},
 ): Promise<Result> {
   const out: string[] = [];
   const err: string[] = [];
@@ -27,7 +32,8 @@ async function cli(
   const io: CliIo = {
     fetch: (url, init) => {
       requests.push({ url, method: init.method ?? "GET" });
-      return exports.default.fetch(url, init);
+      const stubbed = opts.stub?.(url, init.method ?? "GET");
+      return stubbed ? Promise.resolve(stubbed) : exports.default.fetch(url, init);
     },
     env: { REELGATE_URL: GATEWAY, REELGATE_ADMIN_TOKEN: opts.token ?? ADMIN_TOKEN },
     out: (t) => out.push(t),
@@ -91,6 +97,24 @@ describe("reelgate-admin tenants", () => {
     const gone = await cli(["tenants", "get", t.id]);
     expect(gone.code).toBe(1);
     expect(gone.err).toBe("error: tenant_not_found: No such tenant [HTTP 404]");
+  });
+
+  it("tenants delete calls again while the API answers 202 (stored files remain), to the 204", async () => {
+    const t = hsTenant();
+    expect(
+      (await cli(["tenants", "put", t.id, "-f", "t.json"], { files: { "t.json": JSON.stringify(t.input) } }))
+        .code,
+    ).toBe(0);
+    let deleting = 2;
+    const stub = (_url: string, method: string) =>
+      method === "DELETE" && deleting-- > 0
+        ? Response.json({ status: "deleting", deleted: 20_000 }, { status: 202 })
+        : undefined;
+    const del = await cli(["tenants", "delete", t.id, "--force"], { stub });
+    expect(del).toMatchObject({ code: 0, out: `deleted ${t.id}` });
+    const url = `${GATEWAY}/admin/tenants/${t.id}?force=true`;
+    expect(del.requests).toEqual(Array(3).fill({ url, method: "DELETE" }));
+    expect((await cli(["tenants", "get", t.id])).code).toBe(1);
   });
 
   it("prints the API's field error with its param and exits 1", async () => {

@@ -4,16 +4,16 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { app } from "../../src/app";
 import { sweepResponse } from "../helpers/sweep";
-import { GATEWAY } from "../helpers/gateway";
+import { admin, GATEWAY } from "../helpers/gateway";
 import { checkAgainstOpenApi } from "../helpers/openapi";
 import { route } from "../helpers/outbound";
 import type { UpstreamSimulator } from "../../sim/src/core";
 
 export const FILES_HOST = "files-api.evolink.test";
 
-/** The app with extra settings (FILES_BACKEND, MAX_UPLOAD_BYTES, …) over the test bindings. */
+/** The app with extra settings (FILES_BACKEND, MAX_UPLOAD_BYTES, …) or bindings over the test bindings. */
 export async function gwWith(
-  vars: Record<string, string>,
+  vars: Record<string, unknown>,
   path: string,
   init: RequestInit = {},
 ): Promise<Response> {
@@ -25,6 +25,11 @@ export async function gwWith(
   await waitOnExecutionContext(ctx);
   await checkAgainstOpenApi(init.method ?? "GET", `${GATEWAY}${path}`, res);
   return res;
+}
+
+/** The tenant's current incarnation (the admin view): file URLs minted by a test are bound to it. */
+export async function incarnationOf(tenantId: string): Promise<string> {
+  return ((await (await admin(`/admin/tenants/${tenantId}`)).json()) as { incarnation: string }).incarnation;
 }
 
 /** A file of exactly `size` bytes that starts with an MP4 `ftyp` box (the rest is an mdat-ish filler). */

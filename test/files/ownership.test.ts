@@ -17,7 +17,7 @@ import {
   withJson,
 } from "../helpers/gateway";
 import { callsTo, route } from "../helpers/outbound";
-import { envelope, form, gwWith, mp4 } from "./helpers";
+import { envelope, form, gwWith, incarnationOf, mp4 } from "./helpers";
 
 const R2 = { FILES_BACKEND: "r2" };
 const SECRET = env.SIGNING_SECRET as string;
@@ -86,23 +86,33 @@ describe("video_urls on the gateway's host", () => {
     expect(callsTo(UPSTREAM_HOST)).toHaveLength(2);
   });
 
-  it("refuses an expired file URL of the caller's own, and the gateway no longer serves it", async () => {
+  it("refuses an expired file URL of the caller's own, or one of its tenant's earlier life, and the gateway serves neither", async () => {
     startSimulator();
     const t = await createTenant();
     const alice = await t.token({ sub: "alice" });
     const file = await upload(R2, alice);
     const claims = {
       tenantId: t.id,
+      incarnation: await incarnationOf(t.id),
       fileId: file.file_id as string,
       subTag: await subTag(SECRET, t.id, "alice"),
     };
     const live = await fileUrl(GATEWAY, SECRET, { ...claims, expiresAt: Date.now() + 60_000 }, "clip.mp4");
     const expired = await fileUrl(GATEWAY, SECRET, { ...claims, expiresAt: Date.now() - 60_000 }, "clip.mp4");
+    // Signed genuinely, for the same tenant id and file, in a life that is not the tenant's current one.
+    const earlierLife = await fileUrl(
+      GATEWAY,
+      SECRET,
+      { ...claims, incarnation: "aaaaaaaaaaaaaaaa", expiresAt: Date.now() + 60_000 },
+      "clip.mp4",
+    );
     expect((await generate(R2, alice, live)).status).toBe(200);
     await expectNotYours(await generate(R2, alice, expired), "expired");
+    await expectNotYours(await generate(R2, alice, earlierLife), "an earlier life");
     expect(callsTo(UPSTREAM_HOST)).toHaveLength(1);
     expect((await gwWith(R2, live.slice(GATEWAY.length))).status).toBe(200);
     expect((await gwWith(R2, expired.slice(GATEWAY.length))).status).toBe(404);
+    expect((await gwWith(R2, earlierLife.slice(GATEWAY.length))).status).toBe(404);
   });
 });
 
@@ -142,6 +152,7 @@ describe("a loopback PUBLIC_BASE_URL (the README's local setup), DEV_ALLOW_LOCAL
       SECRET,
       {
         tenantId: t.id,
+        incarnation: await incarnationOf(t.id),
         fileId: file.file_id as string,
         subTag: await subTag(SECRET, t.id, "alice"),
         expiresAt: Date.now() - 60_000,

@@ -7,7 +7,7 @@ import { createTenant, hsTenant } from "../fixtures/tenants";
 import { GATEWAY, startSimulator, UPSTREAM_HOST, VALID_BODY, withJson } from "../helpers/gateway";
 import { callsTo } from "../helpers/outbound";
 import { fileUrl, subTag } from "../../src/files/signed-url";
-import { base64Body, envelope, form, gwWith, mp4, PNG } from "./helpers";
+import { base64Body, envelope, form, gwWith, incarnationOf, mp4, PNG } from "./helpers";
 
 const R2 = { FILES_BACKEND: "r2" };
 const path = (url: string) => url.slice(GATEWAY.length);
@@ -73,8 +73,14 @@ describe("uploads to R2", () => {
     const [token] = path(url).slice("/files/".length).split("/");
     const [payload, mac] = token!.split(".");
     const flipped = `${payload}.${mac!.slice(0, -2)}${mac!.endsWith("AA") ? "AB" : "AA"}`;
-    // The same stored file, named by a URL another key signed, and by one this gateway signed that has expired.
-    const claims = { tenantId: t.id, fileId, subTag: await subTag(SECRET, t.id, "user-1") };
+    // The same stored file, named by a URL another key signed, by one this gateway signed that has expired,
+    // and by one it signed for another life of the tenant (deleted and re-created under the same id).
+    const claims = {
+      tenantId: t.id,
+      incarnation: await incarnationOf(t.id),
+      fileId,
+      subTag: await subTag(SECRET, t.id, "user-1"),
+    };
     const live = await fileUrl(GATEWAY, SECRET, { ...claims, expiresAt: Date.now() + 60_000 }, "clip.mp4");
     const foreign = await fileUrl(
       GATEWAY,
@@ -83,6 +89,12 @@ describe("uploads to R2", () => {
       "clip.mp4",
     );
     const expired = await fileUrl(GATEWAY, SECRET, { ...claims, expiresAt: Date.now() - 60_000 }, "clip.mp4");
+    const earlierLife = await fileUrl(
+      GATEWAY,
+      SECRET,
+      { ...claims, incarnation: "aaaaaaaaaaaaaaaa", expiresAt: Date.now() + 60_000 },
+      "clip.mp4",
+    );
     expect((await gwWith(R2, path(live))).status).toBe(200);
     for (const bad of [
       `/files/${flipped}/clip.mp4`,
@@ -90,6 +102,7 @@ describe("uploads to R2", () => {
       "/files/x.y/z.mp4",
       path(foreign),
       path(expired),
+      path(earlierLife),
     ]) {
       const r = await gwWith(R2, bad);
       expect(r.status).toBe(404);

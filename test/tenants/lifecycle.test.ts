@@ -4,6 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { tenantPrefixes, wipePrefixes } from "../../src/state/buckets";
 import { type TenantRef, tenantObject } from "../../src/state/client";
 import { endIncarnation } from "../../src/tenants/lifecycle";
 import { registry } from "../../src/tenants/registry-client";
@@ -193,7 +194,8 @@ describe("DELETE /admin/tenants/{id}", () => {
           },
         },
         object: (tenant) => tenantObject(env, tenant),
-        forget: (issuer) => forgetTenant(issuer),
+        forget: (tenant) => forgetTenant(tenant.auth.issuer),
+        wipeBuckets: (id) => wipePrefixes(tenantPrefixes(env, id)),
       },
       t.id,
       false,
