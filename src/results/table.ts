@@ -324,10 +324,11 @@ export class ResultTable {
   private addReserved(scope: string, delta: number, now: number): void {
     this.sql.exec(
       `INSERT INTO result_storage (scope, bytes, reserved, changed_at) VALUES (?, 0, MAX(0, ?), ?)
-       ON CONFLICT (scope) DO UPDATE SET reserved = MAX(0, reserved + excluded.reserved)`,
+       ON CONFLICT (scope) DO UPDATE SET reserved = MAX(0, reserved + ?)`,
       scope,
       delta,
       now,
+      delta,
     );
   }
 
