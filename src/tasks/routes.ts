@@ -3,8 +3,9 @@
 // creation time, bound to the tenant's incarnation, so a GET opens it, checks the caller, and asks the
 // upstream — no Durable Object call and no KV read while the task runs. Once a task has ended, its view is
 // the gateway's own and final: its object's record (the snapshot of the end), kept in the location's cache
-// (./poll-cache.ts); the upstream is not asked again. The object is told of an end after the answer
-// (`waitUntil`). Every miss is the same 404, so a task of another tenant or user is indistinguishable from none.
+// (./poll-cache.ts); the upstream is not asked again. The poll that first sees an end tells the object (one
+// call) and answers with its record, kept results as the gateway's signed URLs (src/results). Every miss is
+// the same 404, so a task of another tenant or user is indistinguishable from none.
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { TenantEnv } from "../auth/principal";
