@@ -12,10 +12,11 @@ import { TASK_RECORD_FIRST_AFTER_MS } from "../config/constants";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { getUpstreamTask, upstreamCall } from "../upstream/client";
-import { TERMINAL_STATUSES, type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
+import { TERMINAL_STATUSES, type UpstreamTask } from "../upstream/schema";
+import { answerScope, type Final, finalView, keepFinal, reportEnd } from "./answer";
 import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
-import { cacheFinal, cachedPoll, cacheLive } from "./poll-cache";
-import { presentTask, type TenantTaskView } from "./present";
+import { cachedPoll, cacheLive } from "./poll-cache";
+import { presentTask } from "./present";
 import type { TaskRecord } from "./table";
 
 const notFound = () =>
@@ -46,7 +47,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
   let record: TaskRecord | null | undefined;
   if (Date.now() - claims.createdSec * 1000 >= TASK_RECORD_FIRST_AFTER_MS) {
     record = await objectOf(c).getTask(claims.row);
-    const final = finalView(c, id, record);
+    const final = finalView(answerScope(c), id, record);
     if (final) return answerFinal(c, id, final);
   }
 
@@ -58,7 +59,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
     // The upstream no longer knows the task (its record expired there): only an ended record answers; a
     // live task the upstream forgot is the sweeper's to settle (as lost).
     if (record === undefined) record = await objectOf(c).getTask(claims.row);
-    const final = finalView(c, id, record);
+    const final = finalView(answerScope(c), id, record);
     if (!final) throw notFound();
     return answerFinal(c, id, final);
   }
@@ -68,52 +69,15 @@ taskRoutes.get("/tasks/:id", async (c) => {
     // The object settles, writes the outbox and records the end exactly once, whoever reports it first;
     // the record it answers with is the task's final view, which the cache keeps from then on.
     c.executionCtx.waitUntil(
-      objectOf(c)
-        .observe(claims.row, upstream, now)
-        .then((result) => {
-          const final = finalView(c, id, result?.record ?? null);
-          return final && keepFinal(c, id, final);
-        })
-        .catch((err: unknown) =>
-          c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) }),
-        ),
+      reportEnd(answerScope(c), id, claims.row, upstream, now).catch((err: unknown) =>
+        c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) }),
+      ),
     );
   } else c.executionCtx.waitUntil(cacheLive(config, id, view, now));
   return c.json(view);
 });
 
-interface Final {
-  view: TenantTaskView;
-  endedAt: number;
-}
-
-/**
- * An ended task's view from its record: the snapshot of its end, not the upstream. Null for a task that has
- * not ended, or whose record cannot show it.
- */
-function finalView(c: Context<TenantEnv>, id: string, record: TaskRecord | null): Final | null {
-  if (!record?.snapshot || record.endedAt === null || record.publicId !== id) return null;
-  const parsed = UpstreamTaskSchema.safeParse(parseJson(record.snapshot));
-  if (!parsed.success) {
-    c.get("log").error("task_snapshot_invalid", { task_id: id, issues: parsed.error.issues.length });
-    return null;
-  }
-  const view = presentTask(id, parsed.data, { model: record.model, createdMs: record.createdAt });
-  return { view, endedAt: record.endedAt };
-}
-
-const keepFinal = (c: Context<TenantEnv>, id: string, final: Final) =>
-  cacheFinal(c.get("config"), id, final.view, final.endedAt, Date.now());
-
 function answerFinal(c: Context<TenantEnv>, id: string, final: Final): Response {
-  c.executionCtx.waitUntil(keepFinal(c, id, final));
+  c.executionCtx.waitUntil(keepFinal(answerScope(c), id, final));
   return c.json(final.view);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
