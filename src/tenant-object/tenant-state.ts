@@ -34,6 +34,8 @@ import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } f
 import { deleteUpstreamFile } from "../files/expiry";
 import { TENANT_OBJECT_MIGRATIONS } from "./migrations";
 import { type FileRecord, type StoredFacts } from "../files/table";
+import { type LeaseAnswer, type LeaseRequest, StreamLeases } from "../events/leases";
+import { EVENT_STREAM_RETRY_AFTER_MAX_S } from "../config/constants";
 
 export type { TaskRecord } from "../tasks/table";
 
@@ -352,5 +354,19 @@ export class TenantState extends DurableObject<Env> {
       },
       upstream: (upstreamId) => deleteUpstreamFile(loadConfig(this.env), tenantId, upstreamId),
     });
+  }
+
+  // --- Task event streams (src/events): open streams counted per tenant and per user, in memory only.
+
+  private readonly eventStreams = new StreamLeases();
+
+  /** Takes a slot for a stream that opens, or refuses with the limit that is full. */
+  async eventStreamOpen(request: LeaseRequest): Promise<LeaseAnswer> {
+    return this.eventStreams.take(request, Date.now(), EVENT_STREAM_RETRY_AFTER_MAX_S);
+  }
+
+  /** A stream closed: its slot is free. */
+  async eventStreamClose(stream: string): Promise<void> {
+    this.eventStreams.release(stream);
   }
 }
