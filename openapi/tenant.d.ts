@@ -269,6 +269,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/tasks/{task_id}/events": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Follow a task's events
+     * @description Server-Sent Events until the task ends, with the same rules as GET /v1/tasks/{task_id} (a task of another user or tenant is a 404). `progress` events carry `{status, progress}` whenever either changes; the one final event is named by the ended status (`completed`, `failed`, `cancelled`) and carries the task exactly as GET /v1/tasks/{task_id} answers it; then the stream closes. A comment (`: keep-alive`) is sent after 15 s of silence. Every event has an `id` that only grows with the task's state: reconnect with `Last-Event-ID` and only what you have not seen is sent. A stream with no event for a while (the operator's EVENTS_IDLE_MS, 10 minutes by default) or open for 30 minutes is closed with a comment; reconnect. Browsers' EventSource cannot send the Authorization header: read the stream with fetch (docs/events.md). Open streams are limited per user and per tenant (`quotas.max_event_streams`).
+     */
+    get: operations["streamTaskEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/usage": {
     parameters: {
       query?: never;
@@ -4045,6 +4065,202 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "task_in_flight";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  streamTaskEvents: {
+    parameters: {
+      query?: never;
+      header?: {
+        /**
+         * @description The `id` of the last event you received, to resume after it; the final event's id ends the stream at once.
+         * @example 2040
+         */
+        "Last-Event-ID"?: string;
+      };
+      path: {
+        /**
+         * @description The id POST /v1/videos/generations returned.
+         * @example task-unified-ujzdegxdncf32epf3dhodzdocis2jhtlgmxgedn73u55xtplpft7v4seh2kvj72ceuvw75efr6edt4sywb5wkh7dnsipzz7fk4zri3r2wyojfljooa7
+         */
+        task_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The task's events, as a `text/event-stream`. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example event: progress
+           *     id: 1000
+           *     data: {"status":"pending","progress":0}
+           *
+           *     event: progress
+           *     id: 2040
+           *     data: {"status":"processing","progress":40}
+           *
+           *     : keep-alive
+           *
+           *     event: completed
+           *     id: 9000
+           *     data: {"id":"task-unified-ujzdegxdncf32epf3dhodzdocis2jhtlgmxgedn73u55xtplpft7v4seh2kvj72ceuvw75efr6edt4sywb5wkh7dnsipzz7fk4zri3r2wyojfljooa7","object":"video.generation.task","model":"wan2.6-reference-video-flash","type":"video","created":1764700000,"status":"completed","progress":100,"task_info":{"can_cancel":true,"estimated_time":120},"results":["https://cdn.example.com/out.mp4"]}
+           */
+          "text/event-stream": string;
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `tenant_suspended` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "tenant_suspended",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `task_not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "task_not_found",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "task_not_found";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded`, `event_stream_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded" | "event_stream_limit_exceeded";
             };
           };
         };

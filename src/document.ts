@@ -112,6 +112,10 @@ function successResponse(r: ResponseSpec): Json {
   for (const h of r.headers ?? []) headers[h] = { $ref: `#/components/headers/${h}` };
   const out: Json = { description: r.description, headers };
   if (r.binary) out.content = Object.fromEntries(r.binary.map((type) => [type, {}]));
+  if (r.eventStream) {
+    const { description, example } = r.eventStream;
+    out.content = { "text/event-stream": { schema: { type: "string", description }, example } };
+  }
   if (r.schema) {
     out.content = {
       "application/json": {
@@ -151,6 +155,16 @@ function parameters(op: OperationSpec): Json[] {
     }
   }
   if (op.idempotencyKey) out.push({ $ref: "#/components/parameters/IdempotencyKey" });
+  for (const [name, h] of Object.entries(op.requestHeaders ?? {})) {
+    out.push({
+      name,
+      in: "header",
+      required: false,
+      description: h.description,
+      schema: { type: "string" },
+      ...(h.example ? { example: h.example } : {}),
+    });
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { getTenant } from "../tenants/lookup";
+import { finalView, keepFinal } from "../tasks/answer";
 import { getUpstreamTask } from "../upstream/client";
 import { readBytesCapped } from "../util/stream";
 import { verifyCallbackToken } from "./token";
@@ -59,6 +60,13 @@ callbackRoutes.post("/upstream/:token", async (c) => {
     record.upstreamId,
   );
   const observed = await state.observe(record.id, upstream, Date.now());
+  // The end, presented as GET answers it, goes into this location's cache at once: the task's event
+  // streams here read that cache every second (src/events), so they see the end without another poll.
+  if (tenant && record.publicId) {
+    const scope = { env: c.env, config, log, tenant };
+    const final = await finalView(scope, record.publicId, observed?.record ?? null);
+    if (final) c.executionCtx.waitUntil(keepFinal(scope, record.publicId, final));
+  }
   log.info("callback_received", {
     ...fields,
     hinted_status: hint,

@@ -206,3 +206,17 @@ export const RESULT_EXPIRY_BATCH = 500;
  * location may still show the task (never its results, which are gone) for at most this long.
  */
 export const TASK_FINAL_CACHE_MS = 10 * 60_000;
+/** How often a task's hub in an isolate reads the location's cache (src/events/hub.ts): the end a callback
+ * wrote there reaches the isolate's streams this long after, at most. */
+export const EVENT_HUB_CHECK_MS = 1_000;
+/** How often each stream looks at its hub's state in memory (no I/O); with the check above, within 1.5 s. */
+export const EVENT_STREAM_TICK_MS = 500;
+/** A comment line sent on a stream that has written nothing for this long, so proxies keep it open. */
+export const EVENT_STREAM_HEARTBEAT_MS = 15_000;
+/**
+ * The longest an event stream stays open; its slot in the tenant's object (a lease) lasts as long, so the
+ * slot of a stream whose Worker died frees itself. The client reconnects with Last-Event-ID.
+ */
+export const EVENT_STREAM_MAX_LIFE_MS = 30 * 60_000;
+/** The longest Retry-After a refused stream is told (a slot frees when any stream closes, usually sooner). */
+export const EVENT_STREAM_RETRY_AFTER_MAX_S = 30;

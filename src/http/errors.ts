@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   rate_limit_exceeded: { status: 429, type: "rate_limit_error" },
   concurrency_limit_exceeded: { status: 429, type: "rate_limit_error" },
+  event_stream_limit_exceeded: { status: 429, type: "rate_limit_error" },
   upstream_rate_limited: { status: 429, type: "rate_limit_error" },
   internal_error: { status: 500, type: "api_error" },
   upstream_error: { status: 502, type: "upstream_error" },

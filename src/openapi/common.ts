@@ -85,6 +85,7 @@ export const HEADERS: Record<HeaderName | "X-Request-Id", Record<string, unknown
 export const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set([
   "rate_limit_exceeded",
   "concurrency_limit_exceeded",
+  "event_stream_limit_exceeded",
   "upstream_rate_limited",
   "upstream_unavailable",
   "idempotency_conflict",

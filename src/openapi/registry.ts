@@ -27,6 +27,8 @@ export interface ResponseSpec {
   example?: unknown;
   /** A body that is not JSON (a file's bytes): its possible media types; the bytes are not described. */
   binary?: readonly string[];
+  /** A `text/event-stream` body (Server-Sent Events): what its events are, and an example of the stream. */
+  eventStream?: { description: string; example: string };
 }
 
 export interface OperationSpec {
@@ -46,6 +48,8 @@ export interface OperationSpec {
   queryDescriptions?: Record<string, string>;
   /** The operation reads an Idempotency-Key request header. */
   idempotencyKey?: boolean;
+  /** Other request headers it reads (optional ones), by name. */
+  requestHeaders?: Record<string, { description: string; example?: string }>;
   body?: {
     schema: z.ZodType | Record<string, unknown>;
     /** application/json unless given (e.g. multipart/form-data). */

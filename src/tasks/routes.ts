@@ -4,8 +4,8 @@
 // upstream — no Durable Object call and no KV read while the task runs. Once a task has ended, its view is
 // the gateway's own and final: its object's record (the snapshot of the end), kept in the location's cache
 // (./poll-cache.ts); the upstream is not asked again. The poll that first sees an end tells the object (one
-// call) and answers with its record, kept results as the gateway's signed URLs (src/results). Every miss is
-// the same 404, so a task of another tenant or user is indistinguishable from none.
+// call) and answers with its record, kept results as the gateway's signed URLs (src/results, ./answer.ts).
+// Every miss is the same 404, so a task of another tenant or user is indistinguishable from none.
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { TenantEnv } from "../auth/principal";
@@ -13,11 +13,11 @@ import { TASK_RECORD_FIRST_AFTER_MS } from "../config/constants";
 import { ApiError } from "../http/errors";
 import { tenantObject } from "../state/client";
 import { getUpstreamTask, upstreamCall } from "../upstream/client";
-import { TERMINAL_STATUSES, type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
-import { presentResults } from "../results/url";
+import { TERMINAL_STATUSES, type UpstreamTask } from "../upstream/schema";
+import { answerScope, type Final, finalView, keepFinal, reportEnd } from "./answer";
 import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
-import { cacheFinal, cachedPoll, cacheLive, forgetPoll } from "./poll-cache";
-import { presentTask, type TenantTaskView } from "./present";
+import { cachedPoll, cacheLive, forgetPoll } from "./poll-cache";
+import { presentTask } from "./present";
 import type { TaskRecord } from "./table";
 
 const notFound = () =>
@@ -49,7 +49,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
   if (Date.now() - claims.createdSec * 1000 >= TASK_RECORD_FIRST_AFTER_MS) {
     record = await objectOf(c).getTask(claims.row);
     if (record?.state === "deleted") throw notFound();
-    const final = await finalView(c, id, record);
+    const final = await finalView(answerScope(c), id, record);
     if (final) return answerFinal(c, id, final);
   }
 
@@ -61,7 +61,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
     // The upstream no longer knows the task (its record expired there): only an ended record answers; a
     // live task the upstream forgot is the sweeper's to settle (as lost).
     if (record === undefined) record = await objectOf(c).getTask(claims.row);
-    const final = await finalView(c, id, record);
+    const final = await finalView(answerScope(c), id, record);
     if (!final) throw notFound();
     return answerFinal(c, id, final);
   }
@@ -69,17 +69,14 @@ taskRoutes.get("/tasks/:id", async (c) => {
   const now = Date.now();
   if (TERMINAL_STATUSES.has(upstream.status)) {
     // The object settles, writes the outbox and records the end exactly once, whoever reports it first;
-    // the record it answers with is the task's final view (kept results as the gateway's URLs), answered
-    // now and kept by the cache from then on. One object call, once per task and location.
-    const result = await objectOf(c)
-      .observe(claims.row, upstream, now)
-      .catch((err: unknown) => {
-        c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) });
-        return null;
-      });
-    if (result?.record.state === "deleted") throw notFound();
-    const final = await finalView(c, id, result?.record ?? null);
-    if (final) return answerFinal(c, id, final);
+    // the record it answers with is the task's final view (kept results as the gateway's URLs), answered now
+    // and kept by the cache from then on. One object call, once per task and location.
+    const ended = await reportEnd(answerScope(c), id, claims.row, upstream, now).catch((err: unknown) => {
+      c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) });
+      return null;
+    });
+    if (ended?.record?.state === "deleted") throw notFound();
+    if (ended?.final) return c.json(ended.final.view);
   } else c.executionCtx.waitUntil(cacheLive(config, id, view, now));
   return c.json(view);
 });
@@ -102,44 +99,7 @@ taskRoutes.delete("/tasks/:id", async (c) => {
   return c.json({ id, object: "video.generation.task", deleted: true });
 });
 
-interface Final {
-  view: TenantTaskView;
-  endedAt: number;
-}
-
-/**
- * An ended task's view from its record: the snapshot of its end, not the upstream, with kept results as the
- * gateway's signed URLs (src/results). Null for a task that has not ended, or whose record cannot show it.
- */
-async function finalView(
-  c: Context<TenantEnv>,
-  id: string,
-  record: TaskRecord | null,
-): Promise<Final | null> {
-  if (!record?.snapshot || record.endedAt === null || record.publicId !== id) return null;
-  const parsed = UpstreamTaskSchema.safeParse(parseJson(record.snapshot));
-  if (!parsed.success) {
-    c.get("log").error("task_snapshot_invalid", { task_id: id, issues: parsed.error.issues.length });
-    return null;
-  }
-  const view = presentTask(id, parsed.data, { model: record.model, createdMs: record.createdAt });
-  if (view.results)
-    view.results = await presentResults(c.get("config"), c.get("principal").tenant, record, view.results);
-  return { view, endedAt: record.endedAt };
-}
-
-const keepFinal = (c: Context<TenantEnv>, id: string, final: Final) =>
-  cacheFinal(c.get("config"), id, final.view, final.endedAt, Date.now());
-
 function answerFinal(c: Context<TenantEnv>, id: string, final: Final): Response {
-  c.executionCtx.waitUntil(keepFinal(c, id, final));
+  c.executionCtx.waitUntil(keepFinal(answerScope(c), id, final));
   return c.json(final.view);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

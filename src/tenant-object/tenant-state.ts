@@ -37,6 +37,8 @@ import { type FileRecord, type StoredFacts } from "../files/table";
 import { ResultKeeper, type ResultSource } from "../results/keeper";
 import type { StorageUsage } from "../results/table";
 import { getTenant } from "../tenants/lookup";
+import { type LeaseAnswer, type LeaseRequest, StreamLeases } from "../events/leases";
+import { EVENT_STREAM_RETRY_AFTER_MAX_S } from "../config/constants";
 
 export type { TaskRecord } from "../tasks/table";
 
@@ -429,5 +431,19 @@ export class TenantState extends DurableObject<Env> {
     now: number,
   ): Promise<{ scope: string; bytes: number; byteDays: number }[]> {
     return this.results.table.monthByScope(monthMs, now);
+  }
+
+  // --- Task event streams (src/events): open streams counted per tenant and per user, in memory only.
+
+  private readonly eventStreams = new StreamLeases();
+
+  /** Takes a slot for a stream that opens, or refuses with the limit that is full. */
+  async eventStreamOpen(request: LeaseRequest): Promise<LeaseAnswer> {
+    return this.eventStreams.take(request, Date.now(), EVENT_STREAM_RETRY_AFTER_MAX_S);
+  }
+
+  /** A stream closed: its slot is free. */
+  async eventStreamClose(stream: string): Promise<void> {
+    this.eventStreams.release(stream);
   }
 }

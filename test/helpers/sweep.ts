@@ -10,11 +10,27 @@ export async function sweepResponse(res: Response): Promise<Response> {
   for (const [name, value] of res.headers) {
     if (value.includes(KEY)) throw new Error(`upstream key leaked in response header ${name}`);
   }
+  if (res.body && (res.headers.get("content-type") ?? "").startsWith("text/event-stream"))
+    return new Response(res.body.pipeThrough(sweepingStream()), res);
   if (res.body) {
     const text = await res.clone().text();
     if (text.includes(KEY)) throw new Error(`upstream key leaked in a response body: ${res.status}`);
   }
   return res;
+}
+
+/** Passes a streamed body through as it comes, failing it at the chunk where the key appears. */
+function sweepingStream(): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  let tail = ""; // the end of the text so far, so a key split across chunks is still seen
+  return new TransformStream({
+    transform(chunk, controller) {
+      const text = tail + decoder.decode(chunk, { stream: true });
+      if (text.includes(KEY)) throw new Error("upstream key leaked in a streamed response body");
+      tail = text.slice(-KEY.length);
+      controller.enqueue(chunk);
+    },
+  });
 }
 
 export function sweepConsole(): void {
