@@ -36,6 +36,15 @@ const EXPECTED = [
     output: [/"id":"task-unified-[^"]+"/, /"status":"(pending|processing|completed)"/],
   },
   {
+    what: "the task's event stream to its end, then its kept result downloaded",
+    block: /\/v1\/tasks\/\$ID\/events[\s\S]*\$RESULT/,
+    output: [
+      /^event: completed$/m,
+      /^http:\/\/127\.0\.0\.1:\d+\/results\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\/video-1\.mp4$/m,
+      /^200 video\/mp4 2000000 bytes$/m,
+    ],
+  },
+  {
     what: "an upload of demo/reference.mp4, then a generation from its file_url",
     block: /\/api\/v1\/files\/upload\/stream[\s\S]*\$FILE_URL/,
     output: [/"id":"task-unified-[^"]+"/, /"status":"pending"/],
