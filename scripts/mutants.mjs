@@ -194,4 +194,25 @@ export const MUTANTS = [
     to: "  if (cached) {\n    await objectOf(c).getTask(claims.row);\n    return c.json(cached);\n  }",
     tests: ["test/perf/storage-ops.test.ts"],
   },
+  {
+    name: "results: a forged result URL serves",
+    file: "src/results/url.ts",
+    from: "if (!(await safeEqual(await mac(secret, payload), tag))) return null;",
+    to: "",
+    tests: ["test/results/results.test.ts"],
+  },
+  {
+    name: "results: a URL of a deleted tenant's earlier life serves",
+    file: "src/results/routes.ts",
+    from: "if (!(await isCurrentIncarnation(c.env, ref, now))) throw notFound();",
+    to: "",
+    tests: ["test/results/results.test.ts"],
+  },
+  {
+    name: "results: the storage limit is not checked",
+    file: "src/results/keeper.ts",
+    from: "if (opened.length !== null && opened.length > left)",
+    to: "if (false)",
+    tests: ["test/results/storage-limit.test.ts"],
+  },
 ];

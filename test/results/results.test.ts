@@ -2,6 +2,7 @@
 // ends, the tenant object's alarm copies them into R2, and the URLs serve the video like a file (Range, HEAD,
 // 304, 416) long after the upstream's link has died. Retention 0 passes the upstream's links through; a
 // forged, altered or foreign URL is the uniform 404.
+import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../callbacks/helpers";
@@ -221,7 +222,12 @@ describe("kept results", () => {
     const t = await tenantWith();
     const c = await completed(t);
     await storedIs(t, c.id, true);
+    const [key] = await keysUnder(`results/${t.id}/`);
+    const bytes = await (await env.RESULTS.get(key!))!.arrayBuffer();
     expect((await admin(`/admin/tenants/${t.id}?force=true`, { method: "DELETE" })).status).toBeLessThan(300);
+    expect((await gw(pathOf(c.results[0]!))).status).toBe(404);
+    // Even with its bytes back in the bucket (a copy racing the deletion), the dead life's URL does not serve.
+    await env.RESULTS.put(key!, bytes);
     expect((await gw(pathOf(c.results[0]!))).status).toBe(404);
     await tenantWith(); // (another tenant, so the isolate's caches move on)
     const again = await admin(`/admin/tenants/${t.id}`, { method: "PUT", json: t.input });
