@@ -4,13 +4,14 @@
 // local R2 bucket, FILES_BACKEND=evolink into the simulator's files API), reporting the throughput and the
 // gateway's workerd memory: resident size before, the highest sampled during the upload, and the kernel's
 // high-water mark (VmHWM). Free random ports; every process is stopped at the end. Not part of `npm test`.
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
+import { workerdPids, memKb } from "./lib/memory.mjs";
 import { buildWorker, freePorts, startWorker, waitReady } from "./lib/processes.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -29,34 +30,6 @@ const CHUNK = 64 * 1024;
 const ADMIN = "bench-admin-token-0123456789";
 const SIM_KEY = "sim-bench-key-0123456789";
 const SECRET = "bench-tenant-hs256-secret-0123456789abcdef";
-
-/** workerd processes under `pid` (the gateway's `wrangler dev`). */
-function workerdPids(pid) {
-  const parents = new Map();
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      parents.set(Number(p), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {}
-  }
-  const tree = new Set([pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [p, pp] of parents) if (!tree.has(p) && tree.has(pp)) (tree.add(p), (grew = true));
-  }
-  return [...tree].filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/comm`, "utf8").trim() === "workerd";
-    } catch {
-      return false;
-    }
-  });
-}
-
-function memKb(pid, field) {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : 0;
-}
 
 /** A multipart body of SIZE bytes of file: an MP4 `ftyp` box, then filler, produced as it is sent. */
 function* body(boundary, size) {

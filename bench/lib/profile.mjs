@@ -3,8 +3,8 @@
 // load slices run, and sums the self time per function. This shows where a request's CPU goes on the real
 // path, storage included, where the micro-benchmarks show the pure functions alone.
 
-/** Connects to the inspector of the `wrangler dev` listening on `inspectorPort`. */
-export async function connectProfiler(inspectorPort) {
+/** A DevTools protocol session with the Worker of the `wrangler dev` whose inspector is on `inspectorPort`. */
+export async function inspect(inspectorPort) {
   const [target] = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   if (!target) throw new Error(`no inspector target on :${inspectorPort}`);
   // wrangler's inspector proxy refuses a WebSocket without a local Origin.
@@ -26,6 +26,27 @@ export async function connectProfiler(inspectorPort) {
       waiting.set(id, resolve);
       ws.send(JSON.stringify({ id, method, params }));
     });
+  return { call, close: () => ws.close() };
+}
+
+/**
+ * The Worker's V8 heap in use right after a full garbage collection, in bytes: what its isolate (and the
+ * Durable Objects it runs) holds live, without the garbage the RSS also counts.
+ */
+export async function liveHeapBytes(inspectorPort) {
+  const { call, close } = await inspect(inspectorPort);
+  try {
+    await call("HeapProfiler.collectGarbage");
+    const { result } = await call("Runtime.getHeapUsage");
+    return result.usedSize;
+  } finally {
+    close();
+  }
+}
+
+/** Connects to the inspector of the `wrangler dev` listening on `inspectorPort`. */
+export async function connectProfiler(inspectorPort) {
+  const { call, close } = await inspect(inspectorPort);
   await call("Profiler.enable");
   const samples = new Map();
   let total = 0;
@@ -43,7 +64,7 @@ export async function connectProfiler(inspectorPort) {
         .slice(0, n)
         .map(([fn, count]) => ({ fn, share: Math.round((count / total) * 1000) / 1000 }));
     },
-    close: () => ws.close(),
+    close,
   };
 }
 

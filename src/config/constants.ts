@@ -218,5 +218,11 @@ export const EVENT_STREAM_HEARTBEAT_MS = 15_000;
  * slot of a stream whose Worker died frees itself. The client reconnects with Last-Event-ID.
  */
 export const EVENT_STREAM_MAX_LIFE_MS = 30 * 60_000;
+/**
+ * A stream closed by its task's end gives its slot back at a random moment in the second half of this:
+ * every stream on the task closes at once, and their object calls come after the final events, spread out.
+ * A stream closed for any other reason (idle, cancelled) gives it back at once, for its client's reconnect.
+ */
+export const EVENT_STREAM_END_RELEASE_MS = 5_000;
 /** The longest Retry-After a refused stream is told (a slot frees when any stream closes, usually sooner). */
 export const EVENT_STREAM_RETRY_AFTER_MAX_S = 30;

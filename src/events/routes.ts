@@ -9,6 +9,7 @@ import {
   DEFAULT_TENANT_EVENT_STREAMS,
   DEFAULT_USER_EVENT_STREAMS,
   EVENT_HUB_CHECK_MS,
+  EVENT_STREAM_END_RELEASE_MS,
   EVENT_STREAM_HEARTBEAT_MS,
   EVENT_STREAM_MAX_LIFE_MS,
   EVENT_STREAM_TICK_MS,
@@ -23,13 +24,14 @@ import { FINAL_EVENT_ID, lastEventId } from "./sse";
 import { eventStream, type StreamTimings } from "./stream";
 
 /** The streams' clocks; tests shorten them (they run the Worker in their own isolate). */
-export const streamTimings: StreamTimings = {
+export const streamTimings: StreamTimings & { endReleaseMs: number } = {
   tickMs: EVENT_STREAM_TICK_MS,
   checkMs: EVENT_HUB_CHECK_MS,
   heartbeatMs: EVENT_STREAM_HEARTBEAT_MS,
   // A check is one cache read, at most one upstream call (bounded by UPSTREAM_TIMEOUT_MS) and, at the end,
   // one object call; one that takes longer than this was cut off with its stream.
   busyMs: 30_000,
+  endReleaseMs: EVENT_STREAM_END_RELEASE_MS,
 };
 
 const HEADERS = {
@@ -60,10 +62,11 @@ eventRoutes.get("/tasks/:id/events", async (c) => {
   if (!lease.granted) throw refusal(lease);
 
   const hub = joinHub(id);
-  let closed!: () => void;
-  const done = new Promise<void>((resolve) => (closed = resolve));
+  let closed!: (taskEnded: boolean) => void;
+  const done = new Promise<boolean>((resolve) => (closed = resolve));
   c.executionCtx.waitUntil(
     done
+      .then((taskEnded) => (taskEnded ? spread(streamTimings.endReleaseMs) : undefined))
       .then(() => object.eventStreamClose(stream))
       .catch((err: unknown) =>
         // The lease expires by itself at the stream's maximum life.
@@ -78,13 +81,22 @@ eventRoutes.get("/tasks/:id/events", async (c) => {
     idleMs: config.eventsIdleMs,
     maxLifeMs: EVENT_STREAM_MAX_LIFE_MS,
     timings: streamTimings,
-    onClose: () => {
+    onClose: (taskEnded) => {
       leaveHub(id, hub);
-      closed();
+      closed(taskEnded);
     },
   });
   return c.body(body, 200, HEADERS);
 });
+
+/**
+ * Waits a random moment in the second half of `ms`. At a task's end all its streams close together; their
+ * slots are given back after the final events are out, spread out, not as a burst of object calls that
+ * competes with those events (measured in docs/performance.md, "Event streams").
+ */
+function spread(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms / 2 + Math.random() * (ms / 2)));
+}
 
 function refusal(lease: Extract<LeaseAnswer, { granted: false }>): ApiError {
   const who = lease.scope === "user" ? "this user" : "the tenant";

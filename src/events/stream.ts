@@ -20,8 +20,11 @@ export interface StreamOptions {
   idleMs: number;
   maxLifeMs: number;
   timings: StreamTimings;
-  /** Called once, however the stream ends (closed here, or cancelled by the client). */
-  onClose(): void;
+  /**
+   * Called once, however the stream ends; `taskEnded` when it closed after the final event (then every
+   * stream on the task closes at about the same moment).
+   */
+  onClose(taskEnded: boolean): void;
 }
 
 const encoder = new TextEncoder();
@@ -35,11 +38,11 @@ export function eventStream(o: StreamOptions): ReadableStream<Uint8Array> {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let closed = false;
 
-  const end = () => {
+  const end = (taskEnded: boolean) => {
     if (closed) return;
     closed = true;
     if (timer !== null) clearTimeout(timer);
-    o.onClose();
+    o.onClose(taskEnded);
   };
 
   return new ReadableStream<Uint8Array>({
@@ -52,7 +55,7 @@ export function eventStream(o: StreamOptions): ReadableStream<Uint8Array> {
         if (closed) return;
         if (comment) write(commentFrame(comment));
         controller.close();
-        end();
+        end(o.hub.seen?.kind === "final");
       };
 
       const tick = async () => {
@@ -91,14 +94,14 @@ export function eventStream(o: StreamOptions): ReadableStream<Uint8Array> {
           o.source.failed(err);
           if (closed) return;
           controller.error(err);
-          end();
+          end(false);
         });
       };
       run();
     },
     cancel() {
       // The client went away.
-      end();
+      end(false);
     },
   });
 }

@@ -15,7 +15,7 @@ import { eventsEnv } from "../events/helpers";
 
 const DEFAULT_TIMINGS = { ...streamTimings };
 beforeEach(() => {
-  Object.assign(streamTimings, { tickMs: 20, checkMs: 50 });
+  Object.assign(streamTimings, { tickMs: 20, checkMs: 50, endReleaseMs: 0 });
 });
 afterEach(() => {
   Object.assign(streamTimings, DEFAULT_TIMINGS);

@@ -13,7 +13,7 @@ const DEFAULT_TIMINGS = { ...streamTimings };
 
 beforeEach(() => {
   // Quicker than production (500 ms ticks, 1 s checks), so a test runs in a second or two.
-  Object.assign(streamTimings, { tickMs: 20, checkMs: 50 });
+  Object.assign(streamTimings, { tickMs: 20, checkMs: 50, endReleaseMs: 0 });
 });
 afterEach(() => {
   Object.assign(streamTimings, DEFAULT_TIMINGS);
@@ -277,6 +277,28 @@ describe("open streams are limited per user and per tenant", () => {
     for (const s of [a2, a4, b1]) await s.events.cancel();
     for (const s of [a2, a4, b1]) await s.settled();
     expect((await open("carol", carol)).res.status).toBe(200);
+  });
+
+  it("gives a slot back a moment after its task's end, and at once when the client leaves", async () => {
+    const { clock } = startSimulator();
+    Object.assign(streamTimings, { endReleaseMs: 1_000 }); // given back 0.5 to 1 s after the end
+    const t = await createTenant(hsTenant({ user_quotas: { max_event_streams: 1 } }));
+    const first = await createTask(t, "alice");
+    const token = await t.token({ sub: "alice" });
+    const s1 = await openEvents(token, first);
+    expect((await s1.events.nextEvent())?.id).toBe("1000");
+    await clock.advance(10_000); // the callback ends it
+    expect((await s1.events.rest()).at(-1)?.event).toBe("completed");
+    const second = await createTask(t, "alice");
+    expect((await openEvents(token, second)).res.status).toBe(429); // still held, just after the end
+    await s1.settled();
+    const s2 = await openEvents(token, second);
+    expect(s2.res.status).toBe(200);
+    await s2.events.cancel(); // the client leaves: given back at once
+    await s2.settled();
+    const s3 = await openEvents(token, second);
+    expect(s3.res.status).toBe(200);
+    await s3.events.cancel();
   });
 
   it("counts a token without sub against the tenant only", async () => {

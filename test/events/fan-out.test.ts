@@ -11,7 +11,7 @@ import { eventsEnv, openEvents, type OpenStream } from "./helpers";
 
 const DEFAULT_TIMINGS = { ...streamTimings };
 beforeEach(() => {
-  Object.assign(streamTimings, { tickMs: 250, checkMs: 250 });
+  Object.assign(streamTimings, { tickMs: 250, checkMs: 250, endReleaseMs: 0 });
 });
 afterEach(() => {
   Object.assign(streamTimings, DEFAULT_TIMINGS);
