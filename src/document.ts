@@ -189,7 +189,8 @@ function operation(op: OperationSpec): Json {
             ...(body.description ? { description: body.description } : {}),
             content: {
               [body.mediaType ?? "application/json"]: {
-                schema: body.schema instanceof z.ZodType ? jsonSchema(body.schema, "input") : body.schema,
+                schema:
+                  body.schema instanceof z.core.$ZodType ? jsonSchema(body.schema, "input") : body.schema,
                 ...(body.examples ? { examples: body.examples } : {}),
               },
             },

@@ -1,7 +1,7 @@
 // One task-ended event as it travels from the tenant's Durable Object (outbox) through the WEBHOOKS queue to
 // the delivery consumer. It carries what delivery needs except the tenant's secret and webhook URL, which are
 // read when delivering (they may change meanwhile, and secrets never sit in a queue).
-import * as z from "zod";
+import * as z from "../config/zod";
 import type { TenantRef } from "../state/client";
 import { presentTask, type TenantTaskView } from "../tasks/present";
 import type { TaskRecord } from "../tasks/table";
@@ -11,14 +11,14 @@ import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 
 export const WebhookMessageSchema = z.object({
   v: z.literal(1),
-  tenant_id: z.string().min(1).max(63),
+  tenant_id: z.string().check(z.minLength(1), z.maxLength(63)),
   /** The tenant's incarnation the event belongs to: a re-created tenant never receives the old one's events. */
-  incarnation: z.string().min(1).max(64),
+  incarnation: z.string().check(z.minLength(1), z.maxLength(64)),
   /** The Standard Webhooks `webhook-id`: one per task end, the same on every attempt and redelivery. */
-  event_id: z.string().startsWith("msg_").max(200),
-  task_id: z.string().min(1).max(200),
+  event_id: z.string().check(z.startsWith("msg_"), z.maxLength(200)),
+  task_id: z.string().check(z.minLength(1), z.maxLength(200)),
   /** The task's own callback_url; when null the tenant's `webhook.url` is used. */
-  callback_url: z.string().max(4096).nullable(),
+  callback_url: z.nullable(z.string().check(z.maxLength(4096))),
   /** The task as `GET /v1/tasks/{id}` shows it to the tenant. */
   payload: z.record(z.string(), z.unknown()),
   ended_at: z.number(),
@@ -28,7 +28,12 @@ export const WebhookMessageSchema = z.object({
    * The task's kept results (src/results): its row and retention, so delivery signs the gateway's result
    * URLs into `payload.results` when it sends (a fresh signature each time). Absent: the upstream's links.
    */
-  kept: z.object({ row: z.string().min(1).max(64), retention_days: z.int().nonnegative() }).optional(),
+  kept: z.optional(
+    z.object({
+      row: z.string().check(z.minLength(1), z.maxLength(64)),
+      retention_days: z.int().check(z.nonnegative()),
+    }),
+  ),
 });
 export type WebhookMessage = z.infer<typeof WebhookMessageSchema>;
 

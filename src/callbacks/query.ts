@@ -1,15 +1,13 @@
 // The query of the admin API's delivery list, as a zod schema: the route validates with it
 // (src/http/validate.ts) and its OpenAPI entry is generated from it.
-import * as z from "zod";
+import * as z from "../config/zod";
 import { DELIVERY_LIST_MAX } from "../config/constants";
 import { integer } from "../http/validate";
 
 /** GET /admin/tenants/{tenant_id}/deliveries. */
 export const DeliveryListQuery = z.object({
   limit: integer(1, DELIVERY_LIST_MAX).default(50),
-  cursor: z
-    .string()
-    .regex(/^\d{1,15}$/, "is not one this API returned")
-    .transform(Number)
-    .optional(),
+  cursor: z.optional(
+    z.pipe(z.string().check(z.regex(/^\d{1,15}$/, "is not one this API returned")), z.transform(Number)),
+  ),
 });

@@ -1,6 +1,6 @@
 // Operator configuration, parsed from wrangler vars and secrets with zod once per isolate.
 // A missing or malformed setting fails every request with a 503 that names the setting, never its value.
-import * as z from "zod";
+import * as z from "./zod";
 import { type PricingOverrides, PricingOverridesSchema } from "./pricing";
 import {
   DEFAULT_SWEEP_MIN_AGE_S,
@@ -15,59 +15,62 @@ import {
   DEFAULT_EVENTS_IDLE_MS,
 } from "./constants";
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === "https:" || u.protocol === "http:") && !u.username && !u.password;
-    } catch {
-      return false;
-    }
-  }, "must be an absolute http(s) URL without credentials")
-  .transform((v) => v.replace(/\/+$/, ""));
+const httpUrl = z.pipe(
+  z.string().check(
+    z.trim(),
+    z.refine((v: string) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === "https:" || u.protocol === "http:") && !u.username && !u.password;
+      } catch {
+        return false;
+      }
+    }, "must be an absolute http(s) URL without credentials"),
+  ),
+  z.transform((v: string) => v.replace(/\/+$/, "")),
+);
 
-const bool = z
-  .enum(["true", "false", "1", "0", ""])
-  .optional()
-  .transform((v) => v === "true" || v === "1");
+const bool = z.pipe(
+  z.optional(z.enum(["true", "false", "1", "0", ""])),
+  z.transform((v) => v === "true" || v === "1"),
+);
 
 const nonNegativeInt = (fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .optional()
-    .transform((v) => (v === undefined ? fallback : Number(v)));
+  z.pipe(
+    z.optional(z.string().check(z.regex(/^\d+$/, "must be a whole number"))),
+    z.transform((v) => (v === undefined ? fallback : Number(v))),
+  );
 
 const positiveInt = (fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .optional()
-    .transform((v) => (v === undefined ? fallback : Number(v)))
-    .refine((n) => n > 0, "must be positive");
+  nonNegativeInt(fallback).check(z.refine((n: number) => n > 0, "must be positive"));
 
 /** Comma-separated whole seconds, each within what a queue retry accepts (the webhook retry schedule). */
 const delaySchedule = z
-  .string()
-  .optional()
-  .transform((v) => v ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE)
-  .refine(
-    (v) => /^\s*\d+(\s*,\s*\d+){0,99}\s*$/.test(v),
-    "must be 1 to 100 comma-separated whole numbers of seconds",
+  .pipe(
+    z
+      .pipe(
+        z.optional(z.string()),
+        z.transform((v) => v ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+      )
+      .check(
+        z.refine(
+          (v: string) => /^\s*\d+(\s*,\s*\d+){0,99}\s*$/.test(v),
+          "must be 1 to 100 comma-separated whole numbers of seconds",
+        ),
+      ),
+    z.transform((v: string) => v.split(",").map((s) => Number(s.trim()))),
   )
-  .transform((v) => v.split(",").map((s) => Number(s.trim())))
-  .refine(
-    (a) => a.every((n) => n <= QUEUE_MAX_DELAY_SECONDS),
-    `entries must be at most ${QUEUE_MAX_DELAY_SECONDS}`,
+  .check(
+    z.refine(
+      (a: number[]) => a.every((n) => n <= QUEUE_MAX_DELAY_SECONDS),
+      `entries must be at most ${QUEUE_MAX_DELAY_SECONDS}`,
+    ),
   );
 
 /** JSON of per-model price overrides (src/config/pricing.ts, applied by src/generations/pricing.ts); absent means the registry's prices. */
-const pricingOverrides = z
-  .string()
-  .optional()
-  .transform((v, ctx): PricingOverrides => {
+const pricingOverrides = z.pipe(
+  z.optional(z.string()),
+  z.transform((v, payload): PricingOverrides => {
     if (v === undefined) return {};
     try {
       const parsed = PricingOverridesSchema.safeParse(JSON.parse(v));
@@ -75,26 +78,31 @@ const pricingOverrides = z
     } catch {
       // reported below
     }
-    ctx.addIssue({ code: "custom", message: "must be JSON: {model id: {credits_per_second, …}}" });
+    payload.issues.push({
+      code: "custom",
+      message: "must be JSON: {model id: {credits_per_second, …}}",
+      input: v,
+    });
     return z.NEVER;
-  });
+  }),
+);
 
 const ConfigSchema = z.object({
-  UPSTREAM_BASE_URL: httpUrl.default("https://api.evolink.ai"),
-  UPSTREAM_API_KEY: z.string().min(1, "is required"),
+  UPSTREAM_BASE_URL: z._default(httpUrl, "https://api.evolink.ai"),
+  UPSTREAM_API_KEY: z.string().check(z.minLength(1, "is required")),
   UPSTREAM_TIMEOUT_MS: positiveInt(DEFAULT_UPSTREAM_TIMEOUT_MS),
   PUBLIC_BASE_URL: httpUrl,
-  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
-  SIGNING_SECRET: z.string().min(32, "must be at least 32 characters"),
+  ADMIN_TOKEN: z.string().check(z.minLength(16, "must be at least 16 characters")),
+  SIGNING_SECRET: z.string().check(z.minLength(32, "must be at least 32 characters")),
   DEV_ALLOW_LOCAL_URLS: bool,
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"]), "info"),
   WEBHOOK_RETRY_SCHEDULE: delaySchedule,
   WEBHOOK_TIMEOUT_MS: positiveInt(DEFAULT_WEBHOOK_TIMEOUT_MS),
   SWEEP_MIN_AGE_SECONDS: positiveInt(DEFAULT_SWEEP_MIN_AGE_S),
   TASK_POLL_CACHE_MS: nonNegativeInt(DEFAULT_TASK_POLL_CACHE_MS),
   QUOTA_PRICING: pricingOverrides,
-  FILES_BASE_URL: httpUrl.default("https://files-api.evolink.ai"),
-  FILES_BACKEND: z.enum(["evolink", "r2"]).default("evolink"),
+  FILES_BASE_URL: z._default(httpUrl, "https://files-api.evolink.ai"),
+  FILES_BACKEND: z._default(z.enum(["evolink", "r2"]), "evolink"),
   MAX_UPLOAD_BYTES: positiveInt(DEFAULT_MAX_UPLOAD_BYTES),
   MAX_RESULT_RETENTION_DAYS: positiveInt(DEFAULT_MAX_RESULT_RETENTION_DAYS),
   EVENTS_POLL_MS: positiveInt(DEFAULT_EVENTS_POLL_MS),

@@ -1,7 +1,7 @@
 // The body of POST /v1/videos/generations, validated before anything is forwarded: a strict zod schema
 // built from the model's registry entry (unknown fields refused), then the URL rules, then defaults.
 // Returns one normalized `GenerationRequest`, or throws one ApiError naming the first bad field.
-import * as z from "zod";
+import * as z from "../config/zod";
 import { ApiError } from "../http/errors";
 import { checkGatewayUrl, checkVideoUrl } from "../net/urls";
 import { invalid, issueToError, describe } from "./issues";
@@ -123,39 +123,39 @@ function audioSwitch(spec: ModelSpec, wire: WireRequest): boolean {
   return top ?? nested ?? spec.defaults.generate_audio;
 }
 
-const schemas = new WeakMap<ModelSpec, z.ZodType<WireRequest>>();
+const schemas = new WeakMap<ModelSpec, z.ZodMiniType<WireRequest>>();
 
 /** The strict zod schema of `spec`'s wire request; fields the model lacks are simply not in it. */
-export function wireSchema(spec: ModelSpec): z.ZodType<WireRequest> {
+export function wireSchema(spec: ModelSpec): z.ZodMiniType<WireRequest> {
   const cached = schemas.get(spec);
   if (cached) return cached;
   const has = (field: Parameters<typeof supports>[1]) => supports(spec, field);
   const modelParams = {
-    ...(has("model_params.shot_type") ? { shot_type: z.enum(spec.shotTypes).optional() } : {}),
-    ...(has("generate_audio") ? { generate_audio: z.boolean().optional() } : {}),
+    ...(has("model_params.shot_type") ? { shot_type: z.optional(z.enum(spec.shotTypes)) } : {}),
+    ...(has("generate_audio") ? { generate_audio: z.optional(z.boolean()) } : {}),
   };
   const shape = {
     model: z.string(),
-    prompt: z.string().superRefine(promptCheck(spec.maxPromptCodePoints)),
-    video_urls: z.array(z.string()).min(spec.videoUrls.min).max(spec.videoUrls.max),
-    ...(has("aspect_ratio") ? { aspect_ratio: z.enum(spec.aspectRatios).optional() } : {}),
-    ...(has("quality") ? { quality: z.enum(spec.qualities).optional() } : {}),
+    prompt: z.string().check(z.superRefine(promptCheck(spec.maxPromptCodePoints))),
+    video_urls: z.array(z.string()).check(z.minLength(spec.videoUrls.min), z.maxLength(spec.videoUrls.max)),
+    ...(has("aspect_ratio") ? { aspect_ratio: z.optional(z.enum(spec.aspectRatios)) } : {}),
+    ...(has("quality") ? { quality: z.optional(z.enum(spec.qualities)) } : {}),
     ...(has("duration")
-      ? { duration: z.int().min(spec.duration.min).max(spec.duration.max).optional() }
+      ? { duration: z.optional(z.int().check(z.gte(spec.duration.min), z.lte(spec.duration.max))) }
       : {}),
-    ...(has("generate_audio") ? { generate_audio: z.boolean().optional() } : {}),
-    ...(Object.keys(modelParams).length ? { model_params: z.strictObject(modelParams).optional() } : {}),
-    ...(has("callback_url") ? { callback_url: z.string().optional() } : {}),
+    ...(has("generate_audio") ? { generate_audio: z.optional(z.boolean()) } : {}),
+    ...(Object.keys(modelParams).length ? { model_params: z.optional(z.strictObject(modelParams)) } : {}),
+    ...(has("callback_url") ? { callback_url: z.optional(z.string()) } : {}),
   };
   // The conditional spreads widen the inferred type; WireRequest is the shape they add up to.
-  const schema = z.strictObject(shape) as unknown as z.ZodType<WireRequest>;
+  const schema = z.strictObject(shape) as unknown as z.ZodMiniType<WireRequest>;
   schemas.set(spec, schema);
   return schema;
 }
 
 /** Prompt length in Unicode code points (an emoji is one), not UTF-16 units; blank is refused too. */
 function promptCheck(max: number) {
-  return (value: string, ctx: z.RefinementCtx) => {
+  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
     const problem = promptProblem(value, max);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   };
@@ -171,10 +171,10 @@ function promptProblem(value: string, max: number): string | undefined {
 
 /** Field names accepted at `path`, for "did you mean" hints. */
 function knownFields(spec: ModelSpec, path: readonly PropertyKey[]): readonly string[] {
-  // wireSchema builds a strict ZodObject; it is typed as ZodType<WireRequest> only for its callers.
-  const shape = (wireSchema(spec) as unknown as z.ZodObject).shape;
+  // wireSchema builds a strict object; it is typed as ZodMiniType<WireRequest> only for its callers.
+  const shape = (wireSchema(spec) as unknown as z.ZodMiniObject).shape;
   if (path.length === 0) return Object.keys(shape);
   const nested = path.length === 1 && path[0] === "model_params" ? shape.model_params : undefined;
-  const inner = nested instanceof z.ZodOptional ? nested.unwrap() : undefined;
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+  const inner = nested instanceof z.ZodMiniOptional ? nested.def.innerType : undefined;
+  return inner instanceof z.ZodMiniObject ? Object.keys(inner.shape) : [];
 }

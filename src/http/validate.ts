@@ -3,11 +3,11 @@
 // failure is one `400 invalid_request` naming the field (`zodError`, also used for JSON bodies).
 import type { ValidationTargets } from "hono";
 import { validator } from "hono/validator";
-import * as z from "zod";
+import * as z from "../config/zod";
 import { ApiError } from "./errors";
 
 /** Renders the first zod issue as a field error. */
-export function zodError(error: z.ZodError): ApiError {
+export function zodError(error: z.core.$ZodError): ApiError {
   const issue = error.issues[0]!;
   const param = issue.path
     .map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p)))
@@ -22,14 +22,14 @@ export function zodError(error: z.ZodError): ApiError {
 }
 
 /** `schema.parse(value)`, or the 400 that names the field at fault. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw zodError(parsed.error);
   return parsed.data;
 }
 
 function on<T extends keyof ValidationTargets>(target: T) {
-  return <S extends z.ZodType>(schema: S) =>
+  return <S extends z.ZodMiniType>(schema: S) =>
     validator(target, (value): z.output<S> => parseWith(schema, value));
 }
 
@@ -44,15 +44,18 @@ export const param = on("param");
  */
 export function integer(min: number, max: number) {
   const message = `must be an integer between ${min} and ${max}`;
+  const bounded = () => z.int(message).check(z.gte(min, message), z.lte(max, message));
   const digits = (v: unknown) => (typeof v === "string" && /^\d{1,15}$/.test(v) ? Number(v) : v);
   return {
-    default: (value: number) =>
-      z.preprocess(digits, z.int(message).min(min, message).max(max, message).default(value)),
-    optional: () => z.preprocess(digits, z.int(message).min(min, message).max(max, message).optional()),
+    default: (value: number) => z.pipe(z.transform(digits), z._default(bounded(), value)),
+    optional: () => z.pipe(z.transform(digits), z.optional(bounded())),
   };
 }
 
 /** A query value where an empty string means absent (`?cursor=` is no cursor). */
-export function optionalText<S extends z.ZodType<string>>(schema: S) {
-  return z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+export function optionalText<S extends z.ZodMiniType<string>>(schema: S) {
+  return z.pipe(
+    z.transform((v: unknown) => (v === "" ? undefined : v)),
+    z.optional(schema),
+  );
 }

@@ -2,7 +2,7 @@
 import * as z from "zod";
 
 /** `input`: what a client sends (defaults optional); `output`: what the gateway answers (exact fields). */
-export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+export function jsonSchema(schema: z.core.$ZodType, io: "input" | "output"): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<
     string,
     unknown

@@ -22,7 +22,7 @@ export type HeaderName =
 export interface ResponseSpec {
   description: string;
   /** The JSON body (output mode: fields the schema lacks are refused by the response test). */
-  schema?: z.ZodType;
+  schema?: z.core.$ZodType;
   headers?: readonly HeaderName[];
   example?: unknown;
   /** A body that is not JSON (a file's bytes): its possible media types; the bytes are not described. */
@@ -42,16 +42,16 @@ export interface OperationSpec {
   tag: string;
   /** tenant: a tenant JWT; admin: the ADMIN_TOKEN; none: no Authorization. */
   security: "tenant" | "admin" | "none";
-  pathParams?: Record<string, { schema: z.ZodType; description: string; example?: string }>;
+  pathParams?: Record<string, { schema: z.core.$ZodType; description: string; example?: string }>;
   /** Each property is one query parameter (input mode: defaults shown, coercions as their number type). */
-  query?: z.ZodType;
+  query?: z.core.$ZodType;
   queryDescriptions?: Record<string, string>;
   /** The operation reads an Idempotency-Key request header. */
   idempotencyKey?: boolean;
   /** Other request headers it reads (optional ones), by name. */
   requestHeaders?: Record<string, { description: string; example?: string }>;
   body?: {
-    schema: z.ZodType | Record<string, unknown>;
+    schema: z.core.$ZodType | Record<string, unknown>;
     /** application/json unless given (e.g. multipart/form-data). */
     mediaType?: string;
     description?: string;

@@ -10,10 +10,15 @@ const { hs256_secret: _secret, ...publicAuth } = stored.auth.shape;
 /** What the admin API shows of a tenant (src/tenants/view.ts): everything but secrets. */
 export const TenantViewSchema = z.object({
   id: z.string(),
-  incarnation: stored.incarnation.describe(
-    "This life of the tenant: set when it is created, new when it is re-created. Task ids, callback URLs and webhook event ids are bound to it.",
+  // The stored schemas are zod/mini (src/config/zod.ts): described with the `describe` check, not a method.
+  incarnation: stored.incarnation.check(
+    z.describe(
+      "This life of the tenant: set when it is created, new when it is re-created. Task ids, callback URLs and webhook event ids are bound to it.",
+    ),
   ),
-  version: stored.version.describe("Raised by every write of the record (the KV replica carries it)."),
+  version: stored.version.check(
+    z.describe("Raised by every write of the record (the KV replica carries it)."),
+  ),
   name: z.string(),
   status: stored.status,
   auth: z.object({ ...publicAuth, key_source: z.enum(["jwks", "jwks_uri", "hs256_secret"]) }),

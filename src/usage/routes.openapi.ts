@@ -106,8 +106,8 @@ export const usageOperations: OperationSpec[] = [
           tenant_id: z.string(),
           month: z.string(),
           limits: z.object({
-            quotas: TenantSchema.shape.quotas.unwrap(),
-            user_quotas: TenantSchema.shape.user_quotas.unwrap(),
+            quotas: TenantSchema.shape.quotas.def.innerType,
+            user_quotas: TenantSchema.shape.user_quotas.def.innerType,
           }),
           totals: z.array(
             z.object({

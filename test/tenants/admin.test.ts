@@ -178,6 +178,23 @@ describe("PUT /admin/tenants/{id}", () => {
     expect(body.error.param).toBe(param);
   });
 
+  // zod/mini has no messages of its own ("Invalid input" for everything): src/config/zod.ts sets English.
+  it.each([
+    ["a name of the wrong type", { name: 5 }, "name: Invalid input: expected string, received number"],
+    ["an empty name", { name: "" }, "name: Too small: expected string to have >=1 characters"],
+    ["a bad status", { status: "paused" }, 'status: Invalid option: expected one of "active"|"suspended"'],
+    [
+      "a bad quota",
+      { quotas: { requests_per_minute: -1 } },
+      "quotas.requests_per_minute: Too small: expected number to be >0",
+    ],
+  ])("words the refusal of %s with zod's English message", async (_label, overrides, message) => {
+    const t = hsTenant(overrides);
+    const res = await admin(`/admin/tenants/${t.id}`, { method: "PUT", json: t.input });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_request", message } });
+  });
+
   it("rejects a malformed tenant id", async () => {
     const res = await admin(`/admin/tenants/Bad%20Id`, { method: "PUT", json: hsTenant().input });
     expect(res.status).toBe(400);
