@@ -379,15 +379,16 @@ try {
 
   await step("the usage page shows kept-result storage per user, and exports it as CSV", async () => {
     // The tenant object's alarm copies each completed task's result from the simulator into RESULTS.
-    const { body: daily } = await until("every result to be kept", async () => {
-      const res = await adminApi(`/admin/tenants/${TENANT}/usage/daily`);
-      return res.body.result_storage.users.length === 2 &&
-        res.body.result_storage.users.every((u) => u.bytes > 0)
-        ? res
-        : null;
-    });
+    for (const task of taskIds)
+      await until(`${task}'s result to be kept`, async () => {
+        const { body } = await adminApi(`/admin/tenants/${TENANT}/tasks/${task}`);
+        return body.results_stored === true;
+      });
+    const { body: daily } = await adminApi(`/admin/tenants/${TENANT}/usage/daily`);
     const storage = daily.result_storage;
+    // The page is already open on the usage view (the step before): load it again for the new figures.
     await page.goto(`${base}/console/#/tenants/${TENANT}/usage`);
+    await page.reload();
     await page.locator("#storage-users").getByRole("cell", { name: "bob" }).waitFor();
     const alice = storage.users.find((u) => u.sub === "alice");
     const aliceRow = page.locator("#storage-users tbody tr", { hasText: "alice" });
