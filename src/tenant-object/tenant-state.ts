@@ -30,14 +30,15 @@ import { migrate } from "../state/migrations";
 import { retire, type RetireResult } from "../state/retire";
 import { type DailyRows, readDaily } from "../usage/daily";
 import type { ScopeStorage } from "../usage/storage";
+import type { ResultState } from "../results/table";
+import { monthOf, monthStart } from "../util/month";
 import type { ScopeState } from "../quota/arithmetic";
 import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
 import { deleteUpstreamFile } from "../files/expiry";
 import { TENANT_OBJECT_MIGRATIONS } from "./migrations";
 import { type FileRecord, type StoredFacts } from "../files/table";
 import { ResultKeeper, type ResultSource } from "../results/keeper";
-import type { ResultState, StorageUsage } from "../results/table";
-import { monthOf, monthStart } from "../util/month";
+import type { StorageUsage } from "../results/table";
 import { getTenant } from "../tenants/lookup";
 
 export type { TaskRecord } from "../tasks/table";
