@@ -173,6 +173,7 @@ async function run(built, dir) {
       SIM_ALLOW_LOCAL_CALLBACKS: "true",
       SIM_PROCESSING_AFTER_MS: "2000",
       SIM_COMPLETE_AFTER_MS: flags["task-ms"],
+      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${simPort}`,
     },
     logFile: join(dir, "sim.log"),
   });

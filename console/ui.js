@@ -44,6 +44,19 @@ export const fmtUnix = (s) => (s == null ? "—" : fmtTime(new Date(s * 1000).to
 export const fmtNum = (n) =>
   n == null ? "—" : Number(n).toLocaleString("en-US", { maximumFractionDigits: 2 });
 
+/** Bytes in decimal units (kB, MB, GB: 1000s, as storage is billed), the exact count beside small ones. */
+export function fmtBytes(n) {
+  if (n == null) return "—";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = Number(n);
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${units[i]}`;
+}
+
 export function ErrorBox({ error }) {
   if (!error) return null;
   return html`<div class="error" role="alert">

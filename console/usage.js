@@ -1,10 +1,11 @@
 // A tenant's month: credits per day (reserved and charged) drawn with uPlot, the same figures as a table
-// and as a CSV download, its top users, and its requests and tasks in flight against their limits.
+// and as a CSV download, its top users, its requests and tasks in flight against their limits, and its kept
+// results' storage (bytes now and the month's byte-days, per tenant and user, and as a CSV to bill from).
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
-import { ErrorBox, Loading, fmtNum, html, navigate, useLoad } from "./ui.js";
+import { ErrorBox, Loading, fmtBytes, fmtNum, html, navigate, useLoad } from "./ui.js";
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 
@@ -14,6 +15,16 @@ export function usageCsv(usage) {
     [d.date, d.credits_reserved, d.credits_charged, d.credits_held, d.tasks_created, d.tasks_ended].join(","),
   );
   return [head, ...rows].join("\n") + "\n";
+}
+
+/** The month's kept-result storage, one row per scope (the tenant, then each user): what storage is billed from. */
+export function storageCsv(usage) {
+  const s = usage.result_storage;
+  const rows = [
+    ["tenant", "", s.bytes, s.byte_days],
+    ...s.users.map((u) => ["user", u.sub, u.bytes, u.byte_days]),
+  ];
+  return ["scope,sub,bytes_stored,byte_days", ...rows.map((r) => r.join(","))].join("\n") + "\n";
 }
 
 function Chart({ days }) {
@@ -71,14 +82,14 @@ function Chart({ days }) {
   </figure>`;
 }
 
-function Meter({ label, value, limit }) {
+function Meter({ label, value, limit, fmt = fmtNum }) {
   return html`<div class="meter">
     <span>${label}</span>
     ${
       limit == null
-        ? html`<strong>${fmtNum(value)}</strong> <span class="hint">(no limit)</span>`
+        ? html`<strong>${fmt(value)}</strong> <span class="hint">(no limit)</span>`
         : html`<progress max=${limit} value=${Math.min(value, limit)} aria-label=${label}></progress>
-            <strong>${fmtNum(value)} / ${fmtNum(limit)}</strong>`
+            <strong>${fmt(value)} / ${fmt(limit)}</strong>`
     }
   </div>`;
 }
@@ -89,7 +100,8 @@ export function Usage({ id, query }) {
     () => api(`/admin/tenants/${enc(id)}/usage/daily`, { query: { month } }),
     [id, month],
   );
-  const csvHref = useCsvHref(data);
+  const csvHref = useCsvHref(data, usageCsv);
+  const storageHref = useCsvHref(data, storageCsv);
   return html`<section aria-labelledby="usage-title">
     <h1 id="usage-title">Usage</h1>
     <div class="row">
@@ -101,6 +113,7 @@ export function Usage({ id, query }) {
         onChange=${(e) => e.currentTarget.value && navigate(`#/tenants/${enc(id)}/usage?month=${e.currentTarget.value}`)}
       />
       ${csvHref && html`<a class="button" href=${csvHref} download=${`usage-${id}-${month}.csv`}>Export CSV</a>`}
+      ${storageHref && html`<a class="button" href=${storageHref} download=${`storage-${id}-${month}.csv`}>Export storage CSV</a>`}
     </div>
     <${ErrorBox} error=${error} />
     ${loading && html`<${Loading} what="usage" />`}
@@ -111,14 +124,16 @@ export function Usage({ id, query }) {
         <${Chart} days=${data.days} />
         <${DayTable} days=${data.days} />
         <h2>Top users</h2>
-        <${TopUsers} users=${data.top_users} />`
+        <${TopUsers} users=${data.top_users} />
+        <h2>Kept results</h2>
+        <${Storage} storage=${data.result_storage} />`
     }
   </section>`;
 }
 
-/** An object URL of the month's CSV for the export link, revoked when it is replaced or the page goes. */
-function useCsvHref(usage) {
-  const href = usage ? URL.createObjectURL(new Blob([usageCsv(usage)], { type: "text/csv" })) : null;
+/** An object URL of a CSV of the month for an export link, revoked when it is replaced or the page goes. */
+function useCsvHref(usage, csv) {
+  const href = usage ? URL.createObjectURL(new Blob([csv(usage)], { type: "text/csv" })) : null;
   useEffect(() => () => href && URL.revokeObjectURL(href), [href]);
   return href;
 }
@@ -132,14 +147,23 @@ function Meters({ usage }) {
       limit=${usage.requests.limit}
     />
     ${usage.credits && html`<${Meter} label="Credits this month (charged + held)" value=${usage.credits.charged + usage.credits.held} limit=${usage.credits.limit} />`}
+    <${Meter}
+      label="Kept results stored now"
+      value=${usage.result_storage.bytes}
+      limit=${usage.result_storage.limit}
+      fmt=${fmtBytes}
+    />
   </div>`;
 }
 
 function MonthTotals({ usage }) {
   const total = (k) => usage.days.reduce((s, d) => s + d[k], 0);
+  const days = usage.result_storage.byte_days;
   return html`<p>
     ${usage.month}: <strong>${fmtNum(total("credits_charged"))}</strong> credits charged,${" "}
-    <strong>${fmtNum(total("credits_reserved"))}</strong> reserved, ${total("tasks_created")} tasks.
+    <strong>${fmtNum(total("credits_reserved"))}</strong> reserved, ${total("tasks_created")} tasks;${" "}
+    <strong>${fmtNum(days)}</strong> byte-days of kept
+    results${days >= 1e7 ? ` (${fmtNum(days / 1e9)} GB-days)` : ""}.
   </p>`;
 }
 
@@ -196,6 +220,30 @@ function TopUsers({ users }) {
             <td>${fmtNum(u.credits_charged)}</td>
             <td>${fmtNum(u.credits_reserved)}</td>
             <td>${u.tasks}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** Kept-result storage per user: bytes now and the month's byte-days (a byte kept one day is one). */
+function Storage({ storage }) {
+  if (storage.users.length === 0) return html`<p class="notice">No user kept results this month.</p>`;
+  return html`<table id="storage-users">
+    <thead>
+      <tr>
+        <th scope="col">User (sub)</th>
+        <th scope="col">Stored now</th>
+        <th scope="col">Byte-days this month</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${storage.users.map(
+        (u) =>
+          html`<tr>
+            <td class="mono">${u.sub}</td>
+            <td title=${`${u.bytes} bytes`}>${fmtBytes(u.bytes)}</td>
+            <td>${fmtNum(u.byte_days)}</td>
           </tr>`,
       )}
     </tbody>

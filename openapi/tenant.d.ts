@@ -4376,6 +4376,22 @@ export interface operations {
                   reset_at: string;
                 };
               };
+              /** @description Kept results: task outputs the gateway stores in the operator's bucket (docs/results.md). */
+              results: {
+                result_storage_bytes: {
+                  limit: number | null;
+                  /** @description Bytes of kept results stored now. */
+                  used: number;
+                  remaining: number | null;
+                };
+                result_byte_days: {
+                  /** @description YYYY-MM (UTC). */
+                  month: string;
+                  /** @description Stored bytes integrated over the month so far, per 24 hours (one byte kept one day is 1). */
+                  used: number;
+                  reset_at: string;
+                };
+              };
             };
             /** @description The end user the token names: only for a token with `sub`. */
             user?: {
@@ -4416,6 +4432,22 @@ export interface operations {
                   /** @description Bytes uploaded this month. */
                   used: number;
                   remaining: number | null;
+                  reset_at: string;
+                };
+              };
+              /** @description Kept results: task outputs the gateway stores in the operator's bucket (docs/results.md). */
+              results: {
+                result_storage_bytes: {
+                  limit: number | null;
+                  /** @description Bytes of kept results stored now. */
+                  used: number;
+                  remaining: number | null;
+                };
+                result_byte_days: {
+                  /** @description YYYY-MM (UTC). */
+                  month: string;
+                  /** @description Stored bytes integrated over the month so far, per 24 hours (one byte kept one day is 1). */
+                  used: number;
                   reset_at: string;
                 };
               };

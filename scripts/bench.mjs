@@ -161,6 +161,8 @@ function simVars(completeAfterMs) {
     SIM_ALLOW_LOCAL_CALLBACKS: "true",
     SIM_COMPLETE_AFTER_MS: String(completeAfterMs),
     SIM_PROCESSING_AFTER_MS: String(completeAfterMs),
+    // Result links on the port this run gave the simulator (the default is npm start's :8788).
+    SIM_MEDIA_BASE_URL: `http://127.0.0.1:${PORTS.sim}`,
   };
 }
 

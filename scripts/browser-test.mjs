@@ -3,8 +3,9 @@
 // `chromium`, driven by playwright-core) against the real gateway under `wrangler dev`, with the upstream
 // simulator and a local webhook receiver, all on free random ports. It runs the flow of docs/console.md —
 // create a tenant through the form (field error for a bad issuer first), find it in the list, generate
-// tasks and see the usage chart draw them, fail a webhook delivery and redeliver it from the page, rotate
-// the secret (shown once, copied), suspend/resume, delete — and runs the real `reelgate-admin` binary.
+// tasks and see the usage chart draw them and their kept results' storage (and its CSV), fail a webhook
+// delivery and redeliver it from the page, rotate the secret (shown once, copied), suspend/resume, delete a
+// task and a tenant — and runs the real `reelgate-admin` binary.
 // Screenshots go to artifacts/console/. Ends with "browser: N passed, N failed, N skipped" and writes
 // .wrangler/browser-report.json for scripts/check.mjs.
 import { spawn, spawnSync } from "node:child_process";
@@ -138,7 +139,13 @@ try {
     port: simPort,
     inspectorPort: simInspect,
     persistTo: join(work, "sim"),
-    vars: { SIM_API_KEY: SIM_KEY, SIM_ALLOW_LOCAL_CALLBACKS: "true", SIM_COMPLETE_AFTER_MS: "2000" },
+    vars: {
+      SIM_API_KEY: SIM_KEY,
+      SIM_ALLOW_LOCAL_CALLBACKS: "true",
+      SIM_COMPLETE_AFTER_MS: "2000",
+      // The results' links point at the simulator itself, on its random port.
+      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${simPort}`,
+    },
     logFile: join(work, "sim.log"),
   });
   cleanups.push(() => sim.stop());
@@ -352,7 +359,7 @@ try {
         return n;
       });
       assert(painted > 50, `only ${painted} charged-colour pixels on the chart`);
-      await page.getByRole("cell", { name: "alice" }).waitFor();
+      await page.getByRole("cell", { name: "alice" }).first().waitFor();
       const csv = page.getByRole("link", { name: "Export CSV" });
       const [download] = await Promise.all([page.waitForEvent("download"), csv.click()]);
       const text = await (
@@ -369,6 +376,44 @@ try {
       await shot("05-usage-chart");
     },
   );
+
+  await step("the usage page shows kept-result storage per user, and exports it as CSV", async () => {
+    // The tenant object's alarm copies each completed task's result from the simulator into RESULTS.
+    for (const task of taskIds)
+      await until(`${task}'s result to be kept`, async () => {
+        const { body } = await adminApi(`/admin/tenants/${TENANT}/tasks/${task}`);
+        return body.results_stored === true;
+      });
+    const { body: daily } = await adminApi(`/admin/tenants/${TENANT}/usage/daily`);
+    const storage = daily.result_storage;
+    // The page is already open on the usage view (the step before): load it again for the new figures.
+    await page.goto(`${base}/console/#/tenants/${TENANT}/usage`);
+    await page.reload();
+    await page.locator("#storage-users").getByRole("cell", { name: "bob" }).waitFor();
+    const alice = storage.users.find((u) => u.sub === "alice");
+    const aliceRow = page.locator("#storage-users tbody tr", { hasText: "alice" });
+    assert(
+      (await aliceRow.locator("td").nth(1).getAttribute("title")) === `${alice.bytes} bytes`,
+      "alice's stored bytes",
+    );
+    await page.getByText("Kept results stored now").waitFor();
+    const link = page.getByRole("link", { name: "Export storage CSV" });
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    const text = await (await download.createReadStream()).toArray().then((c) => Buffer.concat(c).toString());
+    const lines = text.trim().split("\n");
+    assert(lines[0] === "scope,sub,bytes_stored,byte_days", `storage CSV header: ${lines[0]}`);
+    assert(lines[1].startsWith(`tenant,,${storage.bytes},`), `tenant row: ${lines[1]}`);
+    assert(
+      lines.some((l) => l.startsWith(`user,alice,${alice.bytes},`)) &&
+        lines.some((l) => l.startsWith("user,bob,")),
+      `storage CSV users:\n${text}`,
+    );
+    assert(
+      storage.bytes === storage.users.reduce((s, u) => s + u.bytes, 0),
+      "the tenant's bytes are its users' sum",
+    );
+    await shot("05b-usage-storage");
+  });
 
   await step("a failed webhook delivery is dead-lettered, then redelivered from the page", async () => {
     await until(
@@ -457,6 +502,36 @@ try {
         `upstream id shown: ${shown}, API: ${task.upstream_id}`,
       );
       await shot("11-task-detail");
+    },
+  );
+
+  await step(
+    "a task's detail says whether its results are kept; an ended task is deleted from the list",
+    async () => {
+      await page.goto(`${base}/console/#/tenants/${TENANT}/tasks/${taskIds[0]}`);
+      await page.locator("#results-kept", { hasText: "stored in the bucket" }).waitFor();
+      const doomed = taskIds[2];
+      await page.goto(`${base}/console/#/tenants/${TENANT}/tasks`);
+      const remove = page.getByRole("button", { name: `Delete ${doomed}` });
+      await remove.click();
+      const dialog = page.getByRole("dialog");
+      await dialog.waitFor();
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      assert(
+        (await adminApi(`/admin/tenants/${TENANT}/tasks/${doomed}`)).status === 200,
+        "cancel deleted the task",
+      );
+      await remove.click();
+      await shot("11b-delete-task-confirmation");
+      await dialog.getByRole("button", { name: "Delete task" }).click();
+      await page.getByText(`Deleted ${doomed} and its kept results.`).waitFor();
+      await page.getByRole("link", { name: doomed }).waitFor({ state: "detached" });
+      assert((await adminApi(`/admin/tenants/${TENANT}/tasks/${doomed}`)).status === 404, "task not deleted");
+      const { body } = await adminApi(`/admin/tenants/${TENANT}/usage/daily`);
+      assert(
+        body.result_storage.users.find((u) => u.sub === "bob")?.bytes === 0,
+        `bob's kept bytes after the delete: ${JSON.stringify(body.result_storage)}`,
+      );
     },
   );
 

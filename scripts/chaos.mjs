@@ -154,6 +154,7 @@ function startSim(script) {
       SIM_ALLOW_LOCAL_CALLBACKS: "true",
       SIM_COMPLETE_AFTER_MS: "3000",
       SIM_PROCESSING_AFTER_MS: "1000",
+      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${ports.sim}`,
       ...(contract ? { UPSTREAM_CONTRACT: JSON.stringify(contract) } : {}),
     },
     logFile: join(work, "sim.log"),

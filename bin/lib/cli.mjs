@@ -11,10 +11,11 @@ Commands:
   tenants delete <tenant> [--force]                    delete a tenant
   tenants suspend|resume <tenant>                      change a tenant's status
   rotate-secret <tenant>                               new webhook secret (shown once)
-  usage <tenant> [--month YYYY-MM]                     credits per day, top users, in flight
+  usage <tenant> [--month YYYY-MM]                     credits per day, top users, in flight, storage
   deliveries <tenant> [--limit N] [--cursor C]         webhook delivery log
   redeliver <delivery>                                 send a delivery's event again
   tasks <tenant> [<task>] [--status S] [--page N]      a tenant's tasks, or one task
+  tasks delete <tenant> <task>                         delete an ended task and its kept results
 
 Options:
   --url URL      gateway base URL (default: $REELGATE_URL)
@@ -84,7 +85,7 @@ function need(value, what) {
  * Exported so tests can check the request built for each command without a server.
  */
 export async function plan({ positionals, flags }, readFile) {
-  const [cmd, a, b] = positionals;
+  const [cmd, a, b, c] = positionals;
   switch (cmd) {
     case "tenants": {
       switch (a) {
@@ -162,6 +163,13 @@ export async function plan({ positionals, flags }, readFile) {
         render: (r) => `redelivery of ${r.delivery_id} (event ${r.event_id}): ${r.status}`,
       };
     case "tasks":
+      // `tasks delete <tenant> <task>`; `tasks delete` alone still lists a tenant named "delete".
+      if (a === "delete" && b !== undefined)
+        return {
+          method: "DELETE",
+          path: `/admin/tenants/${enc(b)}/tasks/${enc(need(c, "task"))}`,
+          render: (d) => `deleted ${d.id} and its kept results`,
+        };
       if (b)
         return {
           method: "GET",
@@ -287,6 +295,7 @@ function renderUsage(u) {
   return [
     `${u.tenant_id} ${u.month}: ${sum("credits_charged")} credits charged, ${sum("credits_reserved")} reserved, ${sum("tasks_created")} tasks`,
     `in flight: ${limit(u.in_flight.tasks, u.in_flight.limit)}   requests last minute: ${limit(u.requests.last_minute, u.requests.limit)}`,
+    `kept results: ${u.result_storage.bytes} bytes stored now${u.result_storage.limit == null ? " (no limit)" : ` of ${u.result_storage.limit}`}, ${u.result_storage.byte_days} byte-days this month`,
     "",
     days.length
       ? table(
@@ -308,6 +317,15 @@ function renderUsage(u) {
           u.top_users.map((x) => [x.sub, x.credits_charged, x.credits_reserved, x.tasks]),
         )
       : "no user-attributed tasks",
+    ...(u.result_storage.users.length
+      ? [
+          "",
+          table(
+            ["USER", "BYTES STORED", "BYTE-DAYS"],
+            u.result_storage.users.map((x) => [x.sub, x.bytes, x.byte_days]),
+          ),
+        ]
+      : []),
   ].join("\n");
 }
 
@@ -356,6 +374,10 @@ function renderTask(t) {
     ["charged", t.credits_used],
     ["callback_url", t.callback_url],
     ["error", t.error ? JSON.stringify(t.error) : null],
+    [
+      "results",
+      t.results_stored == null ? null : t.results_stored ? "stored" : `not stored (${t.results_not_stored})`,
+    ],
   ]
     .map(([k, v]) => `${k.padEnd(13)} ${v ?? "-"}`)
     .join("\n");

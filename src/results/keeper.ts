@@ -70,12 +70,6 @@ export class ResultKeeper {
     return { source: row.source, sourceUntil: row.sourceUntil };
   }
 
-  /** Each result of a task: kept in R2 (true), or not (false); null for a task without kept results. */
-  storedOf(task: string): boolean | null {
-    const rows = this.table.ofTask(task);
-    return rows.length === 0 ? null : rows.every((r) => r.state === "stored");
-  }
-
   /**
    * The task's results are to go now: their retention ends at `now`, and the expiry (here, and on the
    * alarm should it fail) deletes the objects, then the rows. Synchronous, inside the deleting transaction.

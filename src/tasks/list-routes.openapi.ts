@@ -133,9 +133,38 @@ export const taskListOperations: OperationSpec[] = [
             .describe(
               "Kept results: true once every result is in the operator's bucket; false while a copy is pending, or when the storage limit refused one (its URL streams from EvoLink while EvoLink's link lives) or the link died first; null when the task keeps none.",
             ),
+          results_not_stored: z
+            .enum(["copy_pending", "storage_limit", "link_lost"])
+            .nullable()
+            .describe(
+              "Why `results_stored` is false: a copy still to come, one the storage limit refused, or one whose upstream link died before it was copied (the first that applies); null otherwise.",
+            ),
         }),
       },
     },
     errors: ["tenant_not_found", "task_not_found"],
+  },
+  {
+    api: "admin",
+    method: "delete",
+    path: "/admin/tenants/{tenant_id}/tasks/{task_id}",
+    operationId: "adminDeleteTask",
+    summary: "Delete one of a tenant's ended tasks and its kept results",
+    description:
+      "What DELETE /v1/tasks/{task_id} does, for any of the tenant's users: the kept results are deleted from the operator's bucket at once and the record is erased (the credits it used stay in the ledger); then its id and its result URLs answer 404. A task still running is 409 `task_in_flight`.",
+    tag: "Tasks",
+    security: "admin",
+    pathParams: { ...TENANT_ID_PATH, task_id: { schema: z.string(), description: "The gateway's task id." } },
+    responses: {
+      200: {
+        description: "Deleted.",
+        schema: z.object({
+          id: z.string(),
+          object: z.literal("video.generation.task"),
+          deleted: z.literal(true),
+        }),
+      },
+    },
+    errors: ["tenant_not_found", "task_not_found", "task_in_flight"],
   },
 ];

@@ -1,5 +1,5 @@
 // The task lists over HTTP: GET /v1/tasks (the caller's tasks: its own with a `sub`, the tenant's without)
-// and, for operators, GET /admin/tenants/{tenant_id}/tasks and /tasks/{task_id}. The query schemas here are the
+// and, for operators, GET /admin/tenants/{tenant_id}/tasks and GET and DELETE /tasks/{task_id}. The query schemas here are the
 // ones the OpenAPI documents describe (./list-query.ts, src/tasks/list-routes.openapi.ts).
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -11,7 +11,9 @@ import { ApiError } from "../http/errors";
 import { type TenantRef, tenantObject } from "../state/client";
 import { query } from "../http/validate";
 import type { AdminEnv } from "../tenants/admin";
+import { openTaskId } from "./ids";
 import { adminTaskView, type TaskListItem, type TaskListPage } from "./list";
+import { forgetPoll } from "./poll-cache";
 import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
 
 type ListQuery = z.infer<typeof AdminTaskListQuerySchema> & { type?: string };
@@ -76,7 +78,28 @@ adminTaskRoutes.get("/:tenant_id/tasks", query(AdminTaskListQuerySchema), async 
 
 adminTaskRoutes.get("/:tenant_id/tasks/:task_id", async (c) => {
   const found = await tenantObject(c.env, c.get("tenant")).adminTask(c.req.param("task_id"));
-  const view = found && adminTaskView(found.record, found.resultsStored);
+  const view = found && adminTaskView(found.record, found.resultStates);
   if (!view) throw new ApiError("task_not_found", "No such task", { param: "task_id" });
   return c.json(view);
+});
+
+// DELETE /admin/tenants/{tenant_id}/tasks/{task_id}: what DELETE /v1/tasks/{id} does, for any of the tenant's
+// users (an operator acting on a user's request to erase a video). The id opens with the tenant's incarnation;
+// one that does not is the same 404 as a task that is gone.
+adminTaskRoutes.delete("/:tenant_id/tasks/:task_id", async (c) => {
+  const id = c.req.param("task_id");
+  const tenant = c.get("tenant");
+  const binding = { tenantId: tenant.id, incarnation: tenant.incarnation };
+  const claims = await openTaskId(c.get("config").signingSecret, binding, id);
+  const outcome = claims
+    ? await tenantObject(c.env, tenant).deleteTask(claims.row, null, Date.now())
+    : "not_found";
+  if (outcome === "in_flight")
+    throw new ApiError("task_in_flight", "The task is still running; delete it once it has ended", {
+      param: "task_id",
+    });
+  if (outcome === "not_found") throw new ApiError("task_not_found", "No such task", { param: "task_id" });
+  // This location's cached view goes now; another location's within TASK_FINAL_CACHE_MS.
+  c.executionCtx.waitUntil(forgetPoll(c.get("config"), id));
+  return c.json({ id, object: "video.generation.task", deleted: true });
 });

@@ -3,6 +3,7 @@
 // query walks an index in order and stops at the page; `total` comes from trigger-kept counters, so a
 // tenant with 100,000 tasks costs a page, not a scan (test/tasks/list-cost.test.ts counts the rows read).
 import { TASK_LIST_COUNT_CAP } from "../config/constants";
+import type { ResultState } from "../results/table";
 import type { Migration } from "../state/migrations";
 import { UpstreamTaskSchema, type TaskStatus } from "../upstream/schema";
 import type { TaskRecord } from "./table";
@@ -214,12 +215,27 @@ export interface AdminTaskView {
    * pending or when one was refused (storage limit) or lost; null when the task keeps none.
    */
   results_stored: boolean | null;
+  /** Why `results_stored` is false, else null (see resultsNotStored). */
+  results_not_stored: NotStoredReason | null;
+}
+
+export type NotStoredReason = "copy_pending" | "storage_limit" | "link_lost";
+
+/**
+ * Why a task's kept results are not all in the bucket, the most hopeful reason first: a copy still to come,
+ * then one the storage limit refused, then one whose upstream link died before it was copied.
+ */
+export function resultsNotStored(states: readonly ResultState[]): NotStoredReason | null {
+  if (states.includes("pending")) return "copy_pending";
+  if (states.includes("refused")) return "storage_limit";
+  if (states.includes("lost")) return "link_lost";
+  return null;
 }
 
 /** The operator's view of a listed task (null for `creating` and `aborted`, which are not listed). */
 export function adminTaskView(
   record: TaskRecord,
-  resultsStored: boolean | null = null,
+  resultStates: readonly ResultState[] = [],
 ): AdminTaskView | null {
   if (!(LISTED_STATUSES as readonly string[]).includes(record.state)) return null;
   const snapshot = parseSnapshot(record.snapshot);
@@ -241,6 +257,7 @@ export function adminTaskView(
     error: error
       ? { code: String(error.code ?? "unknown_error"), message: error.message ?? "The task failed" }
       : null,
-    results_stored: resultsStored,
+    results_stored: resultStates.length === 0 ? null : resultStates.every((s) => s === "stored"),
+    results_not_stored: resultsNotStored(resultStates),
   };
 }

@@ -29,6 +29,9 @@ import { AlarmClock } from "../state/alarm";
 import { migrate } from "../state/migrations";
 import { retire, type RetireResult } from "../state/retire";
 import { type DailyRows, readDaily } from "../usage/daily";
+import type { ScopeStorage } from "../usage/storage";
+import type { ResultState } from "../results/table";
+import { monthOf, monthStart } from "../util/month";
 import type { ScopeState } from "../quota/arithmetic";
 import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
 import { deleteUpstreamFile } from "../files/expiry";
@@ -318,8 +321,16 @@ export class TenantState extends DurableObject<Env> {
   // --- Operator's console (src/usage/daily.ts): the month's credits per day and per user, and the tenant's
   // quota state now, for GET /admin/tenants/{tenant_id}/usage/daily.
 
-  async dailyUsage(monthMs: number, now: number): Promise<DailyRows & { tenant: ScopeState }> {
-    return { ...readDaily(this.ctx.storage.sql, monthMs), tenant: this.quota.usage(null, now).tenant };
+  async dailyUsage(
+    monthMs: number,
+    now: number,
+  ): Promise<DailyRows & { tenant: ScopeState; results: ScopeStorage[] }> {
+    const results = this.results.table.monthByScope(monthMs, now);
+    return {
+      ...readDaily(this.ctx.storage.sql, monthMs),
+      tenant: this.quota.usage(null, now).tenant,
+      results,
+    };
   }
 
   // --- Uploaded files (src/files): quota slots, records, links to the tasks that used them, expiry.
@@ -351,10 +362,6 @@ export class TenantState extends DurableObject<Env> {
     now: number,
   ): Promise<{ tenant: UploadUsage; user: UploadUsage | null }> {
     return this.files.usage(sub, now);
-  }
-
-  async filesMonth(month: string): Promise<{ scope: string; files: number; bytes: number }[]> {
-    return this.files.month(month);
   }
 
   /** The created task `taskId` uses these files (policy.delete_uploads_after_task). */
@@ -407,10 +414,10 @@ export class TenantState extends DurableObject<Env> {
     return outcome;
   }
 
-  /** A task by its public id, for the operator: its record and whether its results are all kept in R2. */
-  async adminTask(publicId: string): Promise<{ record: TaskRecord; resultsStored: boolean | null } | null> {
+  /** A task by its public id, for the operator: its record and the state of each of its kept results. */
+  async adminTask(publicId: string): Promise<{ record: TaskRecord; resultStates: ResultState[] } | null> {
     const record = this.tasks.getByPublicId(publicId);
-    return record && { record, resultsStored: this.results.storedOf(record.id) };
+    return record && { record, resultStates: this.results.table.ofTask(record.id).map((r) => r.state) };
   }
 
   /** Kept-result bytes now and byte-days in the month of `monthMs`, for the tenant and (with `sub`) the user. */
@@ -445,5 +452,30 @@ export class TenantState extends DurableObject<Env> {
   /** A stream closed: its slot is free. */
   async eventStreamClose(stream: string): Promise<void> {
     this.eventStreams.release(stream);
+  }
+
+  // --- Storage usage (src/usage): uploads and kept results read together, so GET /v1/usage and the operator's
+  // ledger make one object call for both.
+
+  /** Files and monthly upload bytes, and kept-result bytes and byte-days of the month of `now`. */
+  async storageUsage(
+    sub: string | null,
+    now: number,
+  ): Promise<{
+    uploads: { tenant: UploadUsage; user: UploadUsage | null };
+    results: { tenant: StorageUsage; user: StorageUsage | null };
+  }> {
+    return {
+      uploads: this.files.usage(sub, now),
+      results: await this.resultUsage(sub, monthStart(now), now),
+    };
+  }
+
+  /** The month's uploads and every scope's kept-result bytes and byte-days (the operator's ledger). */
+  async storageMonth(
+    monthMs: number,
+    now: number,
+  ): Promise<{ uploads: { scope: string; files: number; bytes: number }[]; results: ScopeStorage[] }> {
+    return { uploads: this.files.month(monthOf(monthMs)), results: await this.resultMonth(monthMs, now) };
   }
 }

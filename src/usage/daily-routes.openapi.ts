@@ -31,6 +31,16 @@ const DailyUsageSchema = z.object({
     .object({ charged: z.number(), held: z.number(), limit })
     .nullable()
     .describe("The current month's credits against the limit; null for another month."),
+  result_storage: z
+    .object({
+      bytes: z.int().describe("Bytes of kept results stored now."),
+      byte_days: z.int().describe("Stored bytes integrated over the month (up to now), per 24 hours."),
+      limit: z.int().nullable().describe("quotas.result_storage_bytes; null when unlimited."),
+      users: z
+        .array(z.object({ sub: z.string(), bytes: z.int(), byte_days: z.int() }))
+        .describe("Every user that stored results in the month, most byte-days first."),
+    })
+    .describe("Kept results in the operator's bucket, what storage is billed from."),
 });
 
 export const dailyUsageOperations: OperationSpec[] = [
@@ -41,7 +51,7 @@ export const dailyUsageOperations: OperationSpec[] = [
     operationId: "adminGetDailyUsage",
     summary: "A tenant's month, per day",
     description:
-      "Credits reserved and charged and tasks created and ended per day (UTC), the top users, and tasks in flight and requests in the last minute against their limits.",
+      "Credits reserved and charged and tasks created and ended per day (UTC), the top users, tasks in flight and requests in the last minute against their limits, and kept-result storage (bytes now, the month's byte-days) per tenant and user.",
     tag: "Usage",
     security: "admin",
     pathParams: TENANT_ID_PATH,

@@ -1,6 +1,6 @@
 // GET /admin/tenants/{tenant_id}/usage/daily?month=YYYY-MM: what the console's usage page draws — the month's
-// credits per day (reserved and charged), its top users, and the tenant's requests and tasks in flight
-// against its limits — in one call to the tenant's Durable Object.
+// credits per day (reserved and charged), its top users, the tenant's requests and tasks in flight against
+// its limits, and its kept-result storage — in one call to the tenant's Durable Object.
 import { Hono } from "hono";
 import { query } from "../http/validate";
 import { fromUnits } from "../quota/arithmetic";
@@ -9,6 +9,7 @@ import type { AdminEnv } from "../tenants/admin";
 import { monthOf, parseMonth } from "../util/month";
 import { dayViews, userViews } from "./daily";
 import { DailyUsageQuery } from "./query";
+import { resultStorageView } from "./storage";
 
 export const dailyUsageRoutes = new Hono<AdminEnv>();
 
@@ -37,6 +38,7 @@ dailyUsageRoutes.get("/:tenant_id/usage/daily", query(DailyUsageQuery), async (c
             limit: quotas.monthly_credits ?? null,
           }
         : null,
+      result_storage: resultStorageView(rows.results, quotas.result_storage_bytes ?? null),
     },
     200,
     { "cache-control": "no-store" },

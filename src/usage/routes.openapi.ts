@@ -43,6 +43,31 @@ const Scope = z.object({
       }),
     })
     .describe("Uploads through /api/v1/files (src/files)."),
+  results: z
+    .object({
+      result_storage_bytes: z.object({
+        limit: nullableInt,
+        used: z.int().describe("Bytes of kept results stored now."),
+        remaining: nullableInt,
+      }),
+      result_byte_days: z.object({
+        month: z.string().describe("YYYY-MM (UTC)."),
+        used: z
+          .int()
+          .describe(
+            "Stored bytes integrated over the month so far, per 24 hours (one byte kept one day is 1).",
+          ),
+        reset_at: z.string(),
+      }),
+    })
+    .describe("Kept results: task outputs the gateway stores in the operator's bucket (docs/results.md)."),
+});
+
+const ResultStorageRow = z.object({
+  scope: z.enum(["tenant", "user"]),
+  sub: z.string().optional(),
+  bytes: z.int().describe("Bytes of kept results stored now."),
+  byte_days: z.int().describe("Stored bytes integrated over the month (up to now), per 24 hours."),
 });
 
 const LedgerTask = z.object({
@@ -88,7 +113,8 @@ export const usageOperations: OperationSpec[] = [
     path: "/admin/tenants/{tenant_id}/usage",
     operationId: "adminGetUsageLedger",
     summary: "A tenant's month ledger",
-    description: "Totals per tenant and user, and per task the credits reserved and settled, for one month.",
+    description:
+      "Totals per tenant and user, and per task the credits reserved and settled, for one month; the month's uploads and kept-result storage (bytes and byte-days) per tenant and user.",
     tag: "Usage",
     security: "admin",
     pathParams: TENANT_ID_PATH,
@@ -129,6 +155,11 @@ export const usageOperations: OperationSpec[] = [
               }),
             )
             .describe("The month's uploads per tenant and user."),
+          result_storage: z
+            .array(ResultStorageRow)
+            .describe(
+              "Kept-result storage per tenant and user: every scope that stored results in the month, the tenant first.",
+            ),
         }),
       },
     },

@@ -9,6 +9,7 @@ import { objectOf } from "../helpers/objects";
 import { hsTenant } from "../fixtures/tenants";
 import { ADMIN_TOKEN, GATEWAY, startSimulator } from "../helpers/gateway";
 import { BODY_CREDITS, createdId, generate, getTask } from "../quota/helpers";
+import { BYTES, completed, storedIs, tenantWith } from "../results/helpers";
 
 interface Result {
   code: number;
@@ -255,6 +256,36 @@ describe("reelgate-admin tasks", () => {
     expect(detail.render({ id: "task-1", upstream_id: "up-9", status: "processing", progress: 40 })).toMatch(
       /^upstream_id\s+up-9\n.*status\s+processing \(40%\)/m,
     );
+  });
+
+  it("tasks delete deletes an ended task and its kept results, then reports the 404", async () => {
+    expect(await plan(parseArgs(["tasks", "delete", "acme", "task-1"]), async () => "")).toMatchObject({
+      method: "DELETE",
+      path: "/admin/tenants/acme/tasks/task-1",
+    });
+    await expect(plan(parseArgs(["tasks", "delete", "acme"]), async () => "")).rejects.toThrow(
+      "missing <task>",
+    );
+    const t = await tenantWith();
+    const c = await completed(t);
+    await storedIs(t, c.id, true);
+    const shown = await cli(["tasks", t.id, c.id]);
+    expect(shown.out).toMatch(/^results\s+stored$/m);
+    const usage = await cli(["usage", t.id]);
+    expect(usage.out).toMatch(
+      new RegExp(`^kept results: ${BYTES} bytes stored now \\(no limit\\), \\d+ byte-days this month$`, "m"),
+    );
+    expect(usage.out).toMatch(new RegExp(`^user-1\\s+${BYTES}\\s+\\d+$`, "m"));
+    const res = await cli(["tasks", "delete", t.id, c.id]);
+    expect(res).toMatchObject({ code: 0, out: `deleted ${c.id} and its kept results` });
+    expect(res.requests).toEqual([
+      { url: `${GATEWAY}/admin/tenants/${t.id}/tasks/${c.id}`, method: "DELETE" },
+    ]);
+    const again = await cli(["tasks", "delete", t.id, c.id]);
+    expect(again).toMatchObject({
+      code: 1,
+      err: "error: task_not_found: No such task (param: task_id) [HTTP 404]",
+    });
   });
 
   it("reports the API's answer for an unknown tenant with its code and exit 1", async () => {
