@@ -1,8 +1,8 @@
-// The gateway's workerd memory, as the benches read it from /proc (Linux): the workerd processes under a
-// `wrangler dev`, and a field of their status (VmRSS now, VmHWM the kernel's high-water mark), in kB.
+// The memory of a `wrangler dev` Worker as the benchmarks read it: the workerd processes under its process
+// group's leader, and their resident size (VmRSS) or high-water mark (VmHWM) from /proc. Linux only.
 import { readdirSync, readFileSync } from "node:fs";
 
-/** workerd processes under `pid` (a `wrangler dev`). */
+/** workerd processes under `pid` (a `wrangler dev` started by bench/lib/processes.mjs). */
 export function workerdPids(pid) {
   const parents = new Map();
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
@@ -25,7 +25,38 @@ export function workerdPids(pid) {
   });
 }
 
+/** A /proc/{pid}/status field in kB (VmRSS, VmHWM); 0 once the process is gone. */
 export function memKb(pid, field) {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : 0;
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Samples the largest VmRSS of `pids` every `everyMs` from now until `stop()`, which returns the figures in
+ * MB: resident size at the start, the highest sampled, their difference, and the kernel's VmHWM at the end
+ * (the process's lifetime peak: compare it across fresh processes only).
+ */
+export function sampleMemory(pids, everyMs = 20) {
+  const rss = () => Math.max(...pids.map((p) => memKb(p, "VmRSS")));
+  const before = rss();
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, rss())), everyMs);
+  const mb = (kb) => Number((kb / 1024).toFixed(1));
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rss());
+      const hwm = Math.max(...pids.map((p) => memKb(p, "VmHWM")));
+      return {
+        rss_before_mb: mb(before),
+        rss_peak_sampled_mb: mb(peak),
+        rss_growth_mb: mb(peak - before),
+        vm_hwm_mb: mb(hwm),
+      };
+    },
+  };
 }

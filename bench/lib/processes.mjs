@@ -40,9 +40,20 @@ function devConfig(config, script) {
 
 /**
  * Starts `wrangler dev` for a pre-built Worker on 127.0.0.1:`port`. Its output goes to `logFile` only
- * (wrangler's per-request lines are silenced with --log-level warn). Returns a handle with `stop()`.
+ * (wrangler's per-request lines are silenced with --log-level warn, which also hides the Worker's own
+ * console.log lines: `logLevel: "log"` shows them). Returns a handle with `stop()`.
  */
-export function startWorker({ name, config, script, port, inspectorPort, persistTo, vars, logFile }) {
+export function startWorker({
+  name,
+  config,
+  script,
+  port,
+  inspectorPort,
+  persistTo,
+  vars,
+  logFile,
+  logLevel = "warn",
+}) {
   const args = [
     "dev",
     script,
@@ -56,7 +67,7 @@ export function startWorker({ name, config, script, port, inspectorPort, persist
   ];
   // An explicit inspector port per process: two `wrangler dev` starting together otherwise race for 9229.
   args.push("--inspector-port", String(inspectorPort), "--persist-to", persistTo);
-  args.push("--log-level", "warn", "--show-interactive-dev-session=false");
+  args.push("--log-level", logLevel, "--show-interactive-dev-session=false");
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const log = createWriteStream(logFile);
   const child = spawn("wrangler", args, {
