@@ -69,16 +69,28 @@ export class TooLarge extends Error {
 }
 
 /**
- * Streams `opened` into `key`; returns its length and SHA-256 (hex). With `cap`, a body of unknown length
- * that passes it stops there (TooLarge), and nothing is left in the bucket. Throws on any failure.
+ * Streams `opened` into `key`; returns its length and MD5 (hex). A known length goes to R2 as the fetch's own
+ * body: no JavaScript touches the bytes (a JavaScript transform here halved the copy's throughput and made
+ * memory grow with the file's size, docs/performance.md), and R2's own MD5 of the object is the checksum. An unknown length is counted and hashed on its way into multipart parts, and
+ * with `cap` stops there (TooLarge), leaving nothing in the bucket. Throws on any failure.
  */
 export async function writeResult(
   bucket: R2Bucket,
   key: string,
   opened: OpenedSource,
   cap: number | null,
-): Promise<{ bytes: number; sha256: string }> {
-  const digest = new crypto.DigestStream("SHA-256");
+): Promise<{ bytes: number; md5: string }> {
+  const httpMetadata = { contentType: opened.contentType };
+  if (opened.length !== null) {
+    const stored = await putKnownLength(bucket, key, opened.body, opened.length, httpMetadata);
+    if (stored === null || stored.size !== opened.length) {
+      await bucket.delete(key);
+      throw new Error(`stored ${stored?.size ?? 0} of ${opened.length} bytes`);
+    }
+    const md5 = stored.checksums.md5;
+    return { bytes: stored.size, md5: md5 ? hex(new Uint8Array(md5)) : stored.etag };
+  }
+  const digest = new crypto.DigestStream("MD5");
   const hash = digest.getWriter();
   let bytes = 0;
   const tap = new TransformStream<Uint8Array, Uint8Array>({
@@ -92,14 +104,29 @@ export async function writeResult(
       await hash.close();
     },
   });
-  const httpMetadata = { contentType: opened.contentType };
-  const tapped = opened.body.pipeThrough(tap);
-  if (opened.length !== null) {
-    const fixed = tapped.pipeThrough(new FixedLengthStream(opened.length));
-    await bucket.put(key, fixed, { httpMetadata });
-  } else {
-    await putChunks(bucket, key, tapped, opened.contentType);
-  }
-  const sum = new Uint8Array(await digest.digest);
-  return { bytes, sha256: [...sum].map((b) => b.toString(16).padStart(2, "0")).join("") };
+  await putChunks(bucket, key, opened.body.pipeThrough(tap), opened.contentType);
+  return { bytes, md5: hex(new Uint8Array(await digest.digest)) };
 }
+
+/**
+ * A body of known length into R2. A fetch's own body (the upstream's answer with its Content-Length) goes in
+ * as it is; R2 refuses a stream made in JavaScript (the tests' in-isolate upstream) before reading any of it,
+ * and that one goes through a pipe that gives it the length.
+ */
+async function putKnownLength(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  httpMetadata: R2HTTPMetadata,
+): Promise<R2Object | null> {
+  try {
+    return await bucket.put(key, body, { httpMetadata });
+  } catch (err) {
+    if (!(err instanceof TypeError) || body.locked) throw err;
+  }
+  const fixed = body.pipeThrough(new TransformStream()).pipeThrough(new FixedLengthStream(length));
+  return bucket.put(key, fixed, { httpMetadata });
+}
+
+const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");

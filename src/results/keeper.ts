@@ -142,7 +142,7 @@ export class ResultKeeper {
       const kept = this.d.alarm.transaction(() => this.table.stored(row, facts, Date.now()));
       // Deleted while it streamed: the object written must not outlive its row.
       if (!kept) await bucket.delete(key);
-      else log.info("result_stored", { ...fields, bytes: facts.bytes, sha256: facts.sha256 });
+      else log.info("result_stored", { ...fields, bytes: facts.bytes, md5: facts.md5 });
     } catch (err) {
       if (err instanceof TooLarge) {
         await bucket.delete(key).catch(() => {});

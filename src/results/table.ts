@@ -24,7 +24,7 @@ export const RESULT_MIGRATIONS: readonly Migration[] = [
        reserved INTEGER NOT NULL DEFAULT 0,
        bytes INTEGER,
        content_type TEXT,
-       sha256 TEXT,
+       md5 TEXT,
        stored_at INTEGER,
        PRIMARY KEY (task, idx)
      );
@@ -62,7 +62,8 @@ export interface ResultRow {
   nextAt: number | null;
   bytes: number | null;
   contentType: string | null;
-  sha256: string | null;
+  /** MD5 of the stored bytes (hex): R2's own for a single put, computed on the way for a multipart one. */
+  md5: string | null;
   storedAt: number | null;
 }
 
@@ -70,7 +71,7 @@ export interface ResultRow {
 export interface StoredFacts {
   bytes: number;
   contentType: string;
-  sha256: string;
+  md5: string;
 }
 
 /** Bytes kept per scope now, and the byte-days of a month (docs/results.md, "Usage"). */
@@ -98,7 +99,7 @@ function toRow(r: Row): ResultRow {
     nextAt: (r.next_at as number | null) ?? null,
     bytes: (r.bytes as number | null) ?? null,
     contentType: (r.content_type as string | null) ?? null,
-    sha256: (r.sha256 as string | null) ?? null,
+    md5: (r.md5 as string | null) ?? null,
     storedAt: (r.stored_at as number | null) ?? null,
   };
 }
@@ -224,11 +225,11 @@ export class ResultTable {
     if (!current || current.state !== "pending") return false;
     this.release(row, now);
     this.sql.exec(
-      `UPDATE results SET state = 'stored', next_at = NULL, bytes = ?, content_type = ?, sha256 = ?, stored_at = ?
+      `UPDATE results SET state = 'stored', next_at = NULL, bytes = ?, content_type = ?, md5 = ?, stored_at = ?
        WHERE task = ? AND idx = ?`,
       facts.bytes,
       facts.contentType,
-      facts.sha256,
+      facts.md5,
       now,
       row.task,
       row.idx,
