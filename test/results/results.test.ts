@@ -235,6 +235,15 @@ describe("kept results", () => {
     expect((await gw(pathOf(c.results[0]!))).status).toBe(404);
   });
 
+  it("a suspended tenant's result URLs keep serving (suspension stops new spending, not its videos)", async () => {
+    const t = await tenantWith();
+    const c = await completed(t);
+    await storedIs(t, c.id, true);
+    expect((await admin(`/admin/tenants/${t.id}/suspend`, { method: "POST" })).status).toBe(200);
+    expect((await read(t, c.id)).status).toBe(403);
+    expect((await gw(pathOf(c.results[0]!))).status).toBe(200);
+  });
+
   it("two ends reported at once make one copy", async () => {
     const t = await tenantWith();
     const h = startSimulator();
