@@ -89,7 +89,7 @@ export async function checkAgainstOpenApi(method: string, url: string, res: Resp
   // An event stream is held to its media type only: its body lasts as long as the stream (the events tests
   // read and check it as it comes); reading it here would wait for its end.
   const streamed = (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
-  const text = streamed ? "" : await res.clone().text();
+  const text = streamed ? "" : new TextDecoder().decode(await res.clone().arrayBuffer());
   const candidates = ROUTES.filter((r) => r.pattern.test(path));
   // HEAD is GET without the body (RFC 9110): held to its own operation, else to GET's statuses and headers.
   const route =

@@ -13,7 +13,8 @@ export async function sweepResponse(res: Response): Promise<Response> {
   if (res.body && (res.headers.get("content-type") ?? "").startsWith("text/event-stream"))
     return new Response(res.body.pipeThrough(sweepingStream()), res);
   if (res.body) {
-    const text = await res.clone().text();
+    // Bytes decoded by hand: .text() on a video warns that it is not text.
+    const text = new TextDecoder().decode(await res.clone().arrayBuffer());
     if (text.includes(KEY)) throw new Error(`upstream key leaked in a response body: ${res.status}`);
   }
   return res;
