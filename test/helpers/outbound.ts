@@ -50,7 +50,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * (and each hop recorded) unless the caller asked for `redirect: "manual"`, refused with "error".
  */
 async function send(request: Request, hops: number): Promise<Response> {
-  const body = request.body ? await request.clone().text() : "";
+  const body = request.body ? new TextDecoder().decode(await request.clone().arrayBuffer()) : "";
   calls.push({
     method: request.method,
     url: request.url,
