@@ -289,6 +289,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/tasks/batch": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Get many tasks at once
+     * @description Up to 50 tasks, each read exactly as GET /v1/tasks/{task_id} reads it, answered in the order asked. An id GET would answer 404 for (unknown, malformed, of another user or tenant, deleted) is left out silently, as EvoLink does; a repeated id is answered once. Each distinct id counts as one read against the read limits. When EvoLink fails to answer for one of the tasks, the whole request fails with that error (retry it): a task is never left out because EvoLink could not be asked.
+     */
+    post: operations["getTasksBatch"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/usage": {
     parameters: {
       query?: never;
@@ -4309,6 +4329,333 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  getTasksBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          task_ids: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description The tasks the caller may see, in the order asked. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "task-unified-ujzdegxdncf32epf3dhodzdocis2jhtlgmxgedn73u55xtplpft7v4seh2kvj72ceuvw75efr6edt4sywb5wkh7dnsipzz7fk4zri3r2wyojfljooa7",
+           *           "object": "video.generation.task",
+           *           "model": "wan2.6-reference-video-flash",
+           *           "type": "video",
+           *           "created": 1764700000,
+           *           "status": "processing",
+           *           "progress": 40,
+           *           "task_info": {
+           *             "can_cancel": true,
+           *             "estimated_time": 120
+           *           },
+           *           "usage": {
+           *             "billing_rule": "per_second",
+           *             "credits_reserved": 23.8
+           *           }
+           *         }
+           *       ]
+           *     }
+           */
+          "application/json": {
+            data: {
+              /** @description The gateway's task id (never the upstream's). */
+              id: string;
+              /** @description `video.generation.task`. */
+              object: string;
+              model: string;
+              /** @description `video`. */
+              type: string;
+              /** @description Unix seconds. */
+              created: number;
+              /** @enum {string} */
+              status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+              progress: number;
+              /** @description Video URLs (valid 24 hours), once completed. */
+              results?: string[];
+              /** @description Why the task failed (`type` is always `task_error`). */
+              error?: {
+                code: string;
+                message: string;
+                type: string;
+              } | null;
+              task_info?: {
+                can_cancel?: boolean;
+                estimated_time?: number;
+              };
+              /** @description On creation: the credits held until the task ends. */
+              usage?: {
+                billing_rule: string;
+                credits_reserved: number;
+              };
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `tenant_suspended` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "tenant_suspended",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "payload_too_large",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type` */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unsupported_media_type",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded`, `upstream_rate_limited` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded" | "upstream_rate_limited";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `upstream_error` */
+      502: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "upstream_error",
+           *         "message": "…",
+           *         "type": "upstream_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_error";
+            };
+          };
+        };
+      };
+      /** @description `upstream_unavailable`, `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "upstream_unavailable",
+           *         "message": "…",
+           *         "type": "service_unavailable_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_unavailable" | "misconfigured";
+            };
+          };
+        };
+      };
+      /** @description `upstream_timeout` */
+      504: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "upstream_timeout",
+           *         "message": "…",
+           *         "type": "upstream_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_timeout";
             };
           };
         };

@@ -8,6 +8,7 @@ import { notFound, onError, requestContext } from "./http/middleware";
 import { readLimit } from "./http/read-limit";
 import { monthUsageRoutes, usageRoutes } from "./usage/routes";
 import { taskRoutes } from "./tasks/routes";
+import { taskBatchRoutes } from "./tasks/batch";
 import { eventRoutes } from "./events/routes";
 import { adminTaskRoutes, taskListRoutes } from "./tasks/list-routes";
 import { modelRoutes } from "./generations/catalog";
@@ -43,10 +44,12 @@ app.route("/admin/tenants", tenantStatusRoutes);
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);
 
-// Every read (GET) is counted for its user and its tenant before it runs (docs/quotas.md, "Read limits").
+// Every read (GET) is counted for its user and its tenant before it runs (docs/quotas.md, "Read limits");
+// a task batch counts one read per task itself (src/tasks/batch.ts).
 app.use("/v1/*", tenantAuth({ findTenantByIssuer }), readLimit());
 app.route("/v1", generationRoutes);
 app.route("/v1", taskRoutes);
+app.route("/v1", taskBatchRoutes);
 app.route("/v1", eventRoutes);
 app.route("/v1", usageRoutes);
 app.route("/v1", taskListRoutes);

@@ -9,6 +9,7 @@ import { generationOperations } from "./generations/routes.openapi";
 import { usageOperations } from "./usage/routes.openapi";
 import { taskListOperations } from "./tasks/list-routes.openapi";
 import { taskOperations } from "./tasks/routes.openapi";
+import { taskBatchOperations } from "./tasks/batch.openapi";
 import { eventOperations } from "./events/routes.openapi";
 import { tenantOperations } from "./tenants/routes.openapi";
 import { tenantStatusOperations } from "./tenants/status-routes.openapi";
@@ -22,6 +23,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...metaOperations,
   ...generationOperations,
   ...taskOperations,
+  ...taskBatchOperations,
   ...eventOperations,
   ...taskListOperations,
   ...catalogOperations,

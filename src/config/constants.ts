@@ -157,6 +157,15 @@ export const TASK_LIST_MAX_OFFSET = 10_000;
 /** With a creation-time range, `total` is counted up to this many tasks (`total_exact: false` beyond). */
 export const TASK_LIST_COUNT_CAP = 10_000;
 
+// --- Many tasks at once (POST /v1/tasks/batch; src/tasks/batch.ts).
+/** Most task ids one batch may ask for (EvoLink's own limit, as its CLI sends them). */
+export const TASK_BATCH_MAX = 50;
+/**
+ * Tasks of one batch read at once: at most this many upstream queries in flight per batch, so a batch of 50
+ * live tasks neither bursts the operator's upstream quota nor holds 50 connections of one request.
+ */
+export const TASK_BATCH_CONCURRENCY = 8;
+
 // --- Uploads (src/files): EvoLink's files API on the gateway.
 /** Default of MAX_UPLOAD_BYTES: EvoLink's own limit for one file (100 MB). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;

@@ -1,13 +1,15 @@
 // Read limits: every GET of a tenant route (task polls and lists, usage, models, the files list and quota)
-// counts once for its user and once for its tenant on Cloudflare's Rate Limiting bindings (wrangler.jsonc
-// `ratelimits`), so one caller looping on reads spends neither the operator's upstream quota nor the tenant
-// object's time. The binding needs no object call and answers from the location, so it is approximate and
-// counts per location; the creation limits stay exact in the tenant's object (docs/quotas.md, "Read limits").
+// counts once, and a task batch once per task, for its user and for its tenant on Cloudflare's Rate Limiting
+// bindings (wrangler.jsonc `ratelimits`), so one caller looping on reads spends neither the operator's
+// upstream quota nor the tenant object's time. The binding needs no object call and answers from the
+// location, so it is approximate and counts per location; the creation limits stay exact in the tenant's
+// object (docs/quotas.md, "Read limits").
 import type { MiddlewareHandler } from "hono";
 import { READ_LIMITS } from "../config/constants";
 import type { Env } from "../env";
 import type { HttpVariables } from "./context";
 import { ApiError } from "./errors";
+import type { Logger } from "./log";
 import { rateLimitFields } from "./rate-limit-fields";
 
 type Scope = keyof typeof READ_LIMITS;
@@ -37,19 +39,28 @@ export function readKeys(tenantId: string, sub: string | undefined): { scope: Sc
 export function readLimit(): MiddlewareHandler<ReaderEnv> {
   return async function readLimit(c, next) {
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
-    const { tenant, sub } = c.get("principal");
-    for (const { scope, key } of readKeys(tenant.id, sub)) {
-      if (!(await allowed(c.env, scope, key, c.get("log")))) {
-        c.get("log").debug("read_limited", { tenant_id: tenant.id, scope });
-        throw readRefusal(scope);
-      }
-    }
+    await takeReads(c.env, c.get("principal"), c.get("log"), 1);
     await next();
   };
 }
 
+/**
+ * Counts `reads` reads for the caller, its user's counter first, or throws the 429. A request that reads many
+ * things at once (POST /v1/tasks/batch: one per task) counts each: the binding counts one per call, so it is
+ * called `reads` times per counter. A refusal may leave the counter full (the calls it admitted count).
+ */
+export async function takeReads(env: Env, reader: Reader, log: Logger, reads: number): Promise<void> {
+  for (const { scope, key } of readKeys(reader.tenant.id, reader.sub)) {
+    const outcomes = await Promise.all(Array.from({ length: reads }, () => allowed(env, scope, key, log)));
+    if (outcomes.includes(false)) {
+      log.debug("read_limited", { tenant_id: reader.tenant.id, scope });
+      throw readRefusal(scope);
+    }
+  }
+}
+
 /** A limiter that fails lets the read through: it guards the operator's quota, it is not a quota itself. */
-async function allowed(env: Env, scope: Scope, key: string, log: HttpVariables["log"]): Promise<boolean> {
+async function allowed(env: Env, scope: Scope, key: string, log: Logger): Promise<boolean> {
   try {
     return (await env[READ_LIMITS[scope].binding].limit({ key })).success;
   } catch (err) {

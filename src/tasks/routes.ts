@@ -17,18 +17,24 @@ import { TERMINAL_STATUSES, type UpstreamTask } from "../upstream/schema";
 import { answerScope, type Final, finalView, keepFinal, reportEnd } from "./answer";
 import { openTaskId, type TaskIdClaims, visibleTo } from "./ids";
 import { cachedPoll, cacheLive, forgetPoll } from "./poll-cache";
-import { presentTask } from "./present";
+import { presentTask, type TenantTaskView } from "./present";
 import type { TaskRecord } from "./table";
 
 const notFound = () =>
   new ApiError("task_not_found", "The requested task could not be found", { param: "task_id" });
 
-/** The claims of a task id the caller may see, or the uniform 404 — without any storage read. */
-export async function visibleTask(c: Context<TenantEnv>, taskId: string): Promise<TaskIdClaims> {
+/** The claims of a task id the caller may see, or null (foreign, forged, old or malformed) — no storage read. */
+export async function openVisible(c: Context<TenantEnv>, taskId: string): Promise<TaskIdClaims | null> {
   const { tenant, sub } = c.get("principal");
   const binding = { tenantId: tenant.id, incarnation: tenant.incarnation };
   const claims = await openTaskId(c.get("config").signingSecret, binding, taskId);
-  if (!claims || !(await visibleTo(claims, sub))) throw notFound();
+  return claims && (await visibleTo(claims, sub)) ? claims : null;
+}
+
+/** The claims of a task id the caller may see, or the uniform 404 — without any storage read. */
+export async function visibleTask(c: Context<TenantEnv>, taskId: string): Promise<TaskIdClaims> {
+  const claims = await openVisible(c, taskId);
+  if (!claims) throw notFound();
   return claims;
 }
 
@@ -38,19 +44,33 @@ export const taskRoutes = new Hono<TenantEnv>();
 
 taskRoutes.get("/tasks/:id", async (c) => {
   const id = c.req.param("id");
-  const claims = await visibleTask(c, id);
+  const view = await readTask(c, id, await visibleTask(c, id));
+  if (!view) throw notFound();
+  return c.json(view);
+});
+
+/**
+ * One task as its caller sees it, from its opened id: GET /v1/tasks/{id} and each id of POST /v1/tasks/batch
+ * (./batch.ts) read it here, so both answer alike. Null where GET answers 404 (a deleted task, or one neither
+ * the upstream nor its record can show); an upstream failure throws its ApiError.
+ */
+export async function readTask(
+  c: Context<TenantEnv>,
+  id: string,
+  claims: TaskIdClaims,
+): Promise<TenantTaskView | null> {
   const config = c.get("config");
   const cached = await cachedPoll(config, id, Date.now());
-  if (cached) return c.json(cached);
+  if (cached) return cached;
 
   // On a cache miss (another location, an eviction), an old task is looked up in its object first: it has
   // most likely ended, and then its record answers. A young one skips this, so a live poll costs no object call.
   let record: TaskRecord | null | undefined;
   if (Date.now() - claims.createdSec * 1000 >= TASK_RECORD_FIRST_AFTER_MS) {
     record = await objectOf(c).getTask(claims.row);
-    if (record?.state === "deleted") throw notFound();
+    if (record?.state === "deleted") return null;
     const final = await finalView(answerScope(c), id, record);
-    if (final) return answerFinal(c, id, final);
+    if (final) return kept(c, id, final);
   }
 
   let upstream: UpstreamTask;
@@ -62,8 +82,7 @@ taskRoutes.get("/tasks/:id", async (c) => {
     // live task the upstream forgot is the sweeper's to settle (as lost).
     if (record === undefined) record = await objectOf(c).getTask(claims.row);
     const final = await finalView(answerScope(c), id, record);
-    if (!final) throw notFound();
-    return answerFinal(c, id, final);
+    return final ? kept(c, id, final) : null;
   }
   const view = presentTask(id, upstream, { model: claims.model, createdMs: claims.createdSec * 1000 });
   const now = Date.now();
@@ -75,11 +94,11 @@ taskRoutes.get("/tasks/:id", async (c) => {
       c.get("log").error("task_end_report_failed", { task_id: id, error: String(err) });
       return null;
     });
-    if (ended?.record?.state === "deleted") throw notFound();
-    if (ended?.final) return c.json(ended.final.view);
+    if (ended?.record?.state === "deleted") return null;
+    if (ended?.final) return ended.final.view;
   } else c.executionCtx.waitUntil(cacheLive(config, id, view, now));
-  return c.json(view);
-});
+  return view;
+}
 
 // DELETE /v1/tasks/{id}: an ended task its owner (or a token without `sub`) may see. Its kept results are
 // deleted (the R2 objects at once), its record erased down to the accounting the ledger keeps; then its id and
@@ -99,7 +118,8 @@ taskRoutes.delete("/tasks/:id", async (c) => {
   return c.json({ id, object: "video.generation.task", deleted: true });
 });
 
-function answerFinal(c: Context<TenantEnv>, id: string, final: Final): Response {
+/** A final view from the record, kept in the location's cache after the answer. */
+function kept(c: Context<TenantEnv>, id: string, final: Final): TenantTaskView {
   c.executionCtx.waitUntil(keepFinal(answerScope(c), id, final));
-  return c.json(final.view);
+  return final.view;
 }
