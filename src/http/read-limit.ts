@@ -37,15 +37,22 @@ export function readKeys(tenantId: string, sub: string | undefined): { scope: Sc
 export function readLimit(): MiddlewareHandler<ReaderEnv> {
   return async function readLimit(c, next) {
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
-    const { tenant, sub } = c.get("principal");
-    for (const { scope, key } of readKeys(tenant.id, sub)) {
-      if (!(await allowed(c.env, scope, key, c.get("log")))) {
-        c.get("log").debug("read_limited", { tenant_id: tenant.id, scope });
-        throw readRefusal(scope);
-      }
-    }
+    await countRead(c.env, c.get("principal"), c.get("log"));
     await next();
   };
+}
+
+/**
+ * Counts one read for the caller, or throws its refusal. The middleware calls it for GET and HEAD; a POST
+ * that only reads (POST /v1/videos/generations/estimate) calls it itself.
+ */
+export async function countRead(env: Env, reader: Reader, log: HttpVariables["log"]): Promise<void> {
+  for (const { scope, key } of readKeys(reader.tenant.id, reader.sub)) {
+    if (!(await allowed(env, scope, key, log))) {
+      log.debug("read_limited", { tenant_id: reader.tenant.id, scope });
+      throw readRefusal(scope);
+    }
+  }
 }
 
 /** A limiter that fails lets the read through: it guards the operator's quota, it is not a quota itself. */
