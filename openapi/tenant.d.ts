@@ -349,6 +349,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/videos/generations/estimate": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Estimate a video generation before creating it
+     * @description Takes the body of POST /v1/videos/generations and runs the same checks without creating anything: the schema and your tenant's policy (the same 400/403 errors), the price, and the admission under your tenant's and your user's quotas, asked of the current counters — nothing is reserved and EvoLink is not called. A quota that would refuse the generation is an answer (`admissible: false`, `reason` = its error code), not an error, so a client can show the price and disable its button. `credits` equals the `usage.credits_reserved` of a generation created right after with the same body. Counts as a read (the read limits), not against `requests_per_minute`. Idempotency-Key is ignored: the estimate is of a new request.
+     */
+    post: operations["estimateVideoGeneration"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export interface webhooks {
   taskEnded: {
@@ -5390,6 +5410,370 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "upstream_timeout";
+            };
+          };
+        };
+      };
+    };
+  };
+  estimateVideoGeneration: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json":
+          | {
+              /**
+               * @description The model; see GET /v1/models for the ones your tenant may use.
+               * @constant
+               */
+              model: "wan2.6-reference-video-flash";
+              /** @description What to generate: 1 to 1500 Unicode code points, not blank. */
+              prompt: string;
+              /** @description Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each): public http(s) URLs, or this gateway's own file URLs (POST /api/v1/files/upload/*) as it returned them, for the caller's own files. */
+              video_urls: string[];
+              /**
+               * @default 16:9
+               * @enum {string}
+               */
+              aspect_ratio?: "16:9" | "9:16" | "1:1" | "4:3" | "3:4";
+              /**
+               * @default 720p
+               * @enum {string}
+               */
+              quality?: "720p" | "1080p";
+              /**
+               * @description Output seconds.
+               * @default 5
+               */
+              duration?: number;
+              /**
+               * @description Silent output costs half.
+               * @default true
+               */
+              generate_audio?: boolean;
+              model_params?: {
+                /** @enum {string} */
+                shot_type?: "single" | "multi";
+                generate_audio?: boolean;
+              };
+              /**
+               * Format: uri
+               * @description Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`). Its host must be in the tenant's `policy.callback_hosts`, or, when that is unset, be the host of the tenant's `webhook.url` (403 `policy_violation` otherwise).
+               */
+              callback_url?: string;
+            }
+          | {
+              /**
+               * @description The model; see GET /v1/models for the ones your tenant may use.
+               * @constant
+               */
+              model: "wan2.6-reference-video";
+              /** @description What to generate: 1 to 1500 Unicode code points, not blank. */
+              prompt: string;
+              /** @description Reference clips (mp4/mov, 2–30 s, ≤ 100 MB each): public http(s) URLs, or this gateway's own file URLs (POST /api/v1/files/upload/*) as it returned them, for the caller's own files. */
+              video_urls: string[];
+              /**
+               * @default 16:9
+               * @enum {string}
+               */
+              aspect_ratio?: "16:9" | "9:16" | "1:1" | "4:3" | "3:4";
+              /**
+               * @default 720p
+               * @enum {string}
+               */
+              quality?: "720p" | "1080p";
+              /**
+               * @description Output seconds.
+               * @default 5
+               */
+              duration?: number;
+              model_params?: {
+                /** @enum {string} */
+                shot_type?: "single" | "multi";
+              };
+              /**
+               * Format: uri
+               * @description Your HTTPS endpoint for this task's task-ended webhook (signed; see `webhooks.taskEnded`). Its host must be in the tenant's `policy.callback_hosts`, or, when that is unset, be the host of the tenant's `webhook.url` (403 `policy_violation` otherwise).
+               */
+              callback_url?: string;
+            };
+      };
+    };
+    responses: {
+      /** @description The estimate, and whether your quotas would admit the generation now. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "credits": 23.8,
+           *       "breakdown": {
+           *         "model": "wan2.6-reference-video-flash",
+           *         "credits_per_second": 2.38,
+           *         "input_seconds": 5,
+           *         "output_seconds": 5,
+           *         "billed_seconds": 10,
+           *         "quality": "720p",
+           *         "quality_factor": 1,
+           *         "generate_audio": true,
+           *         "audio_factor": 1,
+           *         "subtotal": 23.8,
+           *         "minimum_credits": 9,
+           *         "reference_videos": 1
+           *       },
+           *       "admissible": false,
+           *       "reason": "insufficient_quota",
+           *       "details": {
+           *         "scope": "user",
+           *         "limit": "monthly_credits",
+           *         "total_limit_credits": 50,
+           *         "used_credits": 30,
+           *         "reserved_credits": 0,
+           *         "remaining_credits": 20,
+           *         "estimated_credits": 23.8,
+           *         "reset_at": "2026-12-01T00:00:00.000Z",
+           *         "reset_timezone": "UTC"
+           *       }
+           *     }
+           */
+          "application/json": {
+            /** @description What a generation created now with this body reserves (`usage.credits_reserved`); what it is charged at the end is the upstream's figure, at most this. */
+            credits: number;
+            /** @description The terms `credits` is the product of, under the operator's prices. */
+            breakdown: {
+              model: string;
+              /** @description The model's rate at 720p with audio. */
+              credits_per_second: number;
+              /** @description Input seconds billed: the model's cap, whatever the number and length of the reference clips. */
+              input_seconds: number;
+              /** @description `duration`, or the model's default. */
+              output_seconds: number;
+              /** @description input_seconds + output_seconds. */
+              billed_seconds: number;
+              /** @enum {string} */
+              quality: "720p" | "1080p";
+              quality_factor: number;
+              generate_audio: boolean;
+              /** @description 1 with audio; the model's silent factor without. */
+              audio_factor: number;
+              /** @description billed_seconds × credits_per_second × quality_factor × audio_factor, rounded half-up to 2 decimals. */
+              subtotal: number;
+              /** @description The smallest charge of one task: credits = max(subtotal, this). */
+              minimum_credits: number;
+              /** @description Reference clips in the request (they do not change the estimate). */
+              reference_videos: number;
+            };
+            /** @description Whether a generation with this body would be admitted now by your tenant's and your user's quotas. */
+            admissible: boolean;
+            /** @description The error code the generation would be refused with (429 or 402), or null when admissible. */
+            reason: ("rate_limit_exceeded" | "concurrency_limit_exceeded" | "insufficient_quota") | null;
+            /** @description That refusal's `error.details` (scope, limit, figures, retry_after_seconds or reset_at), or null. */
+            details: {
+              [key: string]: unknown;
+            } | null;
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `tenant_suspended`, `policy_violation` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "tenant_suspended",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "tenant_suspended" | "policy_violation";
+            };
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "payload_too_large",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type` */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unsupported_media_type",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "rate_limit_exceeded",
+           *         "message": "…",
+           *         "type": "rate_limit_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limit_exceeded";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
             };
           };
         };

@@ -47,12 +47,7 @@ export async function createGeneration(c: Context<TenantEnv>): Promise<Response>
   const { tenant, sub } = c.get("principal");
   const config = c.get("config");
   const key = parseIdempotencyKey(c.req.header("idempotency-key"));
-  const body = await readJsonBody(c.req.raw, MAX_BODY_BYTES);
-  const request = parseGenerationRequest(body, {
-    allowLocalUrls: config.devAllowLocalUrls,
-    publicBaseUrl: config.publicBaseUrl,
-  });
-  enforcePolicy(request, tenant);
+  const { body, request } = await readGeneration(c);
   const now = Date.now();
   const limits = limitsOf(tenant);
   // A repeated Idempotency-Key may be answered with its first result whatever the limits say: the object decides.
@@ -93,6 +88,23 @@ export async function createGeneration(c: Context<TenantEnv>): Promise<Response>
     default:
       return answer(c, x, result);
   }
+}
+
+/**
+ * The body read and checked against the model's contract and the tenant's policy: what a generation and
+ * its estimate (./estimate.ts) both start with, so they refuse the same bodies with the same errors.
+ */
+export async function readGeneration(
+  c: Context<TenantEnv>,
+): Promise<{ body: unknown; request: GenerationRequest }> {
+  const config = c.get("config");
+  const body = await readJsonBody(c.req.raw, MAX_BODY_BYTES);
+  const request = parseGenerationRequest(body, {
+    allowLocalUrls: config.devAllowLocalUrls,
+    publicBaseUrl: config.publicBaseUrl,
+  });
+  enforcePolicy(request, c.get("principal").tenant);
+  return { body, request };
 }
 
 /** What the tenant's object admits: the task row to write, with its reservation, under these limits. */

@@ -1,7 +1,13 @@
 // The credit estimate with the operator's pricing overrides (QUOTA_PRICING, src/config/pricing.ts), so a
 // price change upstream is a config change, not a deploy. Unset fields keep the registry's defaults
 // (src/upstream/models.ts: EvoLink's published per-second prices).
-import { estimateCredits, type ModelPricing, type ModelSpec, type PricedRequest } from "../upstream/models";
+import {
+  creditBreakdown,
+  type CreditBreakdown,
+  type ModelPricing,
+  type ModelSpec,
+  type PricedRequest,
+} from "../upstream/models";
 import type { PricingOverrides } from "../config/pricing";
 
 /** The model's pricing with the override for its id applied. */
@@ -23,5 +29,14 @@ export function pricingFor(spec: ModelSpec, overrides: PricingOverrides): ModelP
 
 /** Credits a request is estimated to cost, under the operator's prices. */
 export function estimate(spec: ModelSpec, request: PricedRequest, overrides: PricingOverrides): number {
-  return estimateCredits({ ...spec, pricing: pricingFor(spec, overrides) }, request);
+  return quote(spec, request, overrides).credits;
+}
+
+/** The estimate with the terms it multiplies, under the operator's prices (the estimate endpoint shows both). */
+export function quote(
+  spec: ModelSpec,
+  request: PricedRequest,
+  overrides: PricingOverrides,
+): { credits: number; breakdown: CreditBreakdown } {
+  return creditBreakdown({ ...spec, pricing: pricingFor(spec, overrides) }, request);
 }

@@ -1,4 +1,6 @@
-// OpenAPI operation of src/generations/routes.ts: creating a generation task (POST /v1/videos/generations).
+// OpenAPI operations of src/generations/routes.ts: creating a generation task (POST /v1/videos/generations)
+// and its estimate (POST /v1/videos/generations/estimate), which takes the same body.
+import * as z from "zod";
 import { jsonSchema } from "../openapi/json-schema";
 import type { OperationSpec } from "../openapi/registry";
 import { TASK_EXAMPLE, TaskViewSchema } from "../tasks/present.openapi";
@@ -48,6 +50,60 @@ function requestBody(spec: ModelSpec): Record<string, unknown> {
   return { title: spec.id, ...schema };
 }
 
+const GENERATION_BODY = {
+  oneOf: [...MODELS.values()].map(requestBody),
+  discriminator: { propertyName: "model" },
+};
+
+const REFUSALS = ["rate_limit_exceeded", "concurrency_limit_exceeded", "insufficient_quota"] as const;
+
+const EstimateSchema = z.object({
+  credits: z
+    .number()
+    .describe(
+      "What a generation created now with this body reserves (`usage.credits_reserved`); what it is charged at the end is the upstream's figure, at most this.",
+    ),
+  breakdown: z
+    .object({
+      model: z.string(),
+      credits_per_second: z.number().describe("The model's rate at 720p with audio."),
+      input_seconds: z
+        .number()
+        .describe(
+          "Input seconds billed: the model's cap, whatever the number and length of the reference clips.",
+        ),
+      output_seconds: z.number().describe("`duration`, or the model's default."),
+      billed_seconds: z.number().describe("input_seconds + output_seconds."),
+      quality: z.enum(["720p", "1080p"]),
+      quality_factor: z.number(),
+      generate_audio: z.boolean(),
+      audio_factor: z.number().describe("1 with audio; the model's silent factor without."),
+      subtotal: z
+        .number()
+        .describe(
+          "billed_seconds × credits_per_second × quality_factor × audio_factor, rounded half-up to 2 decimals.",
+        ),
+      minimum_credits: z.number().describe("The smallest charge of one task: credits = max(subtotal, this)."),
+      reference_videos: z.int().describe("Reference clips in the request (they do not change the estimate)."),
+    })
+    .describe("The terms `credits` is the product of, under the operator's prices."),
+  admissible: z
+    .boolean()
+    .describe(
+      "Whether a generation with this body would be admitted now by your tenant's and your user's quotas.",
+    ),
+  reason: z
+    .enum(REFUSALS)
+    .nullable()
+    .describe("The error code the generation would be refused with (429 or 402), or null when admissible."),
+  details: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe(
+      "That refusal's `error.details` (scope, limit, figures, retry_after_seconds or reset_at), or null.",
+    ),
+});
+
 export const generationOperations: OperationSpec[] = [
   {
     api: "tenant",
@@ -61,10 +117,7 @@ export const generationOperations: OperationSpec[] = [
     security: "tenant",
     idempotencyKey: true,
     body: {
-      schema: {
-        oneOf: [...MODELS.values()].map(requestBody),
-        discriminator: { propertyName: "model" },
-      },
+      schema: GENERATION_BODY,
       examples: {
         flash: {
           summary: "Flash model, 5 s at 720p with audio",
@@ -107,6 +160,76 @@ export const generationOperations: OperationSpec[] = [
       "rate_limit_exceeded",
       "concurrency_limit_exceeded",
       ...UPSTREAM_ERRORS,
+    ],
+  },
+  {
+    api: "tenant",
+    method: "post",
+    path: "/v1/videos/generations/estimate",
+    operationId: "estimateVideoGeneration",
+    summary: "Estimate a video generation before creating it",
+    description:
+      "Takes the body of POST /v1/videos/generations and runs the same checks without creating anything: the schema and your tenant's policy (the same 400/403 errors), the price, and the admission under your tenant's and your user's quotas, asked of the current counters — nothing is reserved and EvoLink is not called. A quota that would refuse the generation is an answer (`admissible: false`, `reason` = its error code), not an error, so a client can show the price and disable its button. `credits` equals the `usage.credits_reserved` of a generation created right after with the same body. Counts as a read (the read limits), not against `requests_per_minute`. Idempotency-Key is ignored: the estimate is of a new request.",
+    tag: "Tasks",
+    security: "tenant",
+    body: {
+      schema: GENERATION_BODY,
+      examples: {
+        flash: {
+          summary: "Flash model, 5 s at 720p with audio",
+          value: {
+            model: "wan2.6-reference-video-flash",
+            prompt: "A person dancing in the rain",
+            video_urls: ["https://cdn.example.com/reference.mp4"],
+            duration: 5,
+            quality: "720p",
+            generate_audio: true,
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "The estimate, and whether your quotas would admit the generation now.",
+        schema: EstimateSchema,
+        example: {
+          credits: 23.8,
+          breakdown: {
+            model: "wan2.6-reference-video-flash",
+            credits_per_second: 2.38,
+            input_seconds: 5,
+            output_seconds: 5,
+            billed_seconds: 10,
+            quality: "720p",
+            quality_factor: 1,
+            generate_audio: true,
+            audio_factor: 1,
+            subtotal: 23.8,
+            minimum_credits: 9,
+            reference_videos: 1,
+          },
+          admissible: false,
+          reason: "insufficient_quota",
+          details: {
+            scope: "user",
+            limit: "monthly_credits",
+            total_limit_credits: 50,
+            used_credits: 30,
+            reserved_credits: 0,
+            remaining_credits: 20,
+            estimated_credits: 23.8,
+            reset_at: "2026-12-01T00:00:00.000Z",
+            reset_timezone: "UTC",
+          },
+        },
+      },
+    },
+    errors: [
+      "invalid_request",
+      "policy_violation",
+      "payload_too_large",
+      "unsupported_media_type",
+      "rate_limit_exceeded",
     ],
   },
 ];

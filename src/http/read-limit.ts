@@ -45,8 +45,9 @@ export function readLimit(): MiddlewareHandler<ReaderEnv> {
 }
 
 /**
- * Counts `reads` reads for the caller, its user's counter first, or throws the 429. A request that reads many
- * things at once (POST /v1/tasks/batch: one per task) counts each: the binding counts one per call, so it is
+ * Counts `reads` reads for the caller, its user's counter first, or throws the 429. The middleware counts one
+ * for GET and HEAD; a POST that only reads calls it itself (POST /v1/videos/generations/estimate: one; POST
+ * /v1/tasks/batch: one per task). A request that reads many things at once counts each: the binding counts one per call, so it is
  * called `reads` times per counter. A refusal may leave the counter full (the calls it admitted count).
  */
 export async function takeReads(env: Env, reader: Reader, log: Logger, reads: number): Promise<void> {

@@ -70,6 +70,28 @@ export function limitedScopes(
   return scopes;
 }
 
+/** A new request as the limits see it: who asks, for how many credits, when. */
+export interface AdmissionCheck {
+  limits: AdmitRequest["limits"];
+  sub: string | null;
+  /** Credits the request would reserve (its estimate). */
+  estimate: number;
+  now: number;
+}
+
+/**
+ * The one admission decision, over the counters as they are: the first limit the request would break
+ * (with the scopes it was judged on), or none. Reads only; `admit` writes on its verdict, and the estimate
+ * endpoint (`QuotaBook.check`) reports it.
+ */
+export function judge(
+  counters: QuotaCounters,
+  req: AdmissionCheck,
+): { refusal: Refusal | null; scopes: ScopeInput[] } {
+  const scopes = limitedScopes(counters, req.limits, req.sub, req.now);
+  return { refusal: decide(scopes, toUnits(req.estimate), req.now), scopes };
+}
+
 export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   const now = req.task.createdAt;
   const sub = req.task.sub;
@@ -85,8 +107,12 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   }
 
   const estimateUnits = toUnits(req.task.estimate);
-  const scopes = limitedScopes(t.counters, req.limits, sub, now);
-  const refusal = decide(scopes, estimateUnits, now);
+  const { refusal, scopes } = judge(t.counters, {
+    limits: req.limits,
+    sub,
+    estimate: req.task.estimate,
+    now,
+  });
   if (refusal) return { kind: "refused", refusal, scopes };
 
   let task = req.task;

@@ -6,11 +6,11 @@ import { LEDGER_PAGE_MAX } from "../config/constants";
 import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord, TaskTable } from "../tasks/table";
 import { reportedCreditsUsed, type UpstreamTask } from "../upstream/schema";
-import { admit, type AdmitRequest, type AdmitResult } from "./admission";
+import { admit, type AdmissionCheck, type AdmitRequest, type AdmitResult, judge } from "./admission";
 import { IdempotencyTable, type StoredResponse, type WaitOutcome } from "../idempotency/keys";
 import { type LedgerEntry, ledgerEntry, syncEndedTasks } from "./kv-sync";
 import { type MonthTotals, QuotaCounters } from "./counters";
-import { type ScopeState } from "./arithmetic";
+import { type Refusal, type ScopeState } from "./arithmetic";
 import { monthStart, nextMonthStart } from "../util/month";
 
 export interface UsageSnapshot {
@@ -54,6 +54,11 @@ export class QuotaBook {
   admit(request: AdmitRequest, running: (taskId: string) => boolean): AdmitResult {
     const tables = { tasks: this.tasks, counters: this.counters, idempotency: this.idempotency, running };
     return this.storage.transactionSync(() => admit(tables, request));
+  }
+
+  /** What admission would answer to `request` now, without admitting it: writes nothing (the estimate). */
+  check(request: AdmissionCheck): Refusal | null {
+    return judge(this.counters, request).refusal;
   }
 
   /** The upstream accepted the task (`before` is the row as it was): raise the hold, keep the answer. */

@@ -16,7 +16,7 @@ import { Outbox } from "../callbacks/outbox";
 import { loadConfig } from "../config/env";
 import type { Env } from "../env";
 import { configLogger } from "../http/log";
-import type { AdmitRequest, AdmitResult } from "../quota/admission";
+import type { AdmissionCheck, AdmitRequest, AdmitResult } from "../quota/admission";
 import { type LedgerPage, QuotaBook, type UsageSnapshot } from "../quota/book";
 import type { StoredResponse, WaitOutcome } from "../idempotency/keys";
 import { createInObject, type CreateRequest, type CreateResult } from "../generations/create-rpc";
@@ -32,7 +32,7 @@ import { type DailyRows, readDaily } from "../usage/daily";
 import type { ScopeStorage } from "../usage/storage";
 import type { ResultState } from "../results/table";
 import { monthOf, monthStart } from "../util/month";
-import type { ScopeState } from "../quota/arithmetic";
+import type { Refusal, ScopeState } from "../quota/arithmetic";
 import { FileBook, type ReserveRequest, type ReserveResult, type UploadUsage } from "../files/book";
 import { deleteUpstreamFile } from "../files/expiry";
 import { TENANT_OBJECT_MIGRATIONS } from "./migrations";
@@ -477,5 +477,12 @@ export class TenantState extends DurableObject<Env> {
     now: number,
   ): Promise<{ uploads: { scope: string; files: number; bytes: number }[]; results: ScopeStorage[] }> {
     return { uploads: this.files.month(monthOf(monthMs)), results: await this.resultMonth(monthMs, now) };
+  }
+
+  // --- Estimates (src/generations/estimate.ts): admission's decision over the current counters, nothing written.
+
+  /** What `admit` would refuse a request for now (null: it would be admitted); reserves nothing. */
+  async checkAdmission(request: AdmissionCheck): Promise<Refusal | null> {
+    return this.quota.check(request);
   }
 }

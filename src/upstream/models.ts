@@ -116,15 +116,60 @@ export interface PricedRequest {
 }
 
 /**
+ * The estimate's terms as POST /v1/videos/generations/estimate shows them: `credits` is
+ * `max(minimum_credits, round(billed_seconds × credits_per_second × quality_factor × audio_factor))`.
+ */
+export interface CreditBreakdown {
+  model: string;
+  credits_per_second: number;
+  /** The model's input cap: the estimate assumes reference clips at least that long, however many. */
+  input_seconds: number;
+  output_seconds: number;
+  billed_seconds: number;
+  quality: Quality;
+  quality_factor: number;
+  generate_audio: boolean;
+  /** 1 with audio, the model's silent factor without. */
+  audio_factor: number;
+  /** The product, rounded half-up to 2 decimals, before the minimum charge. */
+  subtotal: number;
+  minimum_credits: number;
+}
+
+/**
  * Credits the upstream will charge at most for one task: (input cap + output seconds) × rate ×
  * quality factor × silent factor, rounded half-up to 2 decimals, never below the minimum charge.
  */
 export function estimateCredits(spec: ModelSpec, request: PricedRequest): number {
+  return creditBreakdown(spec, request).credits;
+}
+
+/** The estimate and every term it multiplies (the one place the formula lives). */
+export function creditBreakdown(
+  spec: ModelSpec,
+  request: PricedRequest,
+): { credits: number; breakdown: CreditBreakdown } {
   const p = spec.pricing;
   const seconds = p.inputSecondsCap + request.duration;
   const silent = request.generate_audio ? 1 : p.silentFactor;
-  const credits = roundHalfUp2(seconds * p.creditsPerSecond * p.qualityFactor[request.quality] * silent);
-  return Math.max(credits, p.minimumCredits);
+  const quality = p.qualityFactor[request.quality];
+  const subtotal = roundHalfUp2(seconds * p.creditsPerSecond * quality * silent);
+  return {
+    credits: Math.max(subtotal, p.minimumCredits),
+    breakdown: {
+      model: spec.id,
+      credits_per_second: p.creditsPerSecond,
+      input_seconds: p.inputSecondsCap,
+      output_seconds: request.duration,
+      billed_seconds: seconds,
+      quality: request.quality,
+      quality_factor: quality,
+      generate_audio: request.generate_audio,
+      audio_factor: silent,
+      subtotal,
+      minimum_credits: p.minimumCredits,
+    },
+  };
 }
 
 /** Half-up to 2 decimals, after trimming binary floating-point noise (2.38 × 1.67 is not exact). */

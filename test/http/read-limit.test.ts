@@ -185,6 +185,25 @@ describe("read limits through the app", () => {
     expect(deleted.res.status).toBe(404);
   });
 
+  it("counts the estimate, a POST that only reads, as a read: refused before any object call", async () => {
+    startSimulator();
+    const t = await createTenant();
+    const token = await t.token();
+    await send("/v1/models", bearer(token), {}); // the tenant record, read once per isolate
+    const path = "/v1/videos/generations/estimate";
+    const counted = await send(path, withJson(token, VALID_BODY), {});
+    expect(counted.res.status).toBe(200);
+    expect(counted.ops).toEqual({
+      "READ_LIMIT_USER.limit": 1,
+      "READ_LIMIT_TENANT.limit": 1,
+      "TENANT_STATE.checkAdmission": 1,
+    });
+    const refused = await send(path, withJson(token, VALID_BODY), { READ_LIMIT_USER: new StrictLimiter(0) });
+    expectReadRefusal(refused.res, refused.body, "user");
+    expect(refused.ops).toEqual({ "READ_LIMIT_USER.limit": 1 });
+    expect(callsTo(UPSTREAM_HOST).length).toBe(0);
+  });
+
   it("lets reads through when the limiter itself fails (it guards the operator's quota, it is not one)", async () => {
     const t = await createTenant();
     const broken = { READ_LIMIT_USER: brokenLimiter, READ_LIMIT_TENANT: brokenLimiter };
