@@ -49,7 +49,7 @@ export interface paths {
     };
     /**
      * Your file quota
-     * @description EvoLink's quota answer, from this gateway's `max_files` limits: the user's (token with `sub`) and the tenant's, whichever leaves less room. `-1`: no limit is set. Monthly upload bytes are in GET /v1/usage.
+     * @description EvoLink's quota answer: of the `max_files` limits (the user's for a token with `sub`, the tenant's) and, with FILES_BACKEND=evolink, the room left in the operator's EvoLink account, the one that leaves the least room. With FILES_BACKEND=r2 a tenant that sets no `max_files` has EvoLink's default, 2000. `remain_files` is what may still be uploaded. Monthly upload bytes are in GET /v1/usage.
      */
     get: operations["getFileQuota"];
     put?: never;
@@ -202,6 +202,26 @@ export interface paths {
      * @description A URL from an ended task's `results` (tenants whose `results.retention_days` is not 0): no credentials, the signed token is the permission (a `<video>` element plays it), and it expires when the tenant's retention ends. Served from the operator's bucket once the gateway has copied it, streamed from EvoLink's link until then. The result's type, size and ETag, without its bytes. `Cache-Control: private` with the remaining lifetime. A bad, altered, expired or deleted URL, or one of a deleted tenant, is 404.
      */
     head: operations["headResult"];
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/credits": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your credit balance (EvoLink's shape)
+     * @description EvoLink's GET /v1/credits for this month's credits (`monthly_credits`). `token` is the caller's own scope: the user's for a token with `sub`, the tenant's without. `user` is what the caller can still spend: the smaller of its own and the tenant's remaining. Credits reserved by tasks in flight count as used. A user token sees no other tenant figure. Errors are EvoLink's legacy body for this endpoint: `error.code` is the HTTP status (an integer), reelgate's code is `error.reason`. GET /v1/usage has every limit in detail.
+     */
+    get: operations["getCredits"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
     patch?: never;
     trace?: never;
   };
@@ -435,6 +455,24 @@ export interface components {
       code: number;
       /** @description The same text as `error.message`. */
       msg: string;
+    };
+    LegacyError: {
+      error: {
+        /** @description The HTTP status, as EvoLink's GET /v1/credits gives it. */
+        code: number;
+        /** @description Human-readable explanation; may change. */
+        message: string;
+        /** @description EvoLink-style error type. */
+        type: string;
+        /** @description reelgate's stable machine-readable code (see each response's list). */
+        reason: string;
+        /** @description The request field at fault, when there is one. */
+        param?: string;
+        /** @description `retry after N seconds`, when the answer has a Retry-After. */
+        fallback_suggestion?: string;
+      } & {
+        [key: string]: unknown;
+      };
     };
   };
   responses: never;
@@ -966,7 +1004,7 @@ export interface operations {
            *         "max_files": 20,
            *         "remain_files": 17,
            *         "is_custom": true,
-           *         "quota_reason": ""
+           *         "quota_reason": "each user's max_files"
            *       }
            *     }
            */
@@ -985,15 +1023,15 @@ export interface operations {
                * @enum {string}
                */
               user_group: "tenant" | "user";
-              /** @description Files stored now (under the limit shown). */
+              /** @description Files stored now under the limit shown (the caller's own when EvoLink's account is the tightest). */
               used_files: number;
-              /** @description The limit; -1: unlimited. */
+              /** @description The limit; when EvoLink's account is the tightest, `used_files` plus the room left there. */
               max_files: number;
-              /** @description Files that may still be uploaded; -1: unlimited. */
+              /** @description Files that may still be uploaded. */
               remain_files: number;
-              /** @description True when a `max_files` limit applies. */
+              /** @description True when the limit shown is one the tenant set. */
               is_custom: boolean;
-              /** @description Why there is no limit, when there is none. */
+              /** @description Which limit the tenant set, when `is_custom`. */
               quota_reason: string;
             };
           };
@@ -1058,7 +1096,7 @@ export interface operations {
           };
         };
       };
-      /** @description `rate_limit_exceeded` */
+      /** @description `rate_limit_exceeded`, `upstream_rate_limited` */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1085,7 +1123,7 @@ export interface operations {
             code?: 429;
             error?: {
               /** @enum {unknown} */
-              code?: "rate_limit_exceeded";
+              code?: "rate_limit_exceeded" | "upstream_rate_limited";
             };
           };
         };
@@ -1119,10 +1157,40 @@ export interface operations {
           };
         };
       };
-      /** @description `misconfigured` */
+      /** @description `upstream_error` */
+      502: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "code": 502,
+           *       "msg": "…",
+           *       "error": {
+           *         "code": "upstream_error",
+           *         "message": "…",
+           *         "type": "upstream_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["FilesError"] & {
+            /** @constant */
+            code?: 502;
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_error";
+            };
+          };
+        };
+      };
+      /** @description `upstream_unavailable`, `misconfigured` */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -1132,9 +1200,9 @@ export interface operations {
            *       "code": 503,
            *       "msg": "…",
            *       "error": {
-           *         "code": "misconfigured",
+           *         "code": "upstream_unavailable",
            *         "message": "…",
-           *         "type": "api_error"
+           *         "type": "service_unavailable_error"
            *       }
            *     }
            */
@@ -1143,7 +1211,36 @@ export interface operations {
             code?: 503;
             error?: {
               /** @enum {unknown} */
-              code?: "misconfigured";
+              code?: "upstream_unavailable" | "misconfigured";
+            };
+          };
+        };
+      };
+      /** @description `upstream_timeout` */
+      504: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "code": 504,
+           *       "msg": "…",
+           *       "error": {
+           *         "code": "upstream_timeout",
+           *         "message": "…",
+           *         "type": "upstream_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["FilesError"] & {
+            /** @constant */
+            code?: 504;
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_timeout";
             };
           };
         };
@@ -3199,6 +3296,204 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  getCredits: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description This month's balance. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "data": {
+           *         "token": {
+           *           "remaining_credits": 76.2,
+           *           "unlimited_credits": false,
+           *           "used_credits": 23.8
+           *         },
+           *         "user": {
+           *           "remaining_credits": 40,
+           *           "used_credits": 23.8
+           *         }
+           *       },
+           *       "message": "",
+           *       "success": true
+           *     }
+           */
+          "application/json": {
+            data: {
+              token: {
+                /** @description Left under the caller's own monthly limit. Where no monthly limit bounds it: 1000000000. */
+                remaining_credits: number;
+                /** @description True when the caller's own scope has no monthly limit. */
+                unlimited_credits: boolean;
+                /** @description Settled plus reserved this month. */
+                used_credits: number;
+              };
+              user: {
+                /** @description What the caller can still spend this month: the smaller of its own and the tenant's remaining. Where no monthly limit bounds it: 1000000000. */
+                remaining_credits: number;
+                /** @description The caller's own: settled plus reserved. */
+                used_credits: number;
+              };
+            };
+            /** @constant */
+            message: "";
+            /** @constant */
+            success: true;
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": 401,
+           *         "message": "…",
+           *         "type": "authentication_error",
+           *         "reason": "unauthorized"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["LegacyError"] & {
+            error?: {
+              /** @constant */
+              code?: 401;
+              /** @enum {unknown} */
+              reason?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `tenant_suspended` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": 403,
+           *         "message": "…",
+           *         "type": "permission_error",
+           *         "reason": "tenant_suspended"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["LegacyError"] & {
+            error?: {
+              /** @constant */
+              code?: 403;
+              /** @enum {unknown} */
+              reason?: "tenant_suspended";
+            };
+          };
+        };
+      };
+      /** @description `rate_limit_exceeded` */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Retry-After": components["headers"]["Retry-After"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": 429,
+           *         "message": "…",
+           *         "type": "rate_limit_error",
+           *         "reason": "rate_limit_exceeded"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["LegacyError"] & {
+            error?: {
+              /** @constant */
+              code?: 429;
+              /** @enum {unknown} */
+              reason?: "rate_limit_exceeded";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": 500,
+           *         "message": "…",
+           *         "type": "api_error",
+           *         "reason": "internal_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["LegacyError"] & {
+            error?: {
+              /** @constant */
+              code?: 500;
+              /** @enum {unknown} */
+              reason?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": 503,
+           *         "message": "…",
+           *         "type": "api_error",
+           *         "reason": "misconfigured"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["LegacyError"] & {
+            error?: {
+              /** @constant */
+              code?: 503;
+              /** @enum {unknown} */
+              reason?: "misconfigured";
             };
           };
         };

@@ -7,6 +7,7 @@ import type { HttpEnv } from "./http/context";
 import { notFound, onError, requestContext } from "./http/middleware";
 import { readLimit } from "./http/read-limit";
 import { monthUsageRoutes, usageRoutes } from "./usage/routes";
+import { creditsRoutes } from "./usage/credits-routes";
 import { taskRoutes } from "./tasks/routes";
 import { taskBatchRoutes } from "./tasks/batch";
 import { eventRoutes } from "./events/routes";
@@ -43,6 +44,10 @@ app.route("/admin/tenants", tenantStatusRoutes);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);
+
+// EvoLink's GET /v1/credits: ahead of the /v1/* middleware, since it checks the token and counts the read
+// itself, to answer their refusals in EvoLink's legacy error body too (src/usage/credits-routes.ts).
+app.route("/v1/credits", creditsRoutes);
 
 // Every read (GET) is counted for its user and its tenant before it runs (docs/quotas.md, "Read limits");
 // a task batch counts one read per task itself (src/tasks/batch.ts).

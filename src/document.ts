@@ -10,6 +10,7 @@ import {
   ADMIN_TENANT_RESOURCE,
   ErrorBodySchema,
   FilesErrorBodySchema,
+  LegacyErrorBodySchema,
   HEADERS,
   IDEMPOTENCY_KEY_PARAMETER,
   RETRY_AFTER_CODES,
@@ -85,6 +86,10 @@ function errorResponses(op: OperationSpec): Record<string, Json> {
     const error = { code: list[0], message: "…", type: ERROR_CODES[list[0]!].type };
     const codes = { error: { type: "object", properties: { code: { enum: list } } } };
     const evolink = op.errorEnvelope === "evolink";
+    const legacy = op.errorEnvelope === "evolink-legacy";
+    const legacyCodes = {
+      error: { type: "object", properties: { code: { const: status }, reason: { enum: list } } },
+    };
     out[String(status)] = {
       description: list.map((c) => `\`${c}\``).join(", "),
       headers,
@@ -92,14 +97,18 @@ function errorResponses(op: OperationSpec): Record<string, Json> {
         "application/json": {
           schema: {
             allOf: [
-              { $ref: `#/components/schemas/${evolink ? "FilesError" : "Error"}` },
+              { $ref: `#/components/schemas/${evolink ? "FilesError" : legacy ? "LegacyError" : "Error"}` },
               {
                 type: "object",
-                properties: evolink ? { code: { const: status }, ...codes } : codes,
+                properties: evolink ? { code: { const: status }, ...codes } : legacy ? legacyCodes : codes,
               },
             ],
           },
-          example: evolink ? { success: false, code: status, msg: "…", error } : { error },
+          example: evolink
+            ? { success: false, code: status, msg: "…", error }
+            : legacy
+              ? { error: { ...error, code: status, reason: list[0] } }
+              : { error },
         },
       },
     };
@@ -224,6 +233,9 @@ export function buildDocument(api: Api, operations: readonly OperationSpec[] = O
         Error: jsonSchema(ErrorBodySchema, "output"),
         ...(ops.some((op) => op.errorEnvelope === "evolink")
           ? { FilesError: jsonSchema(FilesErrorBodySchema, "output") }
+          : {}),
+        ...(ops.some((op) => op.errorEnvelope === "evolink-legacy")
+          ? { LegacyError: jsonSchema(LegacyErrorBodySchema, "output") }
           : {}),
       },
       headers: HEADERS,

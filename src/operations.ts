@@ -7,6 +7,7 @@ import { resultOperations } from "./results/routes.openapi";
 import { catalogOperations } from "./generations/catalog.openapi";
 import { generationOperations } from "./generations/routes.openapi";
 import { usageOperations } from "./usage/routes.openapi";
+import { creditsOperations } from "./usage/credits-routes.openapi";
 import { taskListOperations } from "./tasks/list-routes.openapi";
 import { taskOperations } from "./tasks/routes.openapi";
 import { taskBatchOperations } from "./tasks/batch.openapi";
@@ -28,6 +29,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...taskListOperations,
   ...catalogOperations,
   ...usageOperations,
+  ...creditsOperations,
   ...dailyUsageOperations,
   ...tenantOperations,
   ...tenantStatusOperations,

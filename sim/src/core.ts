@@ -73,7 +73,7 @@ export class UpstreamSimulator {
     this.timings = timings;
     const send = options.send ?? ((request: Request) => globalThis.fetch(request));
     this.dispatcher = new CallbackDispatcher(send, this.now);
-    this.files = new SimFiles(this.now, this.contract, options.filesMaxBytes);
+    this.files = new SimFiles(this.now, this.contract, options.filesMaxBytes, options.filesMaxFiles);
     this.mediaBaseUrl = parseMediaBaseUrl(options.mediaBaseUrl ?? DEFAULT_MEDIA_BASE_URL);
     this.initialMedia = {
       bytes: checkBytes(options.resultBytes ?? DEFAULT_RESULT_BYTES),

@@ -71,6 +71,7 @@ export class SimFiles {
     private readonly now: () => number,
     private readonly contract: Record<string, unknown> | null,
     private readonly maxBytes = FILES_MAX_BYTES,
+    private readonly maxFiles = FILES_DEFAULT_QUOTA,
   ) {}
 
   reset(): void {
@@ -90,10 +91,10 @@ export class SimFiles {
         return ok({
           user_group: "default",
           used_files: this.files.size,
-          max_files: FILES_DEFAULT_QUOTA,
-          remain_files: Math.max(0, FILES_DEFAULT_QUOTA - this.files.size),
-          is_custom: false,
-          quota_reason: "",
+          max_files: this.maxFiles,
+          remain_files: Math.max(0, this.maxFiles - this.files.size),
+          is_custom: this.maxFiles !== FILES_DEFAULT_QUOTA,
+          quota_reason: this.maxFiles !== FILES_DEFAULT_QUOTA ? "set by the simulator's filesMaxFiles" : "",
         });
       case "GET /list": {
         const page = Number(url.searchParams.get("page") ?? 1);
@@ -185,7 +186,7 @@ export class SimFiles {
     if (size > this.maxBytes)
       return filesError(413, `File exceeds the ${this.maxBytes / 1024 / 1024}MB limit`);
     if (!TYPES.includes(type)) return filesError(400, `Unsupported file type: ${type || "unknown"}`);
-    if (this.files.size >= FILES_DEFAULT_QUOTA) return filesError(403, "File quota exhausted");
+    if (this.files.size >= this.maxFiles) return filesError(403, "File quota exhausted");
     const id = `file_sim${++this.counter}${Math.random().toString(36).slice(2, 8)}`;
     const folder = path ?? (type.startsWith("video/") ? "videos" : "images");
     const now = this.now();

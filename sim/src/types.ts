@@ -68,6 +68,8 @@ export interface SimOptions {
   timings?: Partial<Timings>;
   /** Largest file the files API accepts (default 100 MB, EvoLink's limit; benchmarks raise it). */
   filesMaxBytes?: number;
+  /** Files the files API keeps at once (default 2000, EvoLink's default user group); its quota answer says so. */
+  filesMaxFiles?: number;
   /** Origin of the results' links (default https://media.sim.evolink.test); the simulator serves /media/* on any host. */
   mediaBaseUrl?: string;
   /** Size of each completed task's result in bytes (default 2,000,000); `POST /__sim/media` changes it. */

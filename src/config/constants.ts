@@ -89,6 +89,12 @@ export const WEBHOOK_DEAD_LETTER_QUEUE = "reelgate-webhooks-dlq";
 export const RATE_WINDOW_MS = 60_000;
 /** Credits are counted in integer units of 1/10 000 credit, so sums never drift (prices have ≤ 4 decimals). */
 export const CREDIT_UNITS = 10_000;
+/**
+ * What GET /v1/credits shows as `remaining_credits` where no monthly limit bounds the caller: EvoLink's schema
+ * has a number there (no null). Far above any month's spend (about $15M at 68 credits per dollar);
+ * `token.unlimited_credits` says which it is (docs/quotas.md, "GET /v1/credits").
+ */
+export const UNLIMITED_CREDITS_SHOWN = 1_000_000_000;
 /** Longest Retry-After a quota refusal announces. */
 export const MAX_QUOTA_RETRY_AFTER_S = 3_600;
 /** Retry-After of a concurrency refusal when no running task has an expected end still ahead. */
@@ -171,6 +177,11 @@ export const TASK_BATCH_CONCURRENCY = 8;
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** How long an uploaded file (and its signed URL) lives: 72 hours, as EvoLink keeps its files. */
 export const FILE_TTL_MS = 72 * 60 * 60_000;
+/**
+ * The tenant's `max_files` with FILES_BACKEND=r2 when it sets none: EvoLink's default user group's 2000
+ * files, so GET /api/v1/files/quota has a true non-negative answer (docs/uploads.md).
+ */
+export const R2_DEFAULT_MAX_FILES = 2000;
 /** A file whose upload never finished stops counting toward `max_files` after this long. */
 export const FILE_PENDING_TTL_MS = 15 * 60_000;
 /** R2 multipart part size: every part but the last is exactly this long (R2's minimum is 5 MiB). */

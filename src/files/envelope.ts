@@ -4,18 +4,20 @@
 import type { Context } from "hono";
 import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import { onError } from "../http/middleware";
+import { onErrorShaped } from "../http/middleware";
 
 export function filesOk<E extends HttpEnv>(c: Context<E>, data: unknown, msg = "success"): Response {
   return c.json({ success: true, code: 200, msg, data }, 200, { "cache-control": "no-store" });
 }
 
 /** The gateway's one error renderer, with the files API's envelope merged into the same body. */
-export async function filesOnError<E extends HttpEnv>(err: Error, c: Context<E>): Promise<Response> {
-  const rendered = onError(err, c);
-  const body = (await rendered.json()) as { error: { message: string } };
-  const merged = { success: false, code: rendered.status, msg: body.error.message, ...body };
-  return new Response(JSON.stringify(merged), { status: rendered.status, headers: rendered.headers });
+export function filesOnError<E extends HttpEnv>(err: Error, c: Context<E>): Promise<Response> {
+  return onErrorShaped(err, c, (rendered, body) => ({
+    success: false,
+    code: rendered.status,
+    msg: body.error.message,
+    ...body,
+  }));
 }
 
 export function filesNotFound<E extends HttpEnv>(c: Context<E>): Response {

@@ -1,8 +1,9 @@
 // Upload quotas, pure: `max_files` (live files at once) and `monthly_upload_bytes`, per tenant and per
 // user, decided from counts passed in, and their refusals in the same shape as the other quota refusals
 // (src/quota/refusal.ts): `error.details` names the scope, the limit and the figures a client shows.
+import { R2_DEFAULT_MAX_FILES } from "../config/constants";
 import { ApiError } from "../http/errors";
-import type { QuotaLimits } from "../tenants/schema";
+import type { QuotaLimits, Tenant } from "../tenants/schema";
 import { nextMonthStart } from "../util/month";
 
 export interface UploadScope {
@@ -17,6 +18,68 @@ export interface UploadScope {
 export type UploadRefusal =
   | { scope: "tenant" | "user"; limit: "max_files"; max: number; used: number }
   | { scope: "tenant" | "user"; limit: "monthly_upload_bytes"; max: number; used: number; needed: number };
+
+/**
+ * The upload limits in force. With FILES_BACKEND=r2 a tenant that sets no `max_files` keeps EvoLink's default
+ * 2000 files, so the bucket is bounded and GET /api/v1/files/quota always has a true number; with EvoLink's
+ * backend its own account quota bounds the uploads (and the quota answer asks it).
+ */
+export function uploadLimits(
+  tenant: Pick<Tenant, "quotas" | "user_quotas">,
+  backend: "evolink" | "r2",
+): { tenant: QuotaLimits; user: QuotaLimits } {
+  const quotas = tenant.quotas ?? {};
+  const defaulted = backend === "r2" && quotas.max_files === undefined;
+  return {
+    tenant: defaulted ? { ...quotas, max_files: R2_DEFAULT_MAX_FILES } : quotas,
+    user: tenant.user_quotas ?? {},
+  };
+}
+
+/** One `max_files` bound of the quota answer: a scope's (set by the tenant or defaulted), or the backend's. */
+export interface FilesBound {
+  max: number | undefined;
+  used: number;
+  /** What `quota_reason` says when this bound is the tightest; null: a default, not set by the tenant. */
+  reason: string | null;
+}
+
+/**
+ * GET /api/v1/files/quota's `data`: the bound that leaves the least room (the caller's own first on a tie,
+ * the one it can act on), with `remain_files` what may truly still be uploaded. `backendLeft` is the slots
+ * left in EvoLink's account (FILES_BACKEND=evolink), shared by every tenant: only its room is shown, never its
+ * count, so `max_files` is then the caller's files plus that room.
+ */
+export function fileQuotaView(
+  scopes: readonly FilesBound[],
+  backendLeft: number | null,
+  userGroup: "tenant" | "user",
+): Record<string, unknown> {
+  const own = scopes[0];
+  if (!own) throw new Error("fileQuotaView: no scope");
+  const limited = scopes
+    .filter((s): s is FilesBound & { max: number } => s.max !== undefined)
+    .map((s) => ({ ...s, left: Math.max(0, s.max - s.used) }));
+  const tightest = limited.sort((a, b) => a.left - b.left)[0];
+  if (backendLeft !== null && (!tightest || backendLeft < tightest.left))
+    return {
+      user_group: userGroup,
+      used_files: own.used,
+      max_files: own.used + backendLeft,
+      remain_files: backendLeft,
+      is_custom: false,
+      quota_reason: "",
+    };
+  if (!tightest) throw new Error("fileQuotaView: no bound on uploads");
+  return {
+    user_group: userGroup,
+    used_files: tightest.used,
+    max_files: tightest.max,
+    remain_files: tightest.left,
+    is_custom: tightest.reason !== null,
+    quota_reason: tightest.reason ?? "",
+  };
+}
 
 /** The monthly byte limit that leaves the least room, with its figures. */
 export interface ByteBudget {

@@ -196,18 +196,28 @@ export const filesOperations: OperationSpec[] = [
     operationId: "getFileQuota",
     summary: "Your file quota",
     description:
-      "EvoLink's quota answer, from this gateway's `max_files` limits: the user's (token with `sub`) and the tenant's, whichever leaves less room. `-1`: no limit is set. Monthly upload bytes are in GET /v1/usage.",
+      "EvoLink's quota answer: of the `max_files` limits (the user's for a token with `sub`, the tenant's) and, with FILES_BACKEND=evolink, the room left in the operator's EvoLink account, the one that leaves the least room. With FILES_BACKEND=r2 a tenant that sets no `max_files` has EvoLink's default, 2000. `remain_files` is what may still be uploaded. Monthly upload bytes are in GET /v1/usage.",
     responses: {
       200: {
         description: "Files stored and the limit that applies.",
         schema: envelope(
           z.object({
             user_group: z.enum(["tenant", "user"]).describe("`user` for a token with `sub`, else `tenant`."),
-            used_files: z.int().describe("Files stored now (under the limit shown)."),
-            max_files: z.int().describe("The limit; -1: unlimited."),
-            remain_files: z.int().describe("Files that may still be uploaded; -1: unlimited."),
-            is_custom: z.boolean().describe("True when a `max_files` limit applies."),
-            quota_reason: z.string().describe("Why there is no limit, when there is none."),
+            used_files: z
+              .int()
+              .nonnegative()
+              .describe(
+                "Files stored now under the limit shown (the caller's own when EvoLink's account is the tightest).",
+              ),
+            max_files: z
+              .int()
+              .nonnegative()
+              .describe(
+                "The limit; when EvoLink's account is the tightest, `used_files` plus the room left there.",
+              ),
+            remain_files: z.int().nonnegative().describe("Files that may still be uploaded."),
+            is_custom: z.boolean().describe("True when the limit shown is one the tenant set."),
+            quota_reason: z.string().describe("Which limit the tenant set, when `is_custom`."),
           }),
         ),
         example: {
@@ -220,12 +230,12 @@ export const filesOperations: OperationSpec[] = [
             max_files: 20,
             remain_files: 17,
             is_custom: true,
-            quota_reason: "",
+            quota_reason: "each user's max_files",
           },
         },
       },
     },
-    errors: [],
+    errors: ["upstream_rate_limited", "upstream_error", "upstream_unavailable", "upstream_timeout"],
   }),
   files({
     method: "get",

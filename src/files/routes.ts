@@ -1,6 +1,6 @@
 // EvoLink's files API on the gateway (/api/v1/files/*, tenant JWT) and the public, signed file URLs the
 // upstream fetches from (/files/{token}/{name}, R2 backend). Route order mirrors EvoLink's docs.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { tenantAuth } from "../auth/middleware";
 import { FILE_JSON_OVERHEAD_BYTES } from "../config/constants";
 import type { HttpEnv } from "../http/context";
@@ -20,7 +20,8 @@ import { r2Key } from "./r2";
 import { verifyFileToken } from "./signed-url";
 import { checkField, openUrl, parseJsonUpload, uploadUrlToEvolink } from "./sources";
 import { openBase64Json } from "./base64-json";
-import { type Fields, runUpload, type Source } from "./upload";
+import { type Fields, filesCall, runUpload, type Source } from "./upload";
+import { fileQuotaView, type FilesBound, uploadLimits } from "./quota";
 import { FileListQuery } from "./query";
 import { fileView } from "./view";
 
@@ -53,22 +54,43 @@ filesRoutes.post("/upload/url", async (c) => {
 
 filesRoutes.get("/quota", async (c) => {
   const { tenant, sub } = c.get("principal");
-  const usage = await tenantObject(c.env, tenant).filesUsage(sub ?? null, Date.now());
+  const backend = c.get("config").filesBackend;
+  const limits = uploadLimits(tenant, backend);
+  // The tenant's counts and, with EvoLink's backend, its account's room, asked at once.
+  const [usage, upstream] = await Promise.all([
+    tenantObject(c.env, tenant).filesUsage(sub ?? null, Date.now()),
+    backend === "evolink" ? evolinkRoom(c) : null,
+  ]);
+  const scopes: FilesBound[] = [
+    {
+      max: limits.tenant.max_files,
+      used: usage.tenant.files,
+      reason: tenant.quotas?.max_files === undefined ? null : "the tenant's max_files",
+    },
+  ];
   // The user's own limit first: on a tie it is the one a user can act on.
-  const scopes = [{ max: tenant.quotas?.max_files, used: usage.tenant.files }];
-  if (usage.user) scopes.unshift({ max: tenant.user_quotas?.max_files, used: usage.user.files });
-  const limited = scopes.filter((s): s is { max: number; used: number } => s.max !== undefined);
-  const tightest = limited.sort((a, b) => a.max - a.used - (b.max - b.used))[0];
-  const used = usage.user?.files ?? usage.tenant.files;
-  return filesOk(c, {
-    user_group: sub === undefined ? "tenant" : "user",
-    used_files: tightest?.used ?? used,
-    max_files: tightest?.max ?? -1,
-    remain_files: tightest ? Math.max(0, tightest.max - tightest.used) : -1,
-    is_custom: tightest !== undefined,
-    quota_reason: tightest ? "" : "no file limit is set for this tenant (-1: unlimited)",
-  });
+  if (usage.user)
+    scopes.unshift({ max: limits.user.max_files, used: usage.user.files, reason: "each user's max_files" });
+  const view = fileQuotaView(scopes, upstream, sub ? "user" : "tenant");
+  return filesOk(c, view);
 });
+
+/** The slots left in the operator's EvoLink account (its `remain_files`, checked to be a count). */
+async function evolinkRoom(c: Context<TenantEnv>): Promise<number> {
+  let data: Record<string, unknown>;
+  try {
+    data = await filesApi(filesCall(c), "/api/v1/files/quota", { method: "GET" });
+  } catch (err) {
+    // An upload's refusals (400, 404, 413, 415) mean nothing here: the file service failed to answer.
+    if (err instanceof ApiError && !err.code.startsWith("upstream_"))
+      throw new ApiError("upstream_error", "The file service failed to answer its quota");
+    throw err;
+  }
+  const left = data.remain_files;
+  if (typeof left !== "number" || !Number.isInteger(left) || left < 0)
+    throw new ApiError("upstream_error", "The file service returned an unreadable quota");
+  return left;
+}
 
 filesRoutes.get("/list", query(FileListQuery), async (c) => {
   const { tenant, sub } = c.get("principal");

@@ -10,7 +10,7 @@ import { tenantObject } from "../state/client";
 import { base32, randomBytes } from "../util/hmac";
 import { asUpstreamFile, filesApi, multipartBody } from "./evolink";
 import { type Caps, type Checked, checkFile } from "./limits";
-import { uploadRefusalError } from "./quota";
+import { uploadLimits, uploadRefusalError } from "./quota";
 import { putChunks } from "../http/r2";
 import { r2Key } from "./r2";
 import { EXTENSIONS } from "./sniff";
@@ -62,7 +62,7 @@ export async function withSlot(
     sub: sub ?? null,
     backend,
     declaredBytes,
-    limits: { tenant: tenant.quotas ?? {}, user: tenant.user_quotas ?? {} },
+    limits: uploadLimits(tenant, backend),
     now,
   });
   if (reserved.kind === "refused") {

@@ -40,6 +40,23 @@ export function onError<E extends HttpEnv>(err: Error, c: Context<E>): Response 
   return errorResponse(new ApiError("internal_error", "Internal server error"), requestId);
 }
 
+/**
+ * The same error in another body: `shape` gets the rendered answer (its status and headers are kept) and
+ * its `{error}` body, for routes whose clients expect another envelope (EvoLink's files API, its credits).
+ */
+export async function onErrorShaped<E extends HttpEnv>(
+  err: Error,
+  c: Context<E>,
+  shape: (rendered: Response, body: { error: Record<string, unknown> }) => unknown,
+): Promise<Response> {
+  const rendered = onError(err, c);
+  const body = (await rendered.json()) as { error: Record<string, unknown> };
+  return new Response(JSON.stringify(shape(rendered, body)), {
+    status: rendered.status,
+    headers: rendered.headers,
+  });
+}
+
 export function notFound<E extends HttpEnv>(c: Context<E>): Response {
   return errorResponse(
     new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`),

@@ -26,6 +26,24 @@ export const FilesErrorBodySchema = ErrorBodySchema.extend({
   msg: z.string().describe("The same text as `error.message`."),
 });
 
+/**
+ * EvoLink's legacy error body (its GET /v1/credits documents it): `code` is the HTTP status as an integer;
+ * reelgate's stable code moves to `reason` (src/usage/credits-routes.ts).
+ */
+export const LegacyErrorBodySchema = z.object({
+  error: z.looseObject({
+    code: z.int().describe("The HTTP status, as EvoLink's GET /v1/credits gives it."),
+    message: z.string().describe("Human-readable explanation; may change."),
+    type: z.string().describe("EvoLink-style error type."),
+    reason: z.string().describe("reelgate's stable machine-readable code (see each response's list)."),
+    param: z.string().optional().describe("The request field at fault, when there is one."),
+    fallback_suggestion: z
+      .string()
+      .optional()
+      .describe("`retry after N seconds`, when the answer has a Retry-After."),
+  }),
+});
+
 /** Codes any route can answer with, whatever it does. */
 export const ALWAYS: readonly ErrorCode[] = ["internal_error", "misconfigured"];
 /** Codes every tenant route (/v1/*) can answer with: token checks and suspension. */

@@ -63,7 +63,9 @@ export interface OperationSpec {
   errors: readonly ErrorCode[];
   /**
    * evolink: the errors carry EvoLink's files-API envelope too (`{success:false, code, msg, error:{…}}`,
-   * the FilesError schema), as /api/v1/files/* answers them (src/files/envelope.ts).
+   * the FilesError schema), as /api/v1/files/* answers them (src/files/envelope.ts). evolink-legacy: EvoLink's
+   * legacy body `{error:{code:<status>, message, type, reason, fallback_suggestion?}}` (the LegacyError
+   * schema), as GET /v1/credits answers them (src/usage/credits-routes.ts).
    */
-  errorEnvelope?: "evolink";
+  errorEnvelope?: "evolink" | "evolink-legacy";
 }

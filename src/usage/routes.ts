@@ -14,6 +14,7 @@ import { monthOf, parseMonth } from "../util/month";
 import { MonthUsageQuery } from "./query";
 import { scopeView } from "./view";
 import { uploadTotals, uploadsView } from "../files/usage";
+import { uploadLimits } from "../files/quota";
 import { resultStorageTotals, resultsView } from "./storage";
 
 export const usageRoutes = new Hono<TenantEnv>();
@@ -22,6 +23,8 @@ usageRoutes.get("/usage", async (c) => {
   const { tenant, sub } = c.get("principal");
   const now = Date.now();
   const limits = limitsOf(tenant);
+  // Uploads under the limits they are held to (with R2, EvoLink's default `max_files` when none is set).
+  const upload = uploadLimits(tenant, c.get("config").filesBackend);
   const object = tenantObject(c.env, tenant);
   const snapshot = await object.usage(sub ?? null, now, limits);
   const { uploads, results } = await object.storageUsage(sub ?? null, now);
@@ -31,7 +34,7 @@ usageRoutes.get("/usage", async (c) => {
   if (sub === undefined) {
     const view = {
       ...scopeView(limits.tenant, snapshot.tenant, now),
-      uploads: uploadsView(limits.tenant, uploads.tenant, now),
+      uploads: uploadsView(upload.tenant, uploads.tenant, now),
       results: resultsView(limits.tenant, results.tenant, now),
     };
     return c.json({ object: "usage", tenant: view }, 200, noStore);
@@ -41,7 +44,7 @@ usageRoutes.get("/usage", async (c) => {
   const view = {
     sub,
     ...scopeView(limits.user, snapshot.user, now),
-    uploads: uploadsView(limits.user, uploads.user, now),
+    uploads: uploadsView(upload.user, uploads.user, now),
     results: resultsView(limits.user, results.user, now),
   };
   return c.json({ object: "usage", user: view }, 200, noStore);

@@ -130,6 +130,74 @@ describe("uploads forwarded to EvoLink's files API", () => {
     },
   );
 
+  it("the quota is the room left in EvoLink's account, bounded by the tenant's own limits; never -1", async () => {
+    const { sim } = startSimulator({ filesMaxFiles: 3 });
+    routeFiles(sim);
+    const quota = async (token: string) => {
+      const res = await gwWith({}, "/api/v1/files/quota", { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      const body = await envelope(res);
+      if (contract)
+        expect(validateWith(contract, "files/openapi-files-quota.json", "QuotaResponse", body)).toEqual([]);
+      for (const n of ["used_files", "max_files", "remain_files"] as const)
+        expect(body.data![n], n).toBeGreaterThanOrEqual(0);
+      return body.data;
+    };
+    const open = await createTenant();
+    const openToken = await open.token();
+    expect((await gwWith({}, "/api/v1/files/upload/stream", form(openToken, mp4(500)))).status).toBe(200);
+    // EvoLink's account keeps 3 files and holds 1: the tenant without a limit may upload 2 more.
+    expect(await quota(openToken)).toEqual({
+      user_group: "user",
+      used_files: 1,
+      max_files: 3,
+      remain_files: 2,
+      is_custom: false,
+      quota_reason: "",
+    });
+    const [call] = callsTo(FILES_HOST).filter((c) => c.url.endsWith("/api/v1/files/quota"));
+    expect(call!.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+    // Another tenant shares the account's room but not its count: its own files are 0.
+    const other = await createTenant(hsTenant({ quotas: { max_files: 10 } }));
+    expect(await quota(await other.token({ sub: null }))).toMatchObject({
+      user_group: "tenant",
+      used_files: 0,
+      max_files: 2,
+      remain_files: 2,
+      is_custom: false,
+    });
+    // A tenant limit tighter than the account's room is the one shown.
+    const tight = await createTenant(hsTenant({ quotas: { max_files: 1 } }));
+    expect(await quota(await tight.token({ sub: null }))).toEqual({
+      user_group: "tenant",
+      used_files: 0,
+      max_files: 1,
+      remain_files: 1,
+      is_custom: true,
+      quota_reason: "the tenant's max_files",
+    });
+    // The account full: nothing more can be uploaded, and the quota says so.
+    expect((await gwWith({}, "/api/v1/files/upload/stream", form(openToken, mp4(500)))).status).toBe(200);
+    expect((await gwWith({}, "/api/v1/files/upload/stream", form(openToken, mp4(500)))).status).toBe(200);
+    expect(await quota(openToken)).toMatchObject({ used_files: 3, max_files: 3, remain_files: 0 });
+    expect(await quota(await tight.token({ sub: null }))).toMatchObject({ max_files: 0, remain_files: 0 });
+  });
+
+  it("EvoLink failing to answer its quota is an upstream error in both envelopes", async () => {
+    const sim = setUp();
+    sim.inject({ files: { status: 500, count: 1 } });
+    const t = await createTenant();
+    const res = await gwWith({}, "/api/v1/files/quota", {
+      headers: { authorization: `Bearer ${await t.token()}` },
+    });
+    expect(res.status).toBe(502);
+    expect(await envelope(res)).toMatchObject({
+      success: false,
+      code: 502,
+      error: { code: "upstream_error" },
+    });
+  });
+
   it("a slow files API still answers; the delay is the simulator's, not a buffering of the file", async () => {
     const sim = setUp();
     sim.inject({ filesDelayMs: 50 });

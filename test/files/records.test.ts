@@ -137,6 +137,42 @@ describe("upload quotas", () => {
     });
   });
 
+  it("with R2 a tenant that sets no max_files keeps EvoLink's default 2000, shown and enforced", async () => {
+    const t = await createTenant();
+    const token = await t.token({ sub: null });
+    await upload(token);
+    const quota = await envelope(await gwWith(R2, "/api/v1/files/quota", auth(token)));
+    expect(quota.data).toEqual({
+      user_group: "tenant",
+      used_files: 1,
+      max_files: 2000,
+      remain_files: 1999,
+      is_custom: false,
+      quota_reason: "",
+    });
+    const usage = (await (await gwWith(R2, "/v1/usage", auth(token))).json()) as any;
+    expect(usage.tenant.uploads.max_files).toEqual({ limit: 2000, used: 1, remaining: 1999 });
+    // 1999 more slots taken (pending uploads count): the next upload is refused on the default.
+    const { runInDurableObject } = await import("cloudflare:test");
+    await runInDurableObject(await objectOf(t.id), (_o, s: DurableObjectState) => {
+      for (let i = 0; i < 1999; i++)
+        s.storage.sql.exec(
+          "INSERT INTO files (id, sub, state, backend, created_at, expires_at) VALUES (?, NULL, 'pending', 'r2', ?, ?)",
+          `file_fill${i}`,
+          Date.now(),
+          Date.now() + 600_000,
+        );
+    });
+    const refused = await gwWith(R2, "/api/v1/files/upload/stream", form(token, mp4(1000)));
+    expect(refused.status).toBe(402);
+    expect((await envelope(refused)).error).toMatchObject({
+      code: "insufficient_quota",
+      details: { scope: "tenant", limit: "max_files", max: 2000, used: 2000 },
+    });
+    const full = await envelope(await gwWith(R2, "/api/v1/files/quota", auth(token)));
+    expect(full.data).toMatchObject({ used_files: 2000, max_files: 2000, remain_files: 0 });
+  });
+
   it("uploads appear in GET /v1/usage per scope and in the operator's ledger", async () => {
     const t = await createTenant(hsTenant({ quotas: { max_files: 10, monthly_upload_bytes: 1_000_000 } }));
     const alice = await t.token({ sub: "alice" });

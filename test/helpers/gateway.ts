@@ -56,7 +56,7 @@ export interface SimHarness {
  * (MEDIA_HOST) to it, and routes the gateway's public host back to the Worker so the simulator's callbacks
  * arrive through the real app.
  */
-export function startSimulator(options: { contract?: boolean } = {}): SimHarness {
+export function startSimulator(options: { contract?: boolean; filesMaxFiles?: number } = {}): SimHarness {
   const clock = {
     now: Date.now(),
     async advance(ms: number) {
@@ -67,6 +67,7 @@ export function startSimulator(options: { contract?: boolean } = {}): SimHarness
   const sim = new UpstreamSimulator({
     apiKey: UPSTREAM_KEY,
     now: () => clock.now,
+    ...(options.filesMaxFiles !== undefined && { filesMaxFiles: options.filesMaxFiles }),
     contract:
       options.contract === false ? null : ((env.UPSTREAM_CONTRACT as Record<string, unknown> | null) ?? null),
   });

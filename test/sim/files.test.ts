@@ -50,6 +50,16 @@ describe("simulator files API", () => {
     ).toBe(404);
   });
 
+  it("keeps filesMaxFiles files at once: its quota answer says so (QuotaResponse) and the next upload is refused", async () => {
+    const { sim } = makeSim({ filesMaxFiles: 1 });
+    expect((await sim.fetch(streamUpload({ file: mp4() }))).status).toBe(200);
+    const quota = await (await sim.fetch(new Request(`${BASE}/quota`, { headers: auth }))).json();
+    expect(quota).toMatchObject({ data: { used_files: 1, max_files: 1, remain_files: 0, is_custom: true } });
+    if (contract)
+      expect(validateWith(contract, "files/openapi-files-quota.json", "QuotaResponse", quota)).toEqual([]);
+    expect((await sim.fetch(streamUpload({ file: mp4() }))).status).toBe(403);
+  });
+
   it("refuses a wrong key, unknown fields, unsupported types and oversize files, in the files envelope", async () => {
     const { sim } = makeSim({ filesMaxBytes: 4 });
     const cases: [Request, number][] = [
