@@ -4275,7 +4275,7 @@ export interface operations {
       header?: never;
       path: {
         /**
-         * @description The task's id.
+         * @description The id POST /v1/videos/generations returned.
          * @example task-unified-ujzdegxdncf32epf3dhodzdocis2jhtlgmxgedn73u55xtplpft7v4seh2kvj72ceuvw75efr6edt4sywb5wkh7dnsipzz7fk4zri3r2wyojfljooa7
          */
         task_id: string;

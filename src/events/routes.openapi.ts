@@ -2,6 +2,7 @@
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
 import { TASK_EXAMPLE } from "../tasks/present.openapi";
+import { TASK_ID_PATH } from "../tasks/routes.openapi";
 import { FINAL_EVENT_ID } from "./sse";
 
 const FINAL_EXAMPLE = {
@@ -30,13 +31,7 @@ export const eventOperations: OperationSpec[] = [
       "Server-Sent Events until the task ends, with the same rules as GET /v1/tasks/{task_id} (a task of another user or tenant is a 404). `progress` events carry `{status, progress}` whenever either changes; the one final event is named by the ended status (`completed`, `failed`, `cancelled`) and carries the task exactly as GET /v1/tasks/{task_id} answers it; then the stream closes. A comment (`: keep-alive`) is sent after 15 s of silence. Every event has an `id` that only grows with the task's state: reconnect with `Last-Event-ID` and only what you have not seen is sent. A stream with no event for a while (the operator's EVENTS_IDLE_MS, 10 minutes by default) or open for 30 minutes is closed with a comment; reconnect. Browsers' EventSource cannot send the Authorization header: read the stream with fetch (docs/events.md). Open streams are limited per user and per tenant (`quotas.max_event_streams`).",
     tag: "Tasks",
     security: "tenant",
-    pathParams: {
-      task_id: {
-        schema: z.string(),
-        description: "The id POST /v1/videos/generations returned.",
-        example: TASK_EXAMPLE.id,
-      },
-    },
+    pathParams: TASK_ID_PATH,
     requestHeaders: {
       "Last-Event-ID": {
         description:

@@ -104,6 +104,19 @@ const EstimateSchema = z.object({
     ),
 });
 
+/** A generation body, the example both the creation and its estimate show. */
+const FLASH_EXAMPLE = {
+  summary: "Flash model, 5 s at 720p with audio",
+  value: {
+    model: "wan2.6-reference-video-flash",
+    prompt: "A person dancing in the rain",
+    video_urls: ["https://cdn.example.com/reference.mp4"],
+    duration: 5,
+    quality: "720p",
+    generate_audio: true,
+  },
+};
+
 export const generationOperations: OperationSpec[] = [
   {
     api: "tenant",
@@ -119,17 +132,7 @@ export const generationOperations: OperationSpec[] = [
     body: {
       schema: GENERATION_BODY,
       examples: {
-        flash: {
-          summary: "Flash model, 5 s at 720p with audio",
-          value: {
-            model: "wan2.6-reference-video-flash",
-            prompt: "A person dancing in the rain",
-            video_urls: ["https://cdn.example.com/reference.mp4"],
-            duration: 5,
-            quality: "720p",
-            generate_audio: true,
-          },
-        },
+        flash: FLASH_EXAMPLE,
         nonFlash: {
           summary: "Non-flash model, multi-shot at 1080p",
           value: {
@@ -175,17 +178,7 @@ export const generationOperations: OperationSpec[] = [
     body: {
       schema: GENERATION_BODY,
       examples: {
-        flash: {
-          summary: "Flash model, 5 s at 720p with audio",
-          value: {
-            model: "wan2.6-reference-video-flash",
-            prompt: "A person dancing in the rain",
-            video_urls: ["https://cdn.example.com/reference.mp4"],
-            duration: 5,
-            quality: "720p",
-            generate_audio: true,
-          },
-        },
+        flash: FLASH_EXAMPLE,
       },
     },
     responses: {

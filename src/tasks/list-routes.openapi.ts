@@ -1,6 +1,7 @@
 // OpenAPI operations of src/tasks/list-routes.ts: the caller's task list and the operator's task views.
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
+import { TaskDeletedSchema } from "./routes.openapi";
 import { TaskStatus } from "../upstream/schema";
 import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
 import { TENANT_ID_PATH } from "../tenants/query";
@@ -48,6 +49,12 @@ const ITEM_EXAMPLE = {
   credits_used: 23.8,
   has_results: true,
   has_error: false,
+};
+
+/** The operator's routes on one of a tenant's tasks. */
+const ADMIN_TASK_PATH = {
+  ...TENANT_ID_PATH,
+  task_id: { schema: z.string(), description: "The gateway's task id." },
 };
 
 export const taskListOperations: OperationSpec[] = [
@@ -109,7 +116,7 @@ export const taskListOperations: OperationSpec[] = [
     description: "From the gateway's record (EvoLink is not asked).",
     tag: "Tasks",
     security: "admin",
-    pathParams: { ...TENANT_ID_PATH, task_id: { schema: z.string(), description: "The gateway's task id." } },
+    pathParams: ADMIN_TASK_PATH,
     responses: {
       200: {
         description: "The task as the gateway recorded it; null where unknown.",
@@ -154,15 +161,11 @@ export const taskListOperations: OperationSpec[] = [
       "What DELETE /v1/tasks/{task_id} does, for any of the tenant's users: the kept results are deleted from the operator's bucket at once and the record is erased (the credits it used stay in the ledger); then its id and its result URLs answer 404. A task still running is 409 `task_in_flight`.",
     tag: "Tasks",
     security: "admin",
-    pathParams: { ...TENANT_ID_PATH, task_id: { schema: z.string(), description: "The gateway's task id." } },
+    pathParams: ADMIN_TASK_PATH,
     responses: {
       200: {
         description: "Deleted.",
-        schema: z.object({
-          id: z.string(),
-          object: z.literal("video.generation.task"),
-          deleted: z.literal(true),
-        }),
+        schema: TaskDeletedSchema,
       },
     },
     errors: ["tenant_not_found", "task_not_found", "task_in_flight"],

@@ -1,8 +1,24 @@
-// OpenAPI operation of src/tasks/routes.ts: reading one task.
+// OpenAPI operations of src/tasks/routes.ts: reading one task, deleting one.
 import * as z from "zod";
 import type { OperationSpec } from "../openapi/registry";
 import { UPSTREAM_ERRORS } from "../upstream/errors.openapi";
 import { TASK_EXAMPLE, TaskViewSchema } from "./present.openapi";
+
+/** The path parameter of every tenant route on one task (GET, DELETE, its event stream). */
+export const TASK_ID_PATH = {
+  task_id: {
+    schema: z.string(),
+    description: "The id POST /v1/videos/generations returned.",
+    example: TASK_EXAMPLE.id,
+  },
+};
+
+/** The answer of a task's deletion (the tenant's route and the operator's). */
+export const TaskDeletedSchema = z.object({
+  id: z.string(),
+  object: z.literal("video.generation.task"),
+  deleted: z.literal(true),
+});
 
 export const taskOperations: OperationSpec[] = [
   {
@@ -15,13 +31,7 @@ export const taskOperations: OperationSpec[] = [
       "The task's current state, asked of EvoLink while it runs (unless heard of very recently); once it has ended, the gateway's own record of its end answers, and EvoLink is not asked again. A task of another user of your tenant, or of another tenant, is a 404 like one that does not exist.",
     tag: "Tasks",
     security: "tenant",
-    pathParams: {
-      task_id: {
-        schema: z.string(),
-        description: "The id POST /v1/videos/generations returned.",
-        example: TASK_EXAMPLE.id,
-      },
-    },
+    pathParams: TASK_ID_PATH,
     responses: {
       200: {
         description: "The task.",
@@ -46,17 +56,11 @@ export const taskOperations: OperationSpec[] = [
       "For the task's owner (its `sub`), or a token without `sub`. The task's kept results are deleted from the operator's bucket at once and its record is erased (the credits it used stay in the ledger); then its id and its result URLs answer 404. A task still running is 409 `task_in_flight`: delete it once it has ended. Another location may still answer GET with the task for up to 10 minutes (never its results).",
     tag: "Tasks",
     security: "tenant",
-    pathParams: {
-      task_id: { schema: z.string(), description: "The task's id.", example: TASK_EXAMPLE.id },
-    },
+    pathParams: TASK_ID_PATH,
     responses: {
       200: {
         description: "Deleted.",
-        schema: z.object({
-          id: z.string(),
-          object: z.literal("video.generation.task"),
-          deleted: z.literal(true),
-        }),
+        schema: TaskDeletedSchema,
         example: { id: TASK_EXAMPLE.id, object: "video.generation.task", deleted: true },
       },
     },
