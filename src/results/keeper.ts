@@ -75,12 +75,7 @@ export class ResultKeeper {
    * alarm should it fail) deletes the objects, then the rows. Synchronous, inside the deleting transaction.
    */
   endRetention(task: string, now: number): number {
-    const n = this.d.storage.sql.exec(
-      "UPDATE results SET kept_until = ?, source_until = MIN(source_until, ?) WHERE task = ?",
-      now,
-      now,
-      task,
-    ).rowsWritten;
+    const n = this.table.endRetention(task, now);
     if (n > 0) this.d.alarm.armBy(now);
     return n;
   }

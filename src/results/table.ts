@@ -260,6 +260,16 @@ export class ResultTable {
     );
   }
 
+  /** A task's results are due for deletion at `now` (and no longer streamed from the upstream); how many. */
+  endRetention(task: string, now: number): number {
+    return this.sql.exec(
+      "UPDATE results SET kept_until = ?, source_until = MIN(source_until, ?) WHERE task = ?",
+      now,
+      now,
+      task,
+    ).rowsWritten;
+  }
+
   /** Deletes a result's row, and takes its bytes (stored or reserved) off its scopes. */
   delete(row: ResultRow, now: number): void {
     this.release(row, now);

@@ -420,26 +420,6 @@ export class TenantState extends DurableObject<Env> {
     return record && { record, resultStates: this.results.table.ofTask(record.id).map((r) => r.state) };
   }
 
-  /** Kept-result bytes now and byte-days in the month of `monthMs`, for the tenant and (with `sub`) the user. */
-  async resultUsage(
-    sub: string | null,
-    monthMs: number,
-    now: number,
-  ): Promise<{ tenant: StorageUsage; user: StorageUsage | null }> {
-    return {
-      tenant: this.results.table.usage(null, monthMs, now),
-      user: sub === null ? null : this.results.table.usage(sub, monthMs, now),
-    };
-  }
-
-  /** Every scope's kept-result bytes and byte-days in the month of `monthMs` (the operator's usage). */
-  async resultMonth(
-    monthMs: number,
-    now: number,
-  ): Promise<{ scope: string; bytes: number; byteDays: number }[]> {
-    return this.results.table.monthByScope(monthMs, now);
-  }
-
   // --- Task event streams (src/events): open streams counted per tenant and per user, in memory only.
 
   private readonly eventStreams = new StreamLeases();
@@ -467,7 +447,10 @@ export class TenantState extends DurableObject<Env> {
   }> {
     return {
       uploads: this.files.usage(sub, now),
-      results: await this.resultUsage(sub, monthStart(now), now),
+      results: {
+        tenant: this.results.table.usage(null, monthStart(now), now),
+        user: sub === null ? null : this.results.table.usage(sub, monthStart(now), now),
+      },
     };
   }
 
@@ -476,7 +459,10 @@ export class TenantState extends DurableObject<Env> {
     monthMs: number,
     now: number,
   ): Promise<{ uploads: { scope: string; files: number; bytes: number }[]; results: ScopeStorage[] }> {
-    return { uploads: this.files.month(monthOf(monthMs)), results: await this.resultMonth(monthMs, now) };
+    return {
+      uploads: this.files.month(monthOf(monthMs)),
+      results: this.results.table.monthByScope(monthMs, now),
+    };
   }
 
   // --- Estimates (src/generations/estimate.ts): admission's decision over the current counters, nothing written.
