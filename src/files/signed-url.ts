@@ -1,15 +1,16 @@
 // The gateway's own file URLs (R2 backend): `{PUBLIC_BASE_URL}/files/{token}/{name}`, where the token names
 // the tenant and its incarnation, the file, a keyed tag of the uploader's `sub` (the URL travels to the
-// upstream: the user's id must not) and the expiry, and carries an HMAC over all of it and the tenant's
-// binding. The upstream fetches the video from there; nobody else can mint or alter one.
-// `fileUrlMac` is the ONE place these URLs are signed: its `binding` is the tenant id. The incarnation is
-// in the signed payload rather than the binding, so a token is checked with no I/O, and only a genuine one
-// costs the route its (cached) look-up of the tenant's current incarnation: a URL of a deleted tenant, or
-// of its earlier life, is then a 404 even if its bytes were still stored.
+// upstream: the user's id must not) and the expiry, signed in the gateway's one token form
+// (src/util/signed-token.ts). The upstream fetches the video from there; nobody else can mint or alter one.
+// The incarnation is in the signed payload, so a token is checked with no I/O, and only a genuine one costs
+// the route its (cached) look-up of the tenant's current incarnation: a URL of a deleted tenant, or of its
+// earlier life, is then a 404 even if its bytes were still stored.
 import { sameHost } from "../net/urls";
-import { base64url, base64urlDecode, hmacSha256, safeEqual } from "../util/hmac";
+import { base64url, hmacSha256 } from "../util/hmac";
+import { signToken, verifyToken } from "../util/signed-token";
 
-const MAC_BYTES = 16;
+const DOMAIN = "file-url/v1";
+const TAG_BYTES = 16;
 const MAX_TOKEN_CHARS = 1024;
 export const FILE_URL_PATH = "/files/";
 
@@ -24,26 +25,16 @@ export interface FileUrlClaims {
   expiresAt: number;
 }
 
-/** The string every file URL MAC covers besides the payload: today the tenant id. */
-export function fileBinding(tenantId: string): string {
-  return tenantId;
-}
-
 /**
- * A keyed, non-reversible stand-in for a `sub` in file URLs, through the same MAC (`sub:` cannot begin a
- * base64url token payload, so a tag is never a token's MAC).
+ * A keyed, non-reversible stand-in for a `sub` in file URLs: an HMAC under the file URLs' own label and the
+ * tenant id, so it is never a token's MAC (`sub:` cannot begin a base64url token payload).
  */
-export function subTag(secret: string, tenantId: string, sub: string): Promise<string> {
-  return fileUrlMac(secret, fileBinding(tenantId), `sub:${sub}`);
+export async function subTag(secret: string, tenantId: string, sub: string): Promise<string> {
+  const sig = await hmacSha256(secret, `${DOMAIN}\n${tenantId}\nsub:${sub}`);
+  return base64url(sig.subarray(0, TAG_BYTES));
 }
 
-/** The one signing function of file URLs. */
-async function fileUrlMac(secret: string, binding: string, payload: string): Promise<string> {
-  const sig = await hmacSha256(secret, `file-url/v1\n${binding}\n${payload}`);
-  return base64url(sig.subarray(0, MAC_BYTES));
-}
-
-export async function signFileToken(secret: string, claims: FileUrlClaims): Promise<string> {
+export function signFileToken(secret: string, claims: FileUrlClaims): Promise<string> {
   const text = JSON.stringify([
     claims.tenantId,
     claims.incarnation,
@@ -51,8 +42,7 @@ export async function signFileToken(secret: string, claims: FileUrlClaims): Prom
     claims.subTag,
     Math.floor(claims.expiresAt / 1000),
   ]);
-  const payload = base64url(new TextEncoder().encode(text));
-  return `${payload}.${await fileUrlMac(secret, fileBinding(claims.tenantId), payload)}`;
+  return signToken(secret, DOMAIN, text);
 }
 
 /** The claims of a genuine, unexpired token, or null (forged, altered, malformed or expired alike). */
@@ -61,21 +51,15 @@ export async function verifyFileToken(
   token: string,
   now: number,
 ): Promise<FileUrlClaims | null> {
-  if (token.length > MAX_TOKEN_CHARS) return null;
-  const [payload, tag, extra] = token.split(".");
-  if (!payload || !tag || extra !== undefined) return null;
-  const claims = decode(payload);
+  const text = await verifyToken(secret, DOMAIN, token, MAX_TOKEN_CHARS);
+  const claims = text === null ? null : decode(text);
   if (!claims) return null;
-  const expected = await fileUrlMac(secret, fileBinding(claims.tenantId), payload);
-  if (!(await safeEqual(expected, tag))) return null;
   return claims.expiresAt > now ? claims : null;
 }
 
-function decode(payload: string): FileUrlClaims | null {
-  const bytes = base64urlDecode(payload);
-  if (!bytes) return null;
+function decode(text: string): FileUrlClaims | null {
   try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const v: unknown = JSON.parse(text);
     if (!Array.isArray(v) || v.length !== 5) return null;
     const [tenantId, incarnation, fileId, sub, exp] = v as unknown[];
     if (typeof tenantId !== "string" || typeof incarnation !== "string" || typeof fileId !== "string")

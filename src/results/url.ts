@@ -5,9 +5,9 @@
 // `results` stays an array of URL strings (EvoLink's shape): only the strings change.
 import type { Config } from "../config/env";
 import type { TenantRef } from "../state/client";
-import { base64url, base64urlDecode, hmacSha256, safeEqual } from "../util/hmac";
+import { signToken, verifyToken } from "../util/signed-token";
 
-const MAC_BYTES = 16;
+const DOMAIN = "result-url/v1";
 const MAX_TOKEN_CHARS = 1024;
 const DAY_MS = 86_400_000;
 export const RESULT_URL_PATH = "/results/";
@@ -35,15 +35,9 @@ export function keptUntil(task: KeptTask): number | null {
   return task.endedAt + task.retentionDays * DAY_MS;
 }
 
-async function mac(secret: string, payload: string): Promise<string> {
-  const sig = await hmacSha256(secret, `result-url/v1\n${payload}`);
-  return base64url(sig.subarray(0, MAC_BYTES));
-}
-
-export async function signResultToken(secret: string, c: ResultClaims): Promise<string> {
+export function signResultToken(secret: string, c: ResultClaims): Promise<string> {
   const text = JSON.stringify([c.tenantId, c.incarnation, c.task, c.idx, Math.floor(c.until / 1000)]);
-  const payload = base64url(new TextEncoder().encode(text));
-  return `${payload}.${await mac(secret, payload)}`;
+  return signToken(secret, DOMAIN, text);
 }
 
 /** The claims of a genuine token still within its retention, or null (forged, altered, malformed, expired). */
@@ -52,19 +46,14 @@ export async function verifyResultToken(
   token: string,
   now: number,
 ): Promise<ResultClaims | null> {
-  if (token.length > MAX_TOKEN_CHARS) return null;
-  const [payload, tag, extra] = token.split(".");
-  if (!payload || !tag || extra !== undefined) return null;
-  if (!(await safeEqual(await mac(secret, payload), tag))) return null;
-  const claims = decode(payload);
+  const text = await verifyToken(secret, DOMAIN, token, MAX_TOKEN_CHARS);
+  const claims = text === null ? null : decode(text);
   return claims && claims.until > now ? claims : null;
 }
 
-function decode(payload: string): ResultClaims | null {
-  const bytes = base64urlDecode(payload);
-  if (!bytes) return null;
+function decode(text: string): ResultClaims | null {
   try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const v: unknown = JSON.parse(text);
     if (!Array.isArray(v) || v.length !== 5) return null;
     const [tenantId, incarnation, task, idx, until] = v as unknown[];
     if (typeof tenantId !== "string" || typeof incarnation !== "string" || typeof task !== "string")
