@@ -402,9 +402,29 @@ export interface webhooks {
     put?: never;
     /**
      * A task ended
-     * @description Sent once per task end (retried with backoff until a 2xx), signed per Standard Webhooks with the tenant's `whsec_` secret: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it. The body is the task as GET /v1/tasks/{task_id} shows it.
+     * @description Sent once per task end (retried with backoff until a 2xx) to the task's callback_url or the tenant's webhook URL, signed with the tenant's `whsec_` secret. Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares. The body is the task as GET /v1/tasks/{task_id} shows it.
      */
     post: operations["taskEnded"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  quotaThreshold: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A scope reached an alert threshold of its monthly credits
+     * @description Sent to the tenant's webhook URL the first time this month that a scope's credits used plus reserved reach one of its `alert_thresholds` (default 80 and 100 percent of `monthly_credits`): once per scope, threshold and month. The tenant's scope uses `quotas`, a user's `user_quotas`. Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares.
+     */
+    post: operations["quotaThreshold"];
     delete?: never;
     options?: never;
     head?: never;
@@ -6139,6 +6159,65 @@ export interface operations {
           usage?: {
             billing_rule: string;
             credits_reserved: number;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Any 2xx acknowledges the event. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  quotaThreshold: {
+    parameters: {
+      query?: never;
+      header: {
+        "webhook-id": string;
+        "webhook-timestamp": string;
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "type": "quota.threshold",
+         *       "timestamp": "2026-12-07T09:30:00.000Z",
+         *       "data": {
+         *         "scope": "user",
+         *         "sub": "user-42",
+         *         "threshold": 80,
+         *         "month": "2026-12",
+         *         "used": 81.2,
+         *         "limit": 100
+         *       }
+         *     }
+         */
+        "application/json": {
+          /** @constant */
+          type: "quota.threshold";
+          /** @description When it happened (ISO 8601). */
+          timestamp: string;
+          data: {
+            /** @enum {string} */
+            scope: "tenant" | "user";
+            /** @description The user's `sub`, when `scope` is `user`. */
+            sub?: string;
+            /** @description The percentage of the monthly credits reached. */
+            threshold: number;
+            /** @description The calendar month (UTC), `YYYY-MM`. */
+            month: string;
+            /** @description Credits used plus reserved by tasks in flight, this month. */
+            used: number;
+            /** @description The scope's `monthly_credits`. */
+            limit: number;
           };
         };
       };

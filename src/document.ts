@@ -19,7 +19,7 @@ import {
 } from "./openapi/common";
 import { jsonSchema } from "./openapi/json-schema";
 import type { Api, OperationSpec, ResponseSpec } from "./openapi/registry";
-import { OPERATIONS, WEBHOOKS } from "./operations";
+import { OPERATIONS, OPERATOR_WEBHOOKS, WEBHOOKS } from "./operations";
 
 type Json = Record<string, unknown>;
 
@@ -226,7 +226,7 @@ export function buildDocument(api: Api, operations: readonly OperationSpec[] = O
     info: INFO[api],
     tags,
     paths,
-    ...(api === "tenant" ? { webhooks: WEBHOOKS } : {}),
+    webhooks: api === "tenant" ? WEBHOOKS : OPERATOR_WEBHOOKS,
     components: {
       securitySchemes: SECURITY_SCHEMES[api],
       schemas: {

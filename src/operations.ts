@@ -18,7 +18,7 @@ import { dailyUsageOperations } from "./usage/daily-routes.openapi";
 import { metaOperations } from "./openapi/meta.openapi";
 import type { OperationSpec } from "./openapi/registry";
 
-export { WEBHOOKS } from "./callbacks/routes.openapi";
+export { OPERATOR_WEBHOOKS, WEBHOOKS } from "./callbacks/routes.openapi";
 
 export const OPERATIONS: readonly OperationSpec[] = [
   ...metaOperations,

@@ -13,7 +13,8 @@ import { getTenant } from "../tenants/lookup";
 import type { Tenant } from "../tenants/schema";
 import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./delivery-log";
-import { deliveredPayload, type WebhookMessage, WebhookMessageSchema } from "./message";
+import { audienceOf, deliveredPayload, type WebhookMessage, WebhookMessageSchema } from "./message";
+import { type EventOwner, registryOutbox } from "./owner";
 import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./retry";
 import { postWebhook } from "./send";
 import { signingSecrets, webhookHeaders } from "./signature";
@@ -64,27 +65,38 @@ async function attempt(
   deps: ConsumerDeps,
 ): Promise<Decision> {
   const { config, log } = deps;
-  const fields = { tenant_id: m.tenant_id, event_id: m.event_id, task_id: m.task_id, attempt: attemptNo };
-  const tenant = await getTenant(env, m.tenant_id);
-  if (!tenant || tenant.incarnation !== m.incarnation) {
+  const fields = {
+    tenant_id: m.tenant_id,
+    event_id: m.event_id,
+    task_id: m.task_id,
+    type: m.type ?? "task.ended",
+    attempt: attemptNo,
+  };
+  const operator = audienceOf(m) === "operator";
+  const tenant = m.origin === "registry" ? null : await getTenant(env, m.tenant_id);
+  const current = tenant !== null && tenant.incarnation === m.incarnation;
+  if (!current && !operator) {
     // Deleted (and maybe re-created since): the event belongs to a life of the tenant that has ended.
     log.warn("webhook_tenant_gone", fields);
     return { ack: true };
   }
-  const destination = webhookDestination(m, tenant);
-  if (!destination || !tenant.webhook?.secret) {
+  // Where attempts are recorded: the outbox the event came from. An operator's event about a tenant that
+  // has since been deleted is still delivered (billing needs it), with nowhere left to record it.
+  const owner = m.origin === "registry" ? registryOutbox(env) : current ? tenantObject(env, m_ref(m)) : null;
+  const target = operator ? config.operatorWebhook : tenantTarget(m, tenant);
+  if (!target) {
     log.info("webhook_no_destination", fields);
-    await settled(env, { id: m.tenant_id, incarnation: m.incarnation }, m.event_id, log);
+    if (owner) await settled(owner, m, log);
     return { ack: true };
   }
 
   const at = Date.now();
-  const sent = await send(m, destination, tenant.webhook, config, at);
+  const sent = await send(m, target, config, at);
   const verdict = classify(sent.result);
   const delay =
     verdict === "transient" ? retryDelaySeconds(config.webhookRetrySchedule, attemptNo, deps.random()) : null;
-  const entry = deliveryEntry(m, attemptNo, at, destination, sent, verdict, delay);
-  await record(env, { id: m.tenant_id, incarnation: m.incarnation }, entry, log);
+  const entry = deliveryEntry(m, attemptNo, at, target.url, sent, verdict, delay);
+  if (owner) await record(owner, m, entry, log);
   log[entry.outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
     ...fields,
     outcome: entry.outcome,
@@ -93,6 +105,22 @@ async function attempt(
     error: entry.error,
   });
   return decide(verdict, delay, config, deps.random);
+}
+
+/** Where a tenant's event goes and what signs it: the secrets that sign now (a rotation signs with both). */
+interface Target {
+  url: string;
+  secrets: string[];
+}
+
+function tenantTarget(m: WebhookMessage, tenant: Tenant | null): Target | null {
+  const url = webhookDestination(m, tenant);
+  if (!url || !tenant?.webhook?.secret) return null;
+  return { url, secrets: signingSecrets(tenant.webhook, Date.now()) };
+}
+
+function m_ref(m: WebhookMessage): TenantRef {
+  return { id: m.tenant_id, incarnation: m.incarnation };
 }
 
 /** An attempt's result; `latencyMs` is null when nothing was sent (the URL was refused). */
@@ -104,15 +132,14 @@ interface Sent {
 /** One signed POST, unless the destination no longer passes the URL rules (checked at delivery time). */
 async function send(
   m: WebhookMessage,
-  destination: string,
-  webhook: NonNullable<Tenant["webhook"]>,
+  target: Target | { url: string; secret: string },
   config: Config,
   at: number,
 ): Promise<Sent> {
-  const checked = checkGatewayUrl(destination, { allowLocal: config.devAllowLocalUrls });
+  const checked = checkGatewayUrl(target.url, { allowLocal: config.devAllowLocalUrls });
   if (!checked.ok) return { result: { kind: "url_rejected", reason: checked.reason }, latencyMs: null };
   const body = JSON.stringify(await deliveredPayload(m, config));
-  const secrets = signingSecrets(webhook, at);
+  const secrets = "secrets" in target ? target.secrets : [target.secret];
   const headers = await webhookHeaders(secrets, m.event_id, Math.floor(at / 1000), body);
   return postWebhook(checked.url.href, headers, body, config.webhookTimeoutMs);
 }
@@ -134,6 +161,8 @@ function deliveryEntry(
   return {
     eventId: m.event_id,
     taskId: m.task_id,
+    type: m.type ?? "task.ended",
+    audience: audienceOf(m),
     attempt: attemptNo,
     at,
     url: destination,
@@ -162,11 +191,11 @@ function decide(
 }
 
 /** Best effort too: an event left in the outbox is sent again after its lease, and finds no destination again. */
-async function settled(env: Env, tenant: TenantRef, eventId: string, log: Logger): Promise<void> {
+async function settled(owner: EventOwner, m: WebhookMessage, log: Logger): Promise<void> {
   try {
-    await tenantObject(env, tenant).eventSettled(eventId);
+    await owner.eventSettled(m.event_id);
   } catch (err) {
-    log.error("webhook_record_failed", { tenant_id: tenant.id, event_id: eventId, error: String(err) });
+    log.error("webhook_record_failed", { tenant_id: m.tenant_id, event_id: m.event_id, error: String(err) });
   }
 }
 
@@ -174,10 +203,19 @@ async function settled(env: Env, tenant: TenantRef, eventId: string, log: Logger
  * Recording is best effort: a lost record never turns this message into a retry. (The event stays in the
  * outbox then, and is sent once more when its lease ends: a repeat with the same webhook-id.)
  */
-async function record(env: Env, tenant: TenantRef, entry: DeliveryEntry, log: Logger): Promise<void> {
+async function record(
+  owner: EventOwner,
+  m: WebhookMessage,
+  entry: DeliveryEntry,
+  log: Logger,
+): Promise<void> {
   try {
-    await tenantObject(env, tenant).recordDelivery(entry);
+    await owner.recordDelivery(entry);
   } catch (err) {
-    log.error("webhook_record_failed", { tenant_id: tenant.id, event_id: entry.eventId, error: String(err) });
+    log.error("webhook_record_failed", {
+      tenant_id: m.tenant_id,
+      event_id: entry.eventId,
+      error: String(err),
+    });
   }
 }

@@ -6,7 +6,9 @@ import type { Logger } from "../http/log";
 import { tenantObject } from "../state/client";
 import { getTenant } from "../tenants/lookup";
 import { webhookDestination } from "./destination";
-import { WebhookMessageSchema } from "./message";
+import { audienceOf, WebhookMessageSchema } from "./message";
+import { registryOutbox } from "./owner";
+import { loadConfig } from "../config/env";
 
 export async function deadLetterBatch(batch: MessageBatch<unknown>, env: Env, log: Logger): Promise<void> {
   await Promise.all(batch.messages.map((msg) => deadLetter(msg, env, log)));
@@ -21,11 +23,23 @@ async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise
   }
   const m = parsed.data;
   try {
+    const operator = audienceOf(m) === "operator";
+    const tenant = m.origin === "registry" ? null : await getTenant(env, m.tenant_id);
+    const current = tenant !== null && tenant.incarnation === m.incarnation;
     // The destination as the consumer chose it: a task without its own callback_url went to the webhook.
-    const url = webhookDestination(m, m.callback_url === null ? await getTenant(env, m.tenant_id) : null);
-    await tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation }).recordDelivery({
+    const url = operator ? (loadConfig(env).operatorWebhook?.url ?? null) : webhookDestination(m, tenant);
+    const owner =
+      m.origin === "registry"
+        ? registryOutbox(env)
+        : current
+          ? tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation })
+          : null;
+    // Recording it (in the tenant's object, for its own events) also tells the operator: delivery.dead_lettered.
+    await owner?.recordDelivery({
       eventId: m.event_id,
       taskId: m.task_id,
+      type: m.type ?? "task.ended",
+      audience: audienceOf(m),
       attempt: null,
       at: Date.now(),
       url,
@@ -36,7 +50,12 @@ async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise
       nextAttemptAt: null,
       redelivery: m.redelivery,
     });
-    log.error("webhook_dead_lettered", { tenant_id: m.tenant_id, event_id: m.event_id, task_id: m.task_id });
+    log.error("webhook_dead_lettered", {
+      tenant_id: m.tenant_id,
+      event_id: m.event_id,
+      task_id: m.task_id,
+      type: m.type ?? "task.ended",
+    });
     msg.ack();
   } catch (err) {
     log.error("webhook_dead_letter_record_failed", { event_id: m.event_id, error: String(err) });

@@ -4,6 +4,7 @@
 import { DELIVERY_RETENTION_MS } from "../config/constants";
 import { TENANT_ID_PATTERN } from "../tenants/schema";
 import { base32, randomBytes } from "../util/hmac";
+import type { EventType } from "./message";
 
 /**
  * `delivered` 2xx · `retrying` failed, another attempt is scheduled · `failed` permanent failure, or the
@@ -14,7 +15,11 @@ export type DeliveryOutcome = "delivered" | "retrying" | "failed" | "dead_letter
 
 export interface DeliveryEntry {
   eventId: string;
-  taskId: string;
+  /** Null for an event about no task. */
+  taskId: string | null;
+  /** The event's type and who it went to; absent: a task's end, to the tenant. */
+  type?: EventType;
+  audience?: "tenant" | "operator";
   /** 1-based attempt number of this message; null for a dead-letter record. */
   attempt: number | null;
   at: number;
@@ -31,7 +36,9 @@ export interface DeliveryEntry {
 export interface DeliveryView {
   id: string;
   event_id: string;
-  task_id: string;
+  task_id: string | null;
+  type: EventType;
+  audience: "tenant" | "operator";
   attempt: number | null;
   attempted_at: string;
   url: string | null;
@@ -64,7 +71,10 @@ function toView(r: Row): DeliveryView {
   return {
     id: r.id as string,
     event_id: r.event_id as string,
-    task_id: r.task_id as string,
+    // The column predates events about no task: those are stored as ''.
+    task_id: r.task_id === "" ? null : (r.task_id as string),
+    type: r.type as EventType,
+    audience: r.audience as "tenant" | "operator",
     attempt: r.attempt as number | null,
     attempted_at: iso(r.at)!,
     url: r.url as string | null,
@@ -88,12 +98,14 @@ export class DeliveryLog {
     const id = `dlv_${base32(randomBytes(15))}.${this.tenantId}`;
     const row = this.sql
       .exec<Row>(
-        `INSERT INTO webhook_deliveries (id, event_id, task_id, attempt, at, url, status_code, latency_ms,
-           outcome, error, next_attempt_at, redelivery)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO webhook_deliveries (id, event_id, task_id, type, audience, attempt, at, url, status_code,
+           latency_ms, outcome, error, next_attempt_at, redelivery)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         id,
         entry.eventId,
-        entry.taskId,
+        entry.taskId ?? "",
+        entry.type ?? "task.ended",
+        entry.audience ?? "tenant",
         entry.attempt,
         entry.at,
         entry.url,
@@ -124,7 +136,7 @@ export class DeliveryLog {
   }
 
   /** The event and task a (not yet expired) delivery record belongs to. */
-  find(id: string, now: number): { eventId: string; taskId: string } | null {
+  find(id: string, now: number): { eventId: string; taskId: string | null } | null {
     const row = this.sql
       .exec<Row>(
         "SELECT event_id, task_id FROM webhook_deliveries WHERE id = ? AND at >= ?",
@@ -132,6 +144,8 @@ export class DeliveryLog {
         now - DELIVERY_RETENTION_MS,
       )
       .toArray()[0];
-    return row ? { eventId: row.event_id as string, taskId: row.task_id as string } : null;
+    return row
+      ? { eventId: row.event_id as string, taskId: row.task_id === "" ? null : (row.task_id as string) }
+      : null;
   }
 }

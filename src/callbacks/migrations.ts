@@ -37,4 +37,18 @@ export const CALLBACK_MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE webhook_outbox ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
      CREATE INDEX webhook_outbox_event ON webhook_outbox (event_id);`,
   },
+  {
+    // Events other than a task's end (quota thresholds, the operator's events): each kept, as sent, for as
+    // long as its delivery records, so a redelivery sends the same body under the same webhook-id. The
+    // delivery records say which kind of event they belong to and who it went to.
+    name: "callbacks/3",
+    sql: `CREATE TABLE webhook_events (
+       event_id TEXT PRIMARY KEY,
+       message TEXT NOT NULL,
+       created_at INTEGER NOT NULL
+     );
+     CREATE INDEX webhook_events_created ON webhook_events (created_at);
+     ALTER TABLE webhook_deliveries ADD COLUMN type TEXT NOT NULL DEFAULT 'task.ended';
+     ALTER TABLE webhook_deliveries ADD COLUMN audience TEXT NOT NULL DEFAULT 'tenant';`,
+  },
 ];

@@ -5,6 +5,7 @@
 // local runtime killed mid-delivery) or a consumer that never reports back cannot lose the event, since the
 // row is sent again when its lease runs out. Receivers dedupe by webhook-id, which every send shares.
 import {
+  DELIVERY_RETENTION_MS,
   OUTBOX_FLUSH_BATCH,
   OUTBOX_LEASE_GRACE_MS,
   OUTBOX_LEASE_MAX_MS,
@@ -14,7 +15,8 @@ import type { TenantRef } from "../state/client";
 import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord } from "../tasks/table";
 import type { UpstreamTask } from "../upstream/schema";
-import { taskEndedMessage, type WebhookMessage } from "./message";
+import type { Logger } from "../http/log";
+import { audienceOf, taskEndedMessage, type WebhookMessage, WebhookMessageSchema } from "./message";
 
 const MAX_RETRY_MS = 5 * 60_000;
 
@@ -65,6 +67,48 @@ export class Outbox {
     );
     // Wake the alarm now; the alarm dispatcher re-arms for whatever else is due.
     this.alarm.armBy(now);
+  }
+
+  /**
+   * Records an event of another kind (`eventMessage`) and keeps its body, as sent, for redelivery while its
+   * delivery records last. Synchronous, like `taskEnded`: the caller's step commits it. An operator's event
+   * with no operator webhook configured is a structured log line instead, and nothing is stored.
+   */
+  emit(message: WebhookMessage, operatorWebhook: boolean, log: Logger): void {
+    if (audienceOf(message) === "operator" && !operatorWebhook) {
+      // Alerts at warn, so a quieter LOG_LEVEL still shows them; the per-task usage line at info.
+      log[message.type === "usage.settled" ? "info" : "warn"]("operator_event", {
+        event_id: message.event_id,
+        ...message.payload,
+      });
+      return;
+    }
+    const now = Date.now();
+    const json = JSON.stringify(message);
+    this.sql.exec("DELETE FROM webhook_events WHERE created_at < ?", now - DELIVERY_RETENTION_MS);
+    this.sql.exec(
+      "INSERT INTO webhook_events (event_id, message, created_at) VALUES (?, ?, ?)",
+      message.event_id,
+      json,
+      now,
+    );
+    this.sql.exec(
+      "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
+      message.event_id,
+      json,
+      now,
+      now,
+    );
+    this.alarm.armBy(now);
+  }
+
+  /** A kept event (not a task's end) as it was sent, marked as a redelivery; null once its records expired. */
+  event(eventId: string): WebhookMessage | null {
+    const row = this.sql
+      .exec<{ message: string }>("SELECT message FROM webhook_events WHERE event_id = ?", eventId)
+      .toArray()[0];
+    const parsed = row && WebhookMessageSchema.safeParse(JSON.parse(row.message));
+    return parsed && parsed.success ? { ...parsed.data, redelivery: true } : null;
   }
 
   /**

@@ -7,6 +7,7 @@ import { TASK_EXAMPLE, TaskViewSchema } from "../tasks/present.openapi";
 import { TenantViewSchema } from "../tenants/routes.openapi";
 import { TENANT_ID_PATH } from "../tenants/query";
 import { DeliveryListQuery } from "./query";
+import { EVENT_TYPES } from "./message";
 
 export const callbackOperations: OperationSpec[] = [
   {
@@ -68,7 +69,9 @@ export const callbackOperations: OperationSpec[] = [
             z.object({
               id: z.string(),
               event_id: z.string(),
-              task_id: z.string(),
+              task_id: z.string().nullable().describe("Null for an event about no task."),
+              type: z.enum(EVENT_TYPES),
+              audience: z.enum(["tenant", "operator"]),
               attempt: z.int().nullable(),
               attempted_at: z.string(),
               url: z.string().nullable(),
@@ -110,35 +113,161 @@ export const callbackOperations: OperationSpec[] = [
   },
 ];
 
-/** The task-ended event, POSTed to the task's callback_url or the tenant's webhook URL. */
-export const WEBHOOKS = {
-  taskEnded: {
+const SIGNED_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
+  name,
+  in: "header",
+  required: true,
+  schema: { type: "string" },
+}));
+
+/** An event other than a task's end: `{type, timestamp, data}`. */
+function eventBody(type: string, data: z.ZodType) {
+  return z.object({
+    type: z.literal(type),
+    timestamp: z.string().describe("When it happened (ISO 8601)."),
+    data,
+  });
+}
+
+function webhook(
+  operationId: string,
+  summary: string,
+  description: string,
+  schema: z.ZodType,
+  example: unknown,
+) {
+  return {
     post: {
-      operationId: "taskEnded",
-      summary: "A task ended",
-      description:
-        "Sent once per task end (retried with backoff until a 2xx), signed per Standard Webhooks with the tenant's `whsec_` secret: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it. The body is the task as GET /v1/tasks/{task_id} shows it.",
-      parameters: ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
-        name,
-        in: "header",
-        required: true,
-        schema: { type: "string" },
-      })),
+      operationId,
+      summary,
+      description,
+      parameters: SIGNED_HEADERS,
       requestBody: {
         required: true,
-        content: {
-          "application/json": {
-            schema: jsonSchema(TaskViewSchema, "output"),
-            example: {
-              ...TASK_EXAMPLE,
-              status: "completed",
-              progress: 100,
-              results: ["https://cdn.example.com/out.mp4"],
-            },
-          },
-        },
+        content: { "application/json": { schema: jsonSchema(schema, "output"), example } },
       },
       responses: { "200": { description: "Any 2xx acknowledges the event." } },
     },
-  },
+  };
+}
+
+const SIGNED =
+  "Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares.";
+
+const QuotaThresholdSchema = eventBody(
+  "quota.threshold",
+  z.object({
+    scope: z.enum(["tenant", "user"]),
+    sub: z.string().optional().describe("The user's `sub`, when `scope` is `user`."),
+    threshold: z.int().describe("The percentage of the monthly credits reached."),
+    month: z.string().describe("The calendar month (UTC), `YYYY-MM`."),
+    used: z.number().describe("Credits used plus reserved by tasks in flight, this month."),
+    limit: z.number().describe("The scope's `monthly_credits`."),
+  }),
+);
+
+/** The events a tenant receives at its webhook (OpenAPI 3.1 `webhooks` of the tenant document). */
+export const WEBHOOKS = {
+  taskEnded: webhook(
+    "taskEnded",
+    "A task ended",
+    `Sent once per task end (retried with backoff until a 2xx) to the task's callback_url or the tenant's webhook URL, signed with the tenant's \`whsec_\` secret. ${SIGNED} The body is the task as GET /v1/tasks/{task_id} shows it.`,
+    TaskViewSchema,
+    { ...TASK_EXAMPLE, status: "completed", progress: 100, results: ["https://cdn.example.com/out.mp4"] },
+  ),
+  quotaThreshold: webhook(
+    "quotaThreshold",
+    "A scope reached an alert threshold of its monthly credits",
+    `Sent to the tenant's webhook URL the first time this month that a scope's credits used plus reserved reach one of its \`alert_thresholds\` (default 80 and 100 percent of \`monthly_credits\`): once per scope, threshold and month. The tenant's scope uses \`quotas\`, a user's \`user_quotas\`. ${SIGNED}`,
+    QuotaThresholdSchema,
+    {
+      type: "quota.threshold",
+      timestamp: "2026-12-07T09:30:00.000Z",
+      data: { scope: "user", sub: "user-42", threshold: 80, month: "2026-12", used: 81.2, limit: 100 },
+    },
+  ),
+};
+
+const LedgerFields = {
+  task_id: z.string(),
+  sub: z.string().nullable(),
+  status: z.string(),
+  model: z.string(),
+  estimate: z.number(),
+  reserved: z.number(),
+  charged: z.number().nullable(),
+  created_at: z.string(),
+  ended_at: z.string().nullable(),
+};
+
+/**
+ * The operator's events at OPERATOR_WEBHOOK_URL, signed with OPERATOR_WEBHOOK_SECRET (the admin document's
+ * `webhooks`). With no URL set they are structured log lines (`operator_event`) instead.
+ */
+export const OPERATOR_WEBHOOKS = {
+  tenantQuotaExhausted: webhook(
+    "tenantQuotaExhausted",
+    "A tenant used all of its monthly credits",
+    `The first time in a month that a tenant's credits used plus reserved reach 100 % of its \`monthly_credits\`. ${SIGNED}`,
+    eventBody(
+      "tenant.quota_exhausted",
+      z.object({ tenant_id: z.string(), month: z.string(), used: z.number(), limit: z.number() }),
+    ),
+    {
+      type: "tenant.quota_exhausted",
+      timestamp: "2026-12-07T09:30:00.000Z",
+      data: { tenant_id: "acme", month: "2026-12", used: 1000, limit: 1000 },
+    },
+  ),
+  usageSettled: webhook(
+    "usageSettled",
+    "A task settled: what it cost",
+    `One per ended task, once its credits settle; \`webhook-id\` is the task's id, so a billing pipeline (a Stripe meter event's identifier, say) counts each task once however often it is delivered. The data is the task's ledger entry. ${SIGNED}`,
+    eventBody("usage.settled", z.object({ tenant_id: z.string(), month: z.string(), ...LedgerFields })),
+    {
+      type: "usage.settled",
+      timestamp: "2026-12-07T09:30:00.000Z",
+      data: {
+        tenant_id: "acme",
+        month: "2026-12",
+        task_id: "task-unified-…",
+        sub: "user-42",
+        status: "completed",
+        model: "wan2.6-reference-video-flash",
+        estimate: 23.8,
+        reserved: 23.8,
+        charged: 23.8,
+        created_at: "2026-12-07T09:28:00.000Z",
+        ended_at: "2026-12-07T09:30:00.000Z",
+      },
+    },
+  ),
+  deliveryDeadLettered: webhook(
+    "deliveryDeadLettered",
+    "A tenant's webhook exhausted its retries",
+    `One of a tenant's events failed every scheduled attempt and was dead-lettered; \`POST /admin/deliveries/{id}/redeliver\` sends it again. ${SIGNED}`,
+    eventBody(
+      "delivery.dead_lettered",
+      z.object({
+        tenant_id: z.string(),
+        delivery_id: z.string(),
+        event_id: z.string(),
+        event_type: z.enum(EVENT_TYPES),
+        task_id: z.string().nullable(),
+        url: z.string().nullable(),
+      }),
+    ),
+    {
+      type: "delivery.dead_lettered",
+      timestamp: "2026-12-07T09:30:00.000Z",
+      data: {
+        tenant_id: "acme",
+        delivery_id: "dlv_….acme",
+        event_id: "msg_…",
+        event_type: "task.ended",
+        task_id: "task-unified-…",
+        url: "https://hooks.acme.example/reelgate",
+      },
+    },
+  ),
 };

@@ -246,3 +246,10 @@ export const EVENT_STREAM_MAX_LIFE_MS = 30 * 60_000;
 export const EVENT_STREAM_END_RELEASE_MS = 5_000;
 /** The longest Retry-After a refused stream is told (a slot frees when any stream closes, usually sooner). */
 export const EVENT_STREAM_RETRY_AFTER_MAX_S = 30;
+
+// --- The money loop (docs/quotas.md): alerts before the wall, and the operator's own account.
+
+/** `quota.threshold` events fire at these percentages of a scope's monthly credits unless the tenant sets its own. */
+export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [80, 100];
+/** The Registry reads the operator's EvoLink balance at most this often (UPSTREAM_CREDITS_CHECK_SECONDS). */
+export const DEFAULT_UPSTREAM_CREDITS_CHECK_S = 300;

@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_RESULT_RETENTION_DAYS,
   DEFAULT_EVENTS_POLL_MS,
   DEFAULT_EVENTS_IDLE_MS,
+  DEFAULT_UPSTREAM_CREDITS_CHECK_S,
 } from "./constants";
 
 const httpUrl = z.pipe(
@@ -107,6 +108,19 @@ const ConfigSchema = z.object({
   MAX_RESULT_RETENTION_DAYS: positiveInt(DEFAULT_MAX_RESULT_RETENTION_DAYS),
   EVENTS_POLL_MS: positiveInt(DEFAULT_EVENTS_POLL_MS),
   EVENTS_IDLE_MS: positiveInt(DEFAULT_EVENTS_IDLE_MS),
+  OPERATOR_WEBHOOK_URL: z.optional(httpUrl),
+  OPERATOR_WEBHOOK_SECRET: z.optional(
+    z
+      .string()
+      .check(z.regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, "must be whsec_ and at least 24 base64 bytes")),
+  ),
+  UPSTREAM_CREDITS_CHECK_SECONDS: positiveInt(DEFAULT_UPSTREAM_CREDITS_CHECK_S),
+  UPSTREAM_CREDITS_ALERT: z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^\d+(\.\d+)?$/, "must be a non-negative number of credits")),
+      z.transform(Number),
+    ),
+  ),
 });
 
 export interface Config {
@@ -138,6 +152,15 @@ export interface Config {
   eventsPollMs: number;
   /** An event stream that has sent no event for this long is closed (the client resumes with Last-Event-ID). */
   eventsIdleMs: number;
+  /**
+   * Where the operator's own events go (docs/quotas.md, "The operator's account"), signed with its secret;
+   * null: they are structured log lines only.
+   */
+  operatorWebhook: { url: string; secret: string } | null;
+  /** How often the Registry reads the operator's EvoLink balance. */
+  upstreamCreditsCheckSeconds: number;
+  /** `upstream.credits_low` fires when the balance falls under this many credits (null: only under the open reservations). */
+  upstreamCreditsAlert: number | null;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -176,6 +199,10 @@ export function loadConfig(env: object): Config {
     throw new ConfigError(`Gateway misconfigured: ${[...new Set(problems)].join("; ")}`);
   }
   const c = parsed.data;
+  if ((c.OPERATOR_WEBHOOK_URL === undefined) !== (c.OPERATOR_WEBHOOK_SECRET === undefined))
+    throw new ConfigError(
+      "Gateway misconfigured: OPERATOR_WEBHOOK_URL and OPERATOR_WEBHOOK_SECRET are set together or not at all",
+    );
   const config: Config = {
     upstreamBaseUrl: c.UPSTREAM_BASE_URL,
     upstreamApiKey: c.UPSTREAM_API_KEY,
@@ -196,6 +223,12 @@ export function loadConfig(env: object): Config {
     maxResultRetentionDays: c.MAX_RESULT_RETENTION_DAYS,
     eventsPollMs: c.EVENTS_POLL_MS,
     eventsIdleMs: c.EVENTS_IDLE_MS,
+    operatorWebhook:
+      c.OPERATOR_WEBHOOK_URL && c.OPERATOR_WEBHOOK_SECRET
+        ? { url: c.OPERATOR_WEBHOOK_URL, secret: c.OPERATOR_WEBHOOK_SECRET }
+        : null,
+    upstreamCreditsCheckSeconds: c.UPSTREAM_CREDITS_CHECK_SECONDS,
+    upstreamCreditsAlert: c.UPSTREAM_CREDITS_ALERT ?? null,
   };
   cache.set(env, config);
   return config;

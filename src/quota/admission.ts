@@ -119,7 +119,7 @@ export function admit(t: AdmissionTables, req: AdmitRequest): AdmitResult {
   if (retryOf !== null && !t.tasks.revive({ ...task, id: retryOf })) retryOf = null;
   if (retryOf !== null) task = { ...task, id: retryOf };
   else t.tasks.insert(task);
-  t.counters.reserve(task, task.reserved);
+  t.counters.reserve(task, task.reserved, req.limits);
 
   let epoch: number | null = null;
   if (req.idempotency)

@@ -9,7 +9,7 @@ import { reportedCreditsUsed, type UpstreamTask } from "../upstream/schema";
 import { admit, type AdmissionCheck, type AdmitRequest, type AdmitResult, judge } from "./admission";
 import { IdempotencyTable, type StoredResponse, type WaitOutcome } from "../idempotency/keys";
 import { type LedgerEntry, ledgerEntry, syncEndedTasks } from "./kv-sync";
-import { type MonthTotals, QuotaCounters } from "./counters";
+import { type MonthTotals, QuotaCounters, type ThresholdReached } from "./counters";
 import { type Refusal, type ScopeState } from "./arithmetic";
 import { monthStart, nextMonthStart } from "../util/month";
 
@@ -42,8 +42,9 @@ export class QuotaBook {
     private readonly kv: KVNamespace,
     private readonly tenantId: string,
     private readonly alarm: Pick<AlarmClock, "armBy">,
+    onThreshold?: (reached: ThresholdReached) => void,
   ) {
-    this.counters = new QuotaCounters(storage.sql);
+    this.counters = new QuotaCounters(storage.sql, onThreshold);
     this.idempotency = new IdempotencyTable(storage.sql);
   }
 
@@ -73,12 +74,13 @@ export class QuotaBook {
     this.idempotency.fail(record.id, failure);
   }
 
-  /** The task ended (once per task): the hold is replaced by what it cost. */
-  settle(record: TaskRecord, upstream: UpstreamTask, now: number): void {
+  /** The task ended (once per task): the hold is replaced by what it cost, which is returned. */
+  settle(record: TaskRecord, upstream: UpstreamTask, now: number): number {
     const charged = chargeFor(record, upstream);
     this.tasks.setCharged(record.id, charged, now);
     this.counters.settle(record, record.reserved, charged);
     this.wake();
+    return charged;
   }
 
   /** The caller's scopes for GET /v1/usage; with `limits`, a slot's expected end only when none is left. */

@@ -3,7 +3,8 @@
 // change that causes it (admit, attach, abort, end). Tasks in flight: a counter kept by triggers on the
 // tasks table (migration "quota/2"). So admission reads a few rows per scope, however many tasks the
 // tenant has: the rate window is counted from an index, up to the scope's own limit.
-import { DEFAULT_TASK_SECONDS, RATE_WINDOW_MS } from "../config/constants";
+import { DEFAULT_ALERT_THRESHOLDS, DEFAULT_TASK_SECONDS, RATE_WINDOW_MS } from "../config/constants";
+import { base32, randomBytes } from "../util/hmac";
 import type { TaskRecord } from "../tasks/table";
 import type { QuotaLimits } from "../tenants/schema";
 import { monthOf } from "../util/month";
@@ -17,6 +18,29 @@ export function scopeKey(sub: string | null): string {
 /** What a task contributes to the counters. */
 type Entry = Pick<TaskRecord, "sub" | "createdAt">;
 
+/** A scope's tenant and user limits, as admission applies them to a task (`quotas`, `user_quotas`). */
+export interface ScopeLimits {
+  tenant: QuotaLimits;
+  user: QuotaLimits;
+}
+
+/**
+ * A threshold of a scope's monthly credits reached for the first time this month (used + reserved ≥
+ * limit × threshold / 100): `audience` `tenant` for the tenant's own thresholds (`quota.threshold`),
+ * `operator` for the tenant reaching 100 % (`tenant.quota_exhausted`). Reported once, ever, per scope,
+ * month, threshold and audience, from inside the step that moved the counter.
+ */
+export interface ThresholdReached {
+  eventId: string;
+  scope: "tenant" | "user";
+  sub: string | null;
+  month: string;
+  threshold: number;
+  audience: "tenant" | "operator";
+  usedUnits: number;
+  limitUnits: number;
+}
+
 export interface MonthTotals {
   scope: string;
   usedUnits: number;
@@ -24,7 +48,14 @@ export interface MonthTotals {
 }
 
 export class QuotaCounters {
-  constructor(private readonly sql: SqlStorage) {}
+  /** Thresholds known to be reported already (scope, month, threshold, audience): skips their insert. */
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    /** Told of each threshold reached, inside the same step (the caller writes its event there). */
+    private readonly onThreshold: (reached: ThresholdReached) => void = () => {},
+  ) {}
 
   /**
    * What admission needs of a scope at `now`, reading no more than its `limits` require: nothing of the
@@ -63,9 +94,12 @@ export class QuotaCounters {
     };
   }
 
-  /** Holds `credits` for a new task (tenant and user rows of its creation month). */
-  reserve(task: Entry, credits: number): void {
-    this.add(task, 0, toUnits(credits));
+  /**
+   * Holds `credits` for a new task (tenant and user rows of its creation month). `limits` are what admission
+   * applied: the rows remember the monthly limit and alert thresholds, for the changes that follow.
+   */
+  reserve(task: Entry, credits: number, limits?: ScopeLimits): void {
+    this.add(task, 0, toUnits(credits), limits);
   }
 
   /** The task's reservation changed (the upstream reserved more than the estimate). */
@@ -172,19 +206,82 @@ export class QuotaCounters {
     return row.t;
   }
 
-  private add(task: Entry, usedUnits: number, reservedUnits: number): void {
+  private add(task: Entry, usedUnits: number, reservedUnits: number, limits?: ScopeLimits): void {
     if (usedUnits === 0 && reservedUnits === 0) return;
     const month = monthOf(task.createdAt);
-    for (const scope of task.sub === null ? ["tenant"] : ["tenant", scopeKey(task.sub)]) {
-      this.sql.exec(
-        `INSERT INTO quota_months (scope, month, used, reserved) VALUES (?, ?, ?, ?)
-         ON CONFLICT (scope, month) DO UPDATE SET used = used + excluded.used,
-           reserved = reserved + excluded.reserved`,
-        scope,
-        month,
-        usedUnits,
-        reservedUnits,
-      );
+    const scopes: ["tenant" | "user", QuotaLimits | undefined][] = [["tenant", limits?.tenant]];
+    if (task.sub !== null) scopes.push(["user", limits?.user]);
+    for (const [scope, own] of scopes) {
+      const key = scope === "tenant" ? "tenant" : scopeKey(task.sub);
+      const limit = own?.monthly_credits === undefined ? null : toUnits(own.monthly_credits);
+      const alerts = JSON.stringify(own?.alert_thresholds ?? DEFAULT_ALERT_THRESHOLDS);
+      // Without `limits` (attach, abort, settlement) the row keeps what admission last stored.
+      const row = this.sql
+        .exec<{ used: number; reserved: number; limit_units: number | null; alerts: string | null }>(
+          `INSERT INTO quota_months (scope, month, used, reserved, limit_units, alerts) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (scope, month) DO UPDATE SET used = used + excluded.used,
+             reserved = reserved + excluded.reserved,
+             limit_units = IIF(?, excluded.limit_units, limit_units), alerts = IIF(?, excluded.alerts, alerts)
+           RETURNING used, reserved, limit_units, alerts`,
+          key,
+          month,
+          usedUnits,
+          reservedUnits,
+          limit,
+          limits ? alerts : null,
+          limits ? 1 : 0,
+          limits ? 1 : 0,
+        )
+        .one();
+      if (usedUnits + reservedUnits > 0) this.reach(scope, task.sub, month, row);
+    }
+  }
+
+  /** After an increase: each threshold the row's total has reached and that is not yet reported. */
+  private reach(
+    scope: "tenant" | "user",
+    sub: string | null,
+    month: string,
+    row: { used: number; reserved: number; limit_units: number | null; alerts: string | null },
+  ): void {
+    const limit = row.limit_units;
+    if (limit === null || limit <= 0) return;
+    const total = row.used + row.reserved;
+    const thresholds = row.alerts ? (JSON.parse(row.alerts) as number[]) : DEFAULT_ALERT_THRESHOLDS;
+    const due: [number, "tenant" | "operator"][] = thresholds.map((t) => [t, "tenant"]);
+    if (scope === "tenant") due.push([100, "operator"]);
+    const key = scope === "tenant" ? "tenant" : scopeKey(sub);
+    for (const [threshold, audience] of due) {
+      // Compared in integers: total / limit ≥ threshold / 100.
+      if (total * 100 < limit * threshold) continue;
+      const memo = `${key}\n${month}\n${threshold}\n${audience}`;
+      if (this.reported.has(memo)) continue;
+      const eventId = `msg_q${base32(randomBytes(15))}`;
+      const inserted = this.sql
+        .exec(
+          `INSERT INTO quota_alerts (scope, month, threshold, audience, event_id, at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT DO NOTHING RETURNING 1`,
+          key,
+          month,
+          threshold,
+          audience,
+          eventId,
+          Date.now(),
+        )
+        .toArray().length;
+      // Remembered only once it is known to be stored: a step that rolls back must not hide it.
+      if (!inserted) this.reported.add(memo);
+      else
+        this.onThreshold({
+          eventId,
+          scope,
+          sub,
+          month,
+          threshold,
+          audience,
+          usedUnits: total,
+          limitUnits: limit,
+        });
     }
   }
 }

@@ -62,4 +62,22 @@ export const QUOTA_MIGRATIONS: readonly Migration[] = [
      CREATE INDEX tasks_aborted ON tasks (created_at) WHERE state = 'aborted';
      CREATE INDEX tasks_sub_aborted ON tasks (sub, created_at) WHERE state = 'aborted';`,
   },
+  {
+    // Alerts before the wall (docs/quotas.md): each scope's month row remembers the monthly limit and the
+    // alert thresholds admission last applied to it (in units; NULL: no monthly limit), so a later change of
+    // the counter (attach, settlement) is judged against them too; `quota_alerts` holds each threshold
+    // reached, once per scope, month, threshold and audience — its primary key is what makes it once.
+    name: "quota/alerts",
+    sql: `ALTER TABLE quota_months ADD COLUMN limit_units INTEGER;
+     ALTER TABLE quota_months ADD COLUMN alerts TEXT;
+     CREATE TABLE quota_alerts (
+       scope TEXT NOT NULL,
+       month TEXT NOT NULL,
+       threshold INTEGER NOT NULL,
+       audience TEXT NOT NULL,
+       event_id TEXT NOT NULL,
+       at INTEGER NOT NULL,
+       PRIMARY KEY (scope, month, threshold, audience)
+     );`,
+  },
 ];

@@ -23,6 +23,8 @@ const ORDER = [
   "callbacks/2",
   "tasks/retention",
   "results/1",
+  "callbacks/3",
+  "quota/alerts",
 ] as const;
 
 /** `steps` in the order `order` names them; a step not named, or a name with no step, is a bug: it throws. */

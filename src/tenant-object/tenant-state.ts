@@ -11,7 +11,9 @@ import {
   type DeliveryPage,
   type DeliveryView,
 } from "../callbacks/delivery-log";
-import { messageFromRecord, type WebhookMessage } from "../callbacks/message";
+import { deadLettered, messageFromRecord, type WebhookMessage } from "../callbacks/message";
+import { thresholdMessage, usageSettled } from "../usage/events";
+import type { ThresholdReached } from "../quota/counters";
 import { Outbox } from "../callbacks/outbox";
 import { loadConfig } from "../config/env";
 import type { Env } from "../env";
@@ -80,7 +82,9 @@ export class TenantState extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(() => this.alarms.load());
     this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant, this.alarms);
     this.deliveries = new DeliveryLog(ctx.storage.sql, this.tenant.id);
-    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms);
+    this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms, (reached) =>
+      this.thresholdReached(reached),
+    );
     this.files = new FileBook(ctx.storage, this.tenant.id, this.alarms);
     const tenant = this.tenant;
     this.results = new ResultKeeper({
@@ -200,8 +204,9 @@ export class TenantState extends DurableObject<Env> {
    * and the tenant's task-ended event (callbacks outbox) hang off this single seam.
    */
   private onTaskEnded(record: TaskRecord, upstream: UpstreamTask, now: number): void {
-    this.quota.settle(record, upstream, now);
+    const charged = this.quota.settle(record, upstream, now);
     this.outbox.taskEnded(record, upstream, now);
+    this.notify(usageSettled(this.tenant, { ...record, charged }, now));
     this.files.taskEnded(record.id, now);
     this.results.taskEnded(record, upstream, now);
   }
@@ -282,7 +287,11 @@ export class TenantState extends DurableObject<Env> {
     const next = entry.outcome === "retrying" ? entry.nextAttemptAt : null;
     return this.alarms.transaction(() => {
       this.outbox.attempted(entry.eventId, next, timeoutMs);
-      return this.deliveries.record(entry, Date.now());
+      const view = this.deliveries.record(entry, Date.now());
+      // The operator hears of a tenant's event that exhausted its retries (never of its own: no loop).
+      if (entry.outcome === "dead_lettered" && (entry.audience ?? "tenant") === "tenant")
+        this.notify(deadLettered(this.tenant, view, Date.now()));
+      return view;
     });
   }
 
@@ -298,7 +307,11 @@ export class TenantState extends DurableObject<Env> {
   /** The event a delivery record belongs to, rebuilt from the ended task, to be sent again. */
   async redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null> {
     const found = this.deliveries.find(deliveryId, Date.now());
-    const record = found && this.tasks.getByPublicId(found.taskId);
+    if (!found) return null;
+    // An event of another kind is sent again as it was; a task's end is rebuilt from the ended task.
+    const kept = this.outbox.event(found.eventId);
+    if (kept) return kept;
+    const record = found.taskId === null ? null : this.tasks.getByPublicId(found.taskId);
     return record ? messageFromRecord(this.tenant, record) : null;
   }
 
@@ -470,5 +483,25 @@ export class TenantState extends DurableObject<Env> {
   /** What `admit` would refuse a request for now (null: it would be admitted); reserves nothing. */
   async checkAdmission(request: AdmissionCheck): Promise<Refusal | null> {
     return this.quota.check(request);
+  }
+
+  // --- Alerts and the operator's events (src/quota thresholds, src/callbacks outbox; docs/quotas.md).
+
+  /**
+   * An event of another kind than a task's end, inside the step that caused it: into the outbox, or — the
+   * operator's, with no OPERATOR_WEBHOOK_URL — a structured log line.
+   */
+  private notify(message: WebhookMessage): void {
+    const config = loadConfig(this.env);
+    this.outbox.emit(
+      message,
+      config.operatorWebhook !== null,
+      configLogger(config, { tenant_id: this.tenant.id }),
+    );
+  }
+
+  /** A scope reached a threshold of its monthly credits (src/quota/counters.ts), once per month. */
+  private thresholdReached(r: ThresholdReached): void {
+    this.notify(thresholdMessage(this.tenant, r, Date.now()));
   }
 }

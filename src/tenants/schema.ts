@@ -137,6 +137,16 @@ const Quotas = z.strictObject({
   result_storage_bytes: nonNegativeInt(),
   /** Task event streams (src/events) open at once. */
   max_event_streams: positiveInt(),
+  /**
+   * Percentages of `monthly_credits` at which a `quota.threshold` event is sent, once per scope and month
+   * (default DEFAULT_ALERT_THRESHOLDS, [80, 100]; [] sends none).
+   */
+  alert_thresholds: z.optional(
+    z.array(z.number().check(z.int(), z.gte(1), z.lte(1000))).check(
+      z.maxLength(10),
+      z.refine((a: number[]) => a.every((t, i) => i === 0 || t > a[i - 1]!), "must be ascending, each once"),
+    ),
+  ),
 });
 
 /**
