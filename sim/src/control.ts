@@ -15,6 +15,8 @@ const routes: Record<string, Route> = {
   "POST /__sim/faults": injectFaults,
   "GET /__sim/media": (sim) => json(mediaJson(sim.media)),
   "POST /__sim/media": configureMedia,
+  "GET /__sim/credits": (sim) => json(sim.credits),
+  "POST /__sim/credits": configureCredits,
   "POST /__sim/reset": (sim) => {
     sim.reset();
     return json({ ok: true });
@@ -43,6 +45,15 @@ async function injectFaults(sim: UpstreamSimulator, request: Request): Promise<R
 async function configureMedia(sim: UpstreamSimulator, request: Request): Promise<Response> {
   try {
     return json(mediaJson(sim.configureMedia(JSON.parse(await request.text()))));
+  } catch (err) {
+    return badRequest(err);
+  }
+}
+
+/** `{"balance": n | null}`: the account's remaining balance from now on (null = unlimited, the default). */
+async function configureCredits(sim: UpstreamSimulator, request: Request): Promise<Response> {
+  try {
+    return json(sim.configureCredits(JSON.parse(await request.text())));
   } catch (err) {
     return badRequest(err);
   }

@@ -4,6 +4,7 @@
 import { CallbackDispatcher } from "./callbacks";
 import { FLASH_FILE, validateAgainstContract } from "./contract";
 import { handleControl } from "./control";
+import { creditsUnauthorized, SimAccount, type CreditsState } from "./credits";
 import { FILES_PREFIX, filesFault, SimFiles } from "./files";
 import * as errors from "./errors";
 import { mergeFaults, parseFaults, takeMediaBreak, takeStatusFault } from "./faults";
@@ -22,6 +23,7 @@ import {
   serveMedia,
   type MediaSettings,
 } from "./media";
+import { creditsFor } from "./pricing";
 import { asCreateBody, checkCreateBody } from "./rules";
 import { advance, chooseOutcome, createView, detailView, ID_PREFIX, isTerminal, newTask } from "./tasks";
 import type { CallbackAttempt, Faults, RecordedRequest, SimOptions, SimTask, Timings } from "./types";
@@ -45,6 +47,7 @@ export type {
 export const DEFAULT_TIMINGS: Timings = { processingAfterMs: 1_000, completeAfterMs: 5_000 };
 const CREATE_PATH = "/v1/videos/generations";
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
+const CREDITS_PATH = "/v1/credits";
 
 export class UpstreamSimulator {
   readonly requests: RecordedRequest[] = [];
@@ -61,6 +64,8 @@ export class UpstreamSimulator {
   readonly mediaBaseUrl: string;
   /** The files API (EvoLink's files-api; served on the same origin by the simulator). */
   readonly files: SimFiles;
+  /** The operator's account behind the key: GET /v1/credits, and the 402 when a reservation would overdraw it. */
+  private readonly account = new SimAccount();
 
   constructor(private readonly options: SimOptions) {
     if (!options.apiKey) throw new Error("UpstreamSimulator: apiKey is required");
@@ -117,6 +122,19 @@ export class UpstreamSimulator {
     return this.media;
   }
 
+  /** The account: its balance (null = unlimited), what completed tasks used, what open tasks hold. */
+  get credits(): CreditsState {
+    this.sync();
+    return this.account.state(this.openReserved());
+  }
+
+  /** Sets the balance (`{"balance": number | null}`, as POST /__sim/credits). Throws on a bad value. */
+  configureCredits(input: unknown): CreditsState {
+    this.sync(); // tasks the clock has already ended are settled against the balance they ran under
+    this.account.configure(input);
+    return this.credits;
+  }
+
   /** Merges faults in (a key set to null clears it). Throws on an unknown key or bad value. */
   inject(faults: Faults | Record<string, unknown>): void {
     this.activeFaults = mergeFaults(this.activeFaults, parseFaults(faults));
@@ -129,6 +147,7 @@ export class UpstreamSimulator {
     this.dispatcher.reset();
     this.activeFaults = {};
     this.files.reset();
+    this.account.reset();
     this.mediaSettings = { ...this.initialMedia };
   }
 
@@ -161,6 +180,10 @@ export class UpstreamSimulator {
         ? this.query(request, decodeURIComponent(taskMatch[1] ?? ""))
         : methodNotAllowed(request.method, url.pathname);
     }
+    if (url.pathname === CREDITS_PATH) {
+      if (request.method !== "GET") return methodNotAllowed(request.method, url.pathname);
+      return this.authorized(request) ? errors.json(this.account.view()) : creditsUnauthorized();
+    }
     return errors.routeNotFound(request.method, url.pathname);
   }
 
@@ -186,6 +209,9 @@ export class UpstreamSimulator {
     const problems = this.problems(parsed.body);
     if (problems.length > 0) return errors.invalidRequest(problems);
     const body = asCreateBody(parsed.body);
+    // EvoLink reserves at creation: a reservation the balance cannot cover beside the open ones is refused.
+    if (!this.account.affords(creditsFor(body), this.openReserved()))
+      return errors.statusError("create", 402);
     const outcome = chooseOutcome(this.activeFaults.nextOutcome, body.prompt);
     delete this.activeFaults.nextOutcome;
     const task = newTask(body, outcome, this.now(), this.mediaSettings.bytes, key ?? undefined);
@@ -261,9 +287,19 @@ export class UpstreamSimulator {
     const now = this.now();
     for (const task of this.taskMap.values()) {
       const ended = advance(task, now, this.timings);
+      // Settled on completion at what was reserved (its `credits_used`); a failed or cancelled task is not charged.
+      if (ended && task.status === "completed") this.account.charge(task.creditsReserved);
       const url = task.request.callback_url;
       if (ended && url) this.dispatcher.enqueue(task.id, url, task.finishedAt ?? now);
     }
+  }
+
+  /** Credits held by unfinished tasks (in sync with the clock: callers sync first). */
+  private openReserved(): number {
+    let cents = 0;
+    for (const task of this.taskMap.values())
+      if (!isTerminal(task.status)) cents += Math.round(task.creditsReserved * 100);
+    return cents / 100;
   }
 
   private record(request: Request, url: URL, text: string): void {

@@ -36,21 +36,26 @@ export async function createUpstreamTask(
   idempotencyKey?: string,
 ): Promise<UpstreamTask> {
   const provider = call.provider ?? EVOLINK;
-  const headers = baseHeaders(call, provider);
+  const headers = upstreamHeaders(call, provider);
   headers.set("content-type", "application/json");
   if (idempotencyKey) headers.set("idempotency-key", idempotencyKey);
-  const res = await send(call, provider.createPath, { method: "POST", headers, body: JSON.stringify(body) });
+  const res = await sendUpstream(call, provider.createPath, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body),
+  });
   return parseTask(call, res, "create");
 }
 
 export async function getUpstreamTask(call: UpstreamCall, upstreamId: string): Promise<UpstreamTask> {
   const provider = call.provider ?? EVOLINK;
   const path = provider.taskPath.replace("{id}", encodeURIComponent(upstreamId));
-  const res = await send(call, path, { method: "GET", headers: baseHeaders(call, provider) });
+  const res = await sendUpstream(call, path, { method: "GET", headers: upstreamHeaders(call, provider) });
   return parseTask(call, res, "query");
 }
 
-function baseHeaders(call: UpstreamCall, provider: UpstreamProvider): Headers {
+/** The headers of every upstream call: the allow-listed client headers, the request id, the operator's key. */
+export function upstreamHeaders(call: UpstreamCall, provider: UpstreamProvider): Headers {
   const headers = new Headers();
   for (const name of provider.forwardHeaders) {
     const v = call.clientHeaders?.get(name);
@@ -63,7 +68,8 @@ function baseHeaders(call: UpstreamCall, provider: UpstreamProvider): Headers {
   return headers;
 }
 
-async function send(call: UpstreamCall, path: string, init: RequestInit): Promise<Response> {
+/** One upstream call, bounded by UPSTREAM_TIMEOUT_MS; unreachable or too slow is an ApiError. */
+export async function sendUpstream(call: UpstreamCall, path: string, init: RequestInit): Promise<Response> {
   const url = `${call.config.upstreamBaseUrl}${path}`;
   const started = Date.now();
   try {
@@ -83,7 +89,8 @@ async function send(call: UpstreamCall, path: string, init: RequestInit): Promis
   }
 }
 
-async function readCapped(res: Response): Promise<unknown> {
+/** The answer's JSON, read up to UPSTREAM_MAX_RESPONSE_BYTES; undefined when larger or not JSON. */
+export async function readCapped(res: Response): Promise<unknown> {
   const bytes = await readBytesCapped(res.body, UPSTREAM_MAX_RESPONSE_BYTES);
   if (bytes === null) return undefined;
   try {
@@ -104,19 +111,19 @@ async function parseTask(call: UpstreamCall, res: Response, op: "create" | "quer
   throw mapUpstreamError(call, res, body, op);
 }
 
+/** Which call failed: a tenant's creation or query, or the operator's balance (./credits.ts). */
+export type UpstreamOp = "create" | "query" | "credits";
+
 /** Upstream failure → gateway error. 401/402/403 are the operator's account problem, never the tenant's. */
-export function mapUpstreamError(
-  call: UpstreamCall,
-  res: Response,
-  body: unknown,
-  op: "create" | "query",
-): ApiError {
+export function mapUpstreamError(call: UpstreamCall, res: Response, body: unknown, op: UpstreamOp): ApiError {
   const parsed = UpstreamErrorSchema.safeParse(body);
   const upstream = parsed.success ? parsed.data.error : undefined;
   const code = upstream?.code === undefined ? undefined : String(upstream.code);
   const message = scrub(call, upstream?.message);
   switch (res.status) {
     case 400:
+      // A tenant's request the upstream refused; the balance read carries nothing of a tenant's.
+      if (op === "credits") break;
       return new ApiError("invalid_request", message ?? "The video service rejected the request");
     case 401:
     case 402:

@@ -5,6 +5,8 @@ export interface UpstreamProvider {
   /** Path of task creation and of the task query (`{id}` is replaced). */
   createPath: string;
   taskPath: string;
+  /** Path of the operator's balance (./credits.ts). */
+  creditsPath: string;
   /** Builds the auth header from the operator's key. The key never leaves this function's result. */
   authHeader(key: string): [string, string];
   /** Client request headers passed through unchanged (lower case). Everything else is dropped. */
@@ -17,6 +19,7 @@ export const EVOLINK: UpstreamProvider = {
   id: "evolink",
   createPath: "/v1/videos/generations",
   taskPath: "/v1/tasks/{id}",
+  creditsPath: "/v1/credits",
   authHeader: (key) => ["authorization", `Bearer ${key}`],
   forwardHeaders: ["accept-language"],
   idempotencyKey: /^[A-Za-z0-9._-]{16,96}$/,
