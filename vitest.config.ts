@@ -26,6 +26,9 @@ export default defineConfig({
           // Webhook retries in seconds, not hours (max_retries below matches the three entries).
           WEBHOOK_RETRY_SCHEDULE: "1,1,1",
           WEBHOOK_TIMEOUT_MS: "1000",
+          // The operator's events go to a receiver every test has (test/helpers/setup.ts routes its host).
+          OPERATOR_WEBHOOK_URL: "https://ops.reelgate.test/events",
+          OPERATOR_WEBHOOK_SECRET: "whsec_b3BlcmF0b3Itd2ViaG9vay1zZWNyZXQtZm9yLXRlc3Rz",
           // The upstream's OpenAPI files, when ../shared/upstream exists (null otherwise: contract tests skip).
           UPSTREAM_CONTRACT: loadUpstreamContract(),
         },
