@@ -32,8 +32,8 @@ webhookAdminRoutes.post("/tenants/:tenant_id/webhook-secret/rotate", async (c) =
 });
 
 webhookAdminRoutes.get("/tenants/:tenant_id/deliveries", query(DeliveryListQuery), async (c) => {
-  const { limit, cursor } = c.req.valid("query");
-  const page = await tenantObject(c.env, c.get("tenant")).listDeliveries(limit, cursor);
+  const { limit, cursor, audience } = c.req.valid("query");
+  const page = await tenantObject(c.env, c.get("tenant")).listDeliveries(limit, cursor, audience);
   return c.json({ object: "list", data: page.data, cursor: page.cursor });
 });
 

@@ -121,12 +121,18 @@ export class DeliveryLog {
   }
 
   /** Newest first; `cursor` continues after the last record of the previous page. */
-  list(now: number, limit: number, cursor?: number): DeliveryPage {
+  list(
+    now: number,
+    limit: number,
+    cursor?: number,
+    audience: "tenant" | "operator" = "tenant",
+  ): DeliveryPage {
     const rows = this.sql
       .exec<Row>(
-        `SELECT * FROM webhook_deliveries WHERE at >= ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+        `SELECT * FROM webhook_deliveries WHERE at >= ? AND seq < ? AND audience = ? ORDER BY seq DESC LIMIT ?`,
         now - DELIVERY_RETENTION_MS,
         cursor ?? Number.MAX_SAFE_INTEGER,
+        audience,
         limit + 1,
       )
       .toArray();

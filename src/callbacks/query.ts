@@ -7,6 +7,8 @@ import { integer } from "../http/validate";
 /** GET /admin/tenants/{tenant_id}/deliveries. */
 export const DeliveryListQuery = z.object({
   limit: integer(1, DELIVERY_LIST_MAX).default(50),
+  /** The tenant's own events (its webhook), or the operator's events about the tenant. */
+  audience: z._default(z.enum(["tenant", "operator"]), "tenant"),
   cursor: z.optional(
     z.pipe(z.string().check(z.regex(/^\d{1,15}$/, "is not one this API returned")), z.transform(Number)),
   ),

@@ -59,7 +59,12 @@ export const callbackOperations: OperationSpec[] = [
     security: "admin",
     pathParams: TENANT_ID_PATH,
     query: DeliveryListQuery,
-    queryDescriptions: { limit: "Attempts per page.", cursor: "The `cursor` of the previous page." },
+    queryDescriptions: {
+      limit: "Attempts per page.",
+      cursor: "The `cursor` of the previous page.",
+      audience:
+        "`tenant` (default): the tenant's own events, sent to its webhook; `operator`: the operator's events about the tenant (`usage.settled`, `tenant.quota_exhausted`, `delivery.dead_lettered`), sent to OPERATOR_WEBHOOK_URL.",
+    },
     responses: {
       200: {
         description: "Newest first.",

@@ -300,8 +300,12 @@ export class TenantState extends DurableObject<Env> {
     this.outbox.attempted(eventId, null, loadConfig(this.env).webhookTimeoutMs);
   }
 
-  async listDeliveries(limit: number, cursor?: number): Promise<DeliveryPage> {
-    return this.deliveries.list(Date.now(), limit, cursor);
+  async listDeliveries(
+    limit: number,
+    cursor?: number,
+    audience: "tenant" | "operator" = "tenant",
+  ): Promise<DeliveryPage> {
+    return this.deliveries.list(Date.now(), limit, cursor, audience);
   }
 
   /** The event a delivery record belongs to, rebuilt from the ended task, to be sent again. */

@@ -20,4 +20,18 @@ describe("configuration", () => {
     expect(loadConfig({ ...env, FILES_BACKEND: "evolink", FILES_STORE: "r2" }).filesBackend).toBe("evolink");
     expect(loadConfig({ ...env, FILES_BACKEND: undefined }).filesBackend).toBe("evolink");
   });
+
+  it("the operator's webhook: URL and secret together or not at all, the secret a whsec_ key; never echoed", () => {
+    const none = { ...env, OPERATOR_WEBHOOK_URL: undefined, OPERATOR_WEBHOOK_SECRET: undefined };
+    expect(loadConfig(none).operatorWebhook).toBeNull();
+    expect(() => loadConfig({ ...none, OPERATOR_WEBHOOK_URL: "https://ops.example/hook" })).toThrow(
+      /OPERATOR_WEBHOOK_URL and OPERATOR_WEBHOOK_SECRET/,
+    );
+    const weak = { ...env, OPERATOR_WEBHOOK_SECRET: "whsec_c2hvcnQ=" };
+    expect(() => loadConfig(weak)).toThrow(/OPERATOR_WEBHOOK_SECRET/);
+    expect(() => loadConfig(weak)).not.toThrow(/c2hvcnQ/);
+    expect(loadConfig({ ...env, UPSTREAM_CREDITS_ALERT: "250.5" }).upstreamCreditsAlert).toBe(250.5);
+    expect(() => loadConfig({ ...env, UPSTREAM_CREDITS_ALERT: "-1" })).toThrow(/UPSTREAM_CREDITS_ALERT/);
+    expect(loadConfig(none).upstreamCreditsCheckSeconds).toBe(300);
+  });
 });
