@@ -270,18 +270,28 @@ export class QuotaCounters {
         )
         .toArray().length;
       // Remembered only once it is known to be stored: a step that rolls back must not hide it.
-      if (!inserted) this.reported.add(memo);
-      else
-        this.onThreshold({
-          eventId,
-          scope,
-          sub,
-          month,
-          threshold,
-          audience,
-          usedUnits: total,
-          limitUnits: limit,
-        });
+      if (!inserted) {
+        this.reported.add(memo);
+        continue;
+      }
+      // A month's alerts matter until no task of it can move its counter: gone two months later.
+      this.sql.exec("DELETE FROM quota_alerts WHERE month < ?", monthsBefore(month, 2));
+      this.onThreshold({
+        eventId,
+        scope,
+        sub,
+        month,
+        threshold,
+        audience,
+        usedUnits: total,
+        limitUnits: limit,
+      });
     }
   }
+}
+
+/** The month `n` months before `month` (`YYYY-MM`). */
+function monthsBefore(month: string, n: number): string {
+  const d = new Date(`${month}-01T00:00:00Z`);
+  return monthOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - n, 1));
 }

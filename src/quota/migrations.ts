@@ -78,6 +78,7 @@ export const QUOTA_MIGRATIONS: readonly Migration[] = [
        event_id TEXT NOT NULL,
        at INTEGER NOT NULL,
        PRIMARY KEY (scope, month, threshold, audience)
-     );`,
+     );
+     CREATE INDEX quota_alerts_month ON quota_alerts (month);`,
   },
 ];

@@ -164,7 +164,7 @@ describe("quota.threshold", () => {
     ]);
   });
 
-  it("once per scope, threshold and month: a new month alerts again; a reservation released and taken again does not", async () => {
+  it("once per scope, threshold and month: a new month alerts again, a reservation released and taken again does not; old months purged", async () => {
     const t = await webhookTenant(undefined, {});
     const limits = { monthly_credits: 100 };
     const dec = Date.UTC(2026, 11, 10);
@@ -179,6 +179,12 @@ describe("quota.threshold", () => {
     expect(await rows(t.id, "SELECT month, threshold FROM quota_alerts ORDER BY month")).toEqual([
       { month: "2026-12", threshold: 80 },
       { month: "2027-01", threshold: 80 },
+    ]);
+    // Two months on, December's alerts are gone: no December task can move its counter any more.
+    await admitAt(t.id, Date.UTC(2027, 2, 1), { estimate: 95, tenant: limits, user: {} });
+    expect(await rows(t.id, "SELECT month FROM quota_alerts ORDER BY month")).toEqual([
+      { month: "2027-01" },
+      { month: "2027-03" },
     ]);
   });
 
