@@ -26,10 +26,16 @@ interface OutboxRow {
   [k: string]: SqlStorageValue;
 }
 
+/** The outbox's task-ended rows (the operator's `usage.settled` for the same task shares the outbox). */
 const outboxRows = (stub: DurableObjectStub<TenantState>) =>
   runInDurableObject(stub, (_i, state) =>
-    state.storage.sql.exec<OutboxRow>("SELECT * FROM webhook_outbox").toArray(),
+    state.storage.sql
+      .exec<OutboxRow>("SELECT * FROM webhook_outbox WHERE json_extract(message, '$.type') IS NULL")
+      .toArray(),
   );
+
+/** Task-ended messages only, of those a queue was handed. */
+const taskEnds = (messages: unknown[]) => messages.filter((m) => (m as { type?: string }).type === undefined);
 
 /** A queue that takes every message and then loses it, as a runtime killed with messages inside does. */
 function lossyQueue(sent: unknown[]): Pick<Queue, "send"> {
@@ -62,15 +68,14 @@ it("keeps the event while the queue is down and sends it when the queue is back"
 
   const before = Date.now();
   await clock.advance(6_000); // the task ends; its event is written with the end
-  await eventually(() => expect(attempts).toHaveLength(1));
-  const rows = await runInDurableObject(stub, (_i, state) =>
-    state.storage.sql.exec<OutboxRow>("SELECT * FROM webhook_outbox").toArray(),
-  );
+  await eventually(() => expect(taskEnds(attempts)).toHaveLength(1));
+  const rows = await outboxRows(stub);
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({ event_id: expect.stringMatching(/^msg_/), send_failures: 1 });
   expect(rows[0]!.next_at).toBeGreaterThanOrEqual(before + 5_000);
   const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
-  expect(alarm).toBe(rows[0]!.next_at); // re-armed for the retry
+  // Re-armed for the retry (the task's usage.settled, refused the same way, is due at about the same time).
+  expect(Math.abs(alarm! - rows[0]!.next_at)).toBeLessThan(1_000);
   expect(hooks).toEqual([]);
 
   // The queue is back; the retry comes due.
@@ -103,11 +108,12 @@ it("sends an event again when the queue took it and lost it, until the consumer 
 
   const before = Date.now();
   await clock.advance(6_000); // the task ends; the alarm sends its event; the queue loses it
-  await eventually(() => expect(lost).toHaveLength(1));
+  await eventually(() => expect(taskEnds(lost)).toHaveLength(1));
   let [row] = await outboxRows(stub);
   expect(row).toMatchObject({ event_id: expect.stringMatching(/^msg_/), sends: 1, send_failures: 0 });
   expect(row!.next_at).toBeGreaterThanOrEqual(before + LEASE_MS); // leased, not deleted
-  expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(row!.next_at);
+  const armed = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+  expect(Math.abs(armed! - row!.next_at)).toBeLessThan(1_000);
 
   // The lease runs out with no record of an attempt: sent again, and lost again; the next lease is doubled.
   await runInDurableObject(stub, (_i, state) =>
@@ -115,8 +121,8 @@ it("sends an event again when the queue took it and lost it, until the consumer 
   );
   const second = Date.now();
   expect(await runDurableObjectAlarm(stub)).toBe(true);
-  expect(lost).toHaveLength(2);
-  expect(lost[1]).toEqual(lost[0]); // the same message: the same webhook-id
+  expect(taskEnds(lost)).toHaveLength(2);
+  expect(taskEnds(lost)[1]).toEqual(taskEnds(lost)[0]); // the same message: the same webhook-id
   [row] = await outboxRows(stub);
   expect(row).toMatchObject({ sends: 2 });
   expect(row!.next_at).toBeGreaterThanOrEqual(second + 2 * LEASE_MS);

@@ -105,11 +105,10 @@ describe("DELETE /admin/tenants/{id}", () => {
       nextAttemptAt: null,
       redelivery: false,
     });
-    expect((await objectContents(ref)).rows).toMatchObject({
-      tasks: 2,
-      webhook_deliveries: 1,
-      quota_months: 2,
-    });
+    const before = (await objectContents(ref)).rows;
+    expect(before).toMatchObject({ tasks: 2, quota_months: 2 });
+    // This record, and perhaps already the operator's usage.settled for the ended task.
+    expect(before.webhook_deliveries).toBeGreaterThanOrEqual(1);
 
     const res = await del(t.id, "?force=true");
     expect(res.status).toBe(204);
