@@ -137,6 +137,16 @@ const Quotas = z.strictObject({
   result_storage_bytes: nonNegativeInt(),
   /** Task event streams (src/events) open at once. */
   max_event_streams: positiveInt(),
+  /** Percentages of monthly_credits whose first crossing in a month sends `quota.threshold` (default [80, 100]). */
+  alert_thresholds: z.optional(
+    z.array(z.number().check(z.int(), z.gte(1), z.lte(1000))).check(
+      z.maxLength(10),
+      z.refine(
+        (a: number[]) => a.every((t, i) => i === 0 || a[i - 1]! < t),
+        "must be ascending, without repeats",
+      ),
+    ),
+  ),
 });
 
 /**
