@@ -5,7 +5,17 @@ import { api, enc } from "./api.js";
 import { Deliveries } from "./deliveries.js";
 import { TaskDetail, Tasks } from "./tasks.js";
 import { EditTenant, SecretOnce, loadTenant } from "./tenants.js";
-import { ErrorBox, Loading, Status, fmtNum, fmtTime, html, navigate, useLoad } from "./ui.js";
+import {
+  ErrorBox,
+  Loading,
+  Status,
+  alertThresholds,
+  fmtNum,
+  fmtTime,
+  html,
+  navigate,
+  useLoad,
+} from "./ui.js";
 import { Usage } from "./usage.js";
 
 /** DELETE calls one press makes while the answer is 202 (each deletes up to 20,000 stored files). */
@@ -18,12 +28,18 @@ const TABS = [
   ["tasks", "Tasks"],
 ];
 
+/** The scope's alert thresholds as "80%, 100%", or "none". */
+const alertList = (q) =>
+  alertThresholds(q)
+    .map((t) => `${t}%`)
+    .join(", ") || "none";
+
 /** "60 requests/min · 5 tasks in flight · 5,000 credits/month", or "unlimited". */
 function limits(q = {}) {
   const parts = [
     q.requests_per_minute != null && `${fmtNum(q.requests_per_minute)} requests/min`,
     q.max_concurrent_tasks != null && `${fmtNum(q.max_concurrent_tasks)} tasks in flight`,
-    q.monthly_credits != null && `${fmtNum(q.monthly_credits)} credits/month`,
+    q.monthly_credits != null && `${fmtNum(q.monthly_credits)} credits/month (alerts: ${alertList(q)})`,
   ].filter(Boolean);
   return parts.length ? parts.join(" · ") : "unlimited";
 }

@@ -1,8 +1,9 @@
-// The tenants list (search by id, name or issuer, cursor paging) and the create/edit form, whose API errors are
+// The front page: the operator's EvoLink balance, then the tenants list (search by id, name or issuer, cursor paging) and the create/edit form, whose API errors are
 // shown next to the field their `param` names.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "./api.js";
 import { CursorPager, ErrorBox, Loading, Status, html, navigate, useLoad } from "./ui.js";
+import { Upstream } from "./upstream.js";
 
 const PAGE = 20;
 
@@ -25,6 +26,7 @@ export function TenantList({ query }) {
       <h1 id="tenants-title">Tenants</h1>
       <a class="button" href="#/tenants/new">New tenant</a>
     </div>
+    <${Upstream} />
     <form class="search" role="search" onSubmit=${submit}>
       <label for="tenant-search">Search by id, name or issuer</label>
       <input
@@ -97,9 +99,11 @@ const FIELDS = [
   ["quotas.requests_per_minute", "Requests per minute"],
   ["quotas.max_concurrent_tasks", "Tasks in flight"],
   ["quotas.monthly_credits", "Credits per month"],
+  ["quotas.alert_thresholds", "Alert thresholds (% of credits per month), comma-separated"],
   ["user_quotas.requests_per_minute", "Requests per minute"],
   ["user_quotas.max_concurrent_tasks", "Tasks in flight"],
   ["user_quotas.monthly_credits", "Credits per month"],
+  ["user_quotas.alert_thresholds", "Alert thresholds (% of credits per month), comma-separated"],
   ["webhook.url", "Webhook URL"],
   ["policy", "Policy (JSON, optional)"],
 ];
@@ -133,9 +137,13 @@ function initialValues(t) {
   v["auth.jwks_uri"] = t.auth.jwks_uri ?? "";
   v["auth.jwks"] = t.auth.jwks ? JSON.stringify(t.auth.jwks, null, 2) : "";
   v["auth.require_sub"] = t.auth.require_sub ? "refused" : "accepted";
-  for (const scope of ["quotas", "user_quotas"])
+  for (const scope of ["quotas", "user_quotas"]) {
     for (const k of ["requests_per_minute", "max_concurrent_tasks", "monthly_credits"])
       v[`${scope}.${k}`] = t[scope]?.[k] ?? "";
+    // An empty list (no alerts) is "none", so that a save does not turn it into the default.
+    const a = t[scope]?.alert_thresholds;
+    v[`${scope}.alert_thresholds`] = a ? a.join(", ") || "none" : "";
+  }
   v["webhook.url"] = t.webhook?.url ?? "";
   v.policy = t.policy ? JSON.stringify(t.policy, null, 2) : "";
   return v;
@@ -174,11 +182,30 @@ export function bodyOf(v) {
       const raw = v[`${scope}.${k}`];
       if (raw !== undefined && raw !== "") q[k] = Number(raw);
     }
+    const a = thresholds(v, `${scope}.alert_thresholds`);
+    if (a) q.alert_thresholds = a;
     if (Object.keys(q).length) body[scope] = q;
   }
   if (v["webhook.url"]) body.webhook = { url: v["webhook.url"] };
   if (v.policy && v.policy.trim()) body.policy = json("policy");
   return body;
+}
+
+/**
+ * "50, 80, 100" as [50, 80, 100], put in order without repeats; "none" as [] (no alerts); empty as undefined
+ * (the default, 80 and 100). Anything but whole percentages is a local field error; the API checks the rest.
+ */
+export function thresholds(v, param) {
+  const raw = String(v[param] ?? "").trim();
+  if (!raw) return undefined;
+  if (raw.toLowerCase() === "none") return [];
+  const parts = raw.split(",").map((x) => x.trim().replace(/%$/, ""));
+  if (!parts.every((x) => /^\d+$/.test(x) && x > 0 && x <= 1000))
+    throw Object.assign(new Error("must be whole percentages from 1 to 1000, e.g. 50, 80, 100 (or none)"), {
+      code: "invalid_request",
+      param,
+    });
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }
 
 export function TenantForm({ tenant }) {
@@ -343,6 +370,9 @@ function LimitFields({ field, scope, legend }) {
     ${field(`${scope}.requests_per_minute`, { type: "number" })}
     ${field(`${scope}.max_concurrent_tasks`, { type: "number" })}
     ${field(`${scope}.monthly_credits`, { type: "number" })}
+    ${field(`${scope}.alert_thresholds`, {
+      hint: "A quota.threshold webhook the first time each month that credits used and reserved reach each one. Empty: 80, 100; none: no alerts.",
+    })}
   </fieldset>`;
 }
 

@@ -38,6 +38,9 @@ export function useLoad(fn, deps) {
   return { ...state, reload: load };
 }
 
+/** A quota scope's `alert_thresholds` (percentages of `monthly_credits`); the gateway's default when unset. */
+export const alertThresholds = (q) => q?.alert_thresholds ?? [80, 100];
+
 export const fmtTime = (iso) =>
   iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 19) + "Z" : "—";
 export const fmtUnix = (s) => (s == null ? "—" : fmtTime(new Date(s * 1000).toISOString()));

@@ -1,11 +1,13 @@
-// A tenant's month: credits per day (reserved and charged) drawn with uPlot, the same figures as a table
+// A tenant's month: credits per day (reserved and charged) drawn with uPlot, with the month's running total
+// against the tenant's alert thresholds, the same figures as a table
 // and as a CSV download, its top users, its requests and tasks in flight against their limits, and its kept
 // results' storage (bytes now and the month's byte-days, per tenant and user, and as a CSV to bill from).
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
-import { ErrorBox, Loading, fmtBytes, fmtNum, html, navigate, useLoad } from "./ui.js";
+import { loadTenant } from "./tenants.js";
+import { ErrorBox, Loading, alertThresholds, fmtBytes, fmtNum, html, navigate, useLoad } from "./ui.js";
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 
@@ -27,11 +29,71 @@ export function storageCsv(usage) {
   return ["scope,sub,bytes_stored,byte_days", ...rows.map((r) => r.join(","))].join("\n") + "\n";
 }
 
-function Chart({ days }) {
+/** The tenant's alert thresholds in credits, `[{ pct, credits }]`; none without a monthly credit limit. */
+export function thresholdMarks(quotas) {
+  const limit = quotas?.monthly_credits;
+  if (!(limit > 0)) return [];
+  return alertThresholds(quotas).map((pct) => ({ pct, credits: (limit * pct) / 100 }));
+}
+
+/** Credits used by the end of each day (charged, plus what running tasks hold, as the quota counts), null after today. */
+export function runningTotal(days, today = new Date().toISOString().slice(0, 10)) {
+  let sum = 0;
+  return days.map((d) => (d.date > today ? null : (sum += d.credits_charged + d.credits_held)));
+}
+
+const MARK = "#6f42c1";
+
+/** The thresholds as dashed lines on the running total's scale, each labelled "80% · 4,000". */
+function drawMarks(marks) {
+  return (u) => {
+    const { ctx, bbox } = u;
+    const px = uPlot.pxRatio;
+    ctx.save();
+    ctx.strokeStyle = ctx.fillStyle = MARK;
+    ctx.lineWidth = 2 * px;
+    ctx.setLineDash([6 * px, 4 * px]);
+    ctx.font = `600 ${12 * px}px system-ui, sans-serif`;
+    ctx.textBaseline = "bottom";
+    let last = Infinity;
+    for (const m of marks) {
+      const y = Math.round(u.valToPos(m.credits, "month", true));
+      ctx.beginPath();
+      ctx.moveTo(bbox.left, y);
+      ctx.lineTo(bbox.left + bbox.width, y);
+      ctx.stroke();
+      // Labels at the right end; one too close to the one below it goes to the left end.
+      const left = last - y < 16 * px;
+      ctx.textAlign = left ? "left" : "right";
+      ctx.fillText(
+        `${m.pct}% · ${fmtNum(m.credits)}`,
+        bbox.left + (left ? 4 * px : bbox.width - 4 * px),
+        y - 2 * px,
+      );
+      if (!left) last = y;
+    }
+    ctx.restore();
+  };
+}
+
+function Chart({ days, tenant }) {
   const box = useRef(null);
+  const quotas = tenant?.quotas;
+  const marks = thresholdMarks(quotas);
   useEffect(() => {
     const x = days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
-    const data = [x, days.map((d) => d.credits_reserved), days.map((d) => d.credits_charged)];
+    const total = runningTotal(days);
+    const data = [x, days.map((d) => d.credits_reserved), days.map((d) => d.credits_charged), total];
+    // The running total's scale reaches the limit and the next threshold not yet reached; any above that
+    // are in the caption only.
+    const used = Math.max(0, ...total.filter((v) => v != null));
+    const top = Math.max(
+      1,
+      used,
+      quotas?.monthly_credits ?? 0,
+      marks.find((m) => m.credits > used)?.credits ?? 0,
+    );
+    const shown = marks.filter((m) => m.credits <= top);
     // Side by side: reserved left of the day's tick, charged right of it.
     const left = uPlot.paths.bars({ size: [0.35, 24], align: -1 });
     const right = uPlot.paths.bars({ size: [0.35, 24], align: 1 });
@@ -40,9 +102,18 @@ function Chart({ days }) {
       {
         width,
         height: 280,
-        title: "Credits per day",
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-        axes: [{}, { label: "credits" }],
+        title: "Credits per day, and used this month",
+        scales: {
+          x: { time: true },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+          month: { range: () => [0, top * 1.1] },
+        },
+        axes: [
+          {},
+          { label: "credits per day" },
+          // In the running total's colour, so that the marks read against it and not the bars.
+          { scale: "month", side: 1, label: "used this month", stroke: "#116329", grid: { show: false } },
+        ],
         series: [
           {
             label: "Day",
@@ -62,7 +133,9 @@ function Chart({ days }) {
             paths: right,
             points: { show: false },
           },
+          { label: "Used this month", scale: "month", stroke: "#116329", width: 2, points: { show: false } },
         ],
+        hooks: { draw: [drawMarks(shown)] },
       },
       data,
       box.current,
@@ -70,15 +143,28 @@ function Chart({ days }) {
     box.current.dataset.points = String(
       data[1].filter((v) => v > 0).length + data[2].filter((v) => v > 0).length,
     );
+    box.current.dataset.marks = shown.map((m) => `${m.pct}:${m.credits}`).join(" ");
     return () => plot.destroy();
-  }, [days]);
+  }, [days, tenant]);
   return html`<figure class="chart">
     <div
       ref=${box}
       class="chart-box"
       role="img"
-      aria-label="Bar chart of credits reserved and charged per day; the table below has the same figures."
+      aria-label="Bar chart of credits reserved and charged per day, with a line of the month's credits used; the table below has the same figures."
     />
+    <figcaption class="hint" id="alert-marks">
+      ${
+        marks.length
+          ? `Alert thresholds (dashed; a quota.threshold webhook when first reached): ${marks
+              .map((m) => `${m.pct}% = ${fmtNum(m.credits)}`)
+              .join(", ")} of ${fmtNum(quotas.monthly_credits)} credits a month.`
+          : tenant &&
+            (quotas?.monthly_credits > 0
+              ? "No alert thresholds."
+              : "No monthly credit limit: no alert thresholds.")
+      }
+    </figcaption>
   </figure>`;
 }
 
@@ -100,6 +186,8 @@ export function Usage({ id, query }) {
     () => api(`/admin/tenants/${enc(id)}/usage/daily`, { query: { month } }),
     [id, month],
   );
+  // Its quotas, for the alert thresholds on the chart.
+  const tenant = useLoad(() => loadTenant(id), [id]);
   const csvHref = useCsvHref(data, usageCsv);
   const storageHref = useCsvHref(data, storageCsv);
   return html`<section aria-labelledby="usage-title">
@@ -121,7 +209,7 @@ export function Usage({ id, query }) {
       data &&
       html`<${Meters} usage=${data} />
         <${MonthTotals} usage=${data} />
-        <${Chart} days=${data.days} />
+        <${Chart} days=${data.days} tenant=${tenant.data} />
         <${DayTable} days=${data.days} />
         <h2>Top users</h2>
         <${TopUsers} users=${data.top_users} />

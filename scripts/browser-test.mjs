@@ -253,6 +253,115 @@ try {
     },
   );
 
+  /** The panel's figures as the console formats them. */
+  const credits = (n) => `${Number(n).toLocaleString("en-US", { maximumFractionDigits: 2 })} credits`;
+
+  /** Reloads the page and waits until the console has its answer from /admin/upstream, rendered. */
+  async function reloadAnswered() {
+    const answered = page.waitForResponse((r) => r.url().endsWith("/admin/upstream"));
+    await page.reload();
+    await answered;
+    await page.locator("tbody tr").first().waitFor();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
+  }
+
+  await step("the front page shows the operator's EvoLink balance from GET /admin/upstream", async () => {
+    const { status, body } = await adminApi("/admin/upstream");
+    await page.goto(`${base}/console/#/tenants`);
+    await reloadAnswered();
+    if (status === 404) {
+      // A gateway without the route: the panel stays hidden.
+      assert((await page.locator("#upstream").count()) === 0, "panel shown for a 404");
+      return "skip";
+    }
+    assert(status === 200, `GET /admin/upstream: ${status}`);
+    const remaining = page.locator("#upstream-remaining");
+    await remaining.waitFor();
+    const b = body.balance;
+    const want = !b
+      ? "not read yet"
+      : b.remaining_credits == null
+        ? "unlimited"
+        : credits(b.remaining_credits);
+    assert((await remaining.textContent()).trim() === want, `remaining: ${await remaining.textContent()}`);
+    if (b)
+      assert((await page.locator("#upstream-used").textContent()).trim() === credits(b.used_credits), "used");
+    assert(
+      (await page.locator("#upstream-open").textContent()).startsWith(credits(body.open_reservations)),
+      "open reservations",
+    );
+    assert((await page.locator("#upstream-read").textContent()).includes(b ? "ago" : "not yet"), "read at");
+    assert((await page.locator("#upstream.low").count()) === (body.alert.low ? 1 : 0), "low style");
+    assert((await page.locator("#upstream-error").count()) === (body.last_error ? 1 : 0), "last error");
+    await shot("04a-upstream-balance");
+  });
+
+  await step("the balance panel: a low balance is a warning with its reasons, a 404 hides it", async () => {
+    const at = (s) => new Date(Date.now() - s * 1000).toISOString();
+    const answer = { status: 200, body: null };
+    await page.route("**/admin/upstream", (route) =>
+      answer.status === 404
+        ? route.fulfill({
+            status: 404,
+            json: { error: { code: "not_found", message: "no route", type: "invalid_request_error" } },
+          })
+        : route.fulfill({ status: 200, json: answer.body }),
+    );
+    try {
+      answer.body = {
+        balance: { remaining_credits: 350.5, used_credits: 99649.5, read_at: at(125) },
+        open_reservations: 420,
+        alert: { below: 1000, low: true, since: at(3 * 3600) },
+        check_every_seconds: 300,
+        last_error: { code: "upstream_timeout", at: at(4000) },
+      };
+      await page.reload();
+      const panel = page.locator("#upstream.low");
+      await panel.waitFor();
+      const warning = await panel.getByRole("alert").textContent();
+      for (const part of [
+        "Low balance since 3 h ago",
+        "350.5 credits left",
+        "under the alert level of 1,000 credits",
+        "under the 420 credits tasks in flight hold",
+      ])
+        assert(warning.includes(part), `warning lacks “${part}”: ${warning}`);
+      assert(
+        (await page.locator("#upstream-remaining").textContent()).trim() === "350.5 credits",
+        "remaining",
+      );
+      assert((await page.locator("#upstream-used").textContent()).trim() === "99,649.5 credits", "used");
+      assert((await page.locator("#upstream-read").textContent()).includes("2 min ago"), "read 2 min ago");
+      assert(
+        (await page.locator("#upstream-error").textContent()).includes("upstream_timeout"),
+        "last error",
+      );
+      const border = await panel.evaluate((el) => getComputedStyle(el).borderColor);
+      assert(border === "rgb(180, 35, 24)", `low panel border ${border}`);
+      await shot("04b-upstream-low");
+      answer.body = {
+        balance: { remaining_credits: null, used_credits: 12, read_at: at(2) },
+        open_reservations: 0,
+        alert: { below: null, low: false, since: null },
+        check_every_seconds: 300,
+        last_error: null,
+      };
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.locator("#upstream-remaining", { hasText: "unlimited" }).waitFor();
+      assert((await page.locator("#upstream.low").count()) === 0, "still low");
+      assert((await page.locator("#upstream-error").count()) === 0, "an error shown");
+      answer.body = { ...answer.body, balance: null };
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.locator("#upstream-remaining", { hasText: "not read yet" }).waitFor();
+      answer.status = 404;
+      await reloadAnswered();
+      assert((await page.locator("#upstream").count()) === 0, "panel shown for a 404");
+      assert((await page.locator(".error").count()) === 0, "an error shown for a 404");
+    } finally {
+      await page.unroute("**/admin/upstream");
+    }
+  });
+
   let createdSecret = null;
   await step("create a tenant through the form, with field errors for a bad issuer first", async () => {
     await page.getByRole("link", { name: "New tenant" }).first().click();
@@ -264,6 +373,16 @@ try {
     await page.getByLabel("Requests per minute").first().fill("60");
     await page.getByLabel("Credits per month").first().fill("5000");
     await page.getByLabel("Webhook URL").fill(`http://127.0.0.1:${hookPort}/hook`);
+    // Alert thresholds: not a number is the form's own error (eleven of them the API's, below), under the field.
+    const thresholds = page.getByLabel("Alert thresholds (% of credits per month), comma-separated").first();
+    const thresholdsError = page.locator("#f-quotas-alert-thresholds-error");
+    await thresholds.fill("80, most");
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    await thresholdsError.filter({ hasText: "whole percentages" }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === "f-quotas-alert-thresholds");
+    await shot("02a-form-thresholds-error");
+    // Out of order with a repeat and a % sign: stored in order, once each.
+    await thresholds.fill("100, 50%, 80, 50");
     // An empty issuer: the API's zod error, param auth.issuer, shown under the field and focused.
     await page.getByRole("button", { name: "Create tenant" }).click();
     const issuerError = page.locator("#f-auth-issuer-error");
@@ -273,8 +392,13 @@ try {
       (await page.getByLabel("Issuer (iss)").getAttribute("aria-invalid")) === "true",
       "not aria-invalid",
     );
-    // Another tenant's issuer: 409 issuer_conflict, same field.
+    // Another tenant's issuer: 409 issuer_conflict, same field; after eleven thresholds, the API's
+    // error for them (param quotas.alert_thresholds) under their field.
     await page.getByLabel("Issuer (iss)").fill(INCUMBENT.issuer);
+    await thresholds.fill("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11");
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    await thresholdsError.filter({ hasText: "alert_thresholds" }).waitFor();
+    await thresholds.fill("100, 50%, 80, 50");
     await page.getByRole("button", { name: "Create tenant" }).click();
     await page
       .locator("#f-auth-issuer-error", { hasText: "Another tenant already uses this issuer" })
@@ -292,8 +416,10 @@ try {
     await shot("03-created-secret-once");
     const stored = await adminApi(`/admin/tenants/${TENANT}`);
     assert(
-      stored.status === 200 && stored.body.quotas.max_concurrent_tasks === 5,
-      "tenant not stored as entered",
+      stored.status === 200 &&
+        stored.body.quotas.max_concurrent_tasks === 5 &&
+        JSON.stringify(stored.body.quotas.alert_thresholds) === "[50,80,100]",
+      `tenant not stored as entered: ${JSON.stringify(stored.body.quotas)}`,
     );
   });
 
@@ -374,6 +500,37 @@ try {
       );
       await page.getByText("Figures per day").click();
       await shot("05-usage-chart");
+    },
+  );
+
+  await step(
+    "the usage chart marks the tenant's alert thresholds (none without a monthly limit)",
+    async () => {
+      // acme-video: 5,000 credits a month, thresholds [50, 80, 100] from the form.
+      await page.goto(`${base}/console/#/tenants/${TENANT}/usage`);
+      const chart = page.locator(".chart-box");
+      await page.waitForFunction(() => document.querySelector(".chart-box")?.dataset.marks);
+      const marks = await chart.getAttribute("data-marks");
+      assert(marks === "50:2500 80:4000 100:5000", `marks: ${marks}`);
+      await page.locator("#alert-marks", { hasText: "50% = 2,500, 80% = 4,000, 100% = 5,000" }).waitFor();
+      // The dashed marks are drawn: pixels of their colour (#6f42c1) on the canvas, about one line per mark.
+      const painted = await chart.locator("canvas").evaluate((canvas) => {
+        const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        const rows = new Set();
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+          if (Math.abs(r - 111) < 12 && Math.abs(g - 66) < 12 && Math.abs(b - 193) < 12)
+            rows.add(Math.floor(i / 4 / canvas.width));
+        }
+        return [...rows].sort((a, b) => a - b);
+      });
+      const lines = painted.filter((y, i) => i === 0 || y - painted[i - 1] > 3).length;
+      assert(lines >= 3, `mark-coloured rows on the chart: ${painted.join(",")}`);
+      await shot("05a-usage-thresholds");
+      // The incumbent has no monthly_credits: no marks, and the caption says why.
+      await page.goto(`${base}/console/#/tenants/${INCUMBENT.id}/usage`);
+      await page.locator("#alert-marks", { hasText: "No monthly credit limit" }).waitFor();
+      assert((await chart.getAttribute("data-marks")) === "", "marks without a monthly limit");
     },
   );
 
@@ -550,8 +707,10 @@ try {
     await page.getByRole("heading", { name: /Acme Video Studio/ }).waitFor();
     const stored = (await adminApi(`/admin/tenants/${TENANT}`)).body;
     assert(
-      stored.name === "Acme Video Studio" && stored.quotas.max_concurrent_tasks === 5,
-      "edit not stored",
+      stored.name === "Acme Video Studio" &&
+        stored.quotas.max_concurrent_tasks === 5 &&
+        JSON.stringify(stored.quotas.alert_thresholds) === "[50,80,100]",
+      `edit not stored: ${JSON.stringify(stored)}`,
     );
   });
 
