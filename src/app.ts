@@ -16,6 +16,7 @@ import { modelRoutes } from "./generations/catalog";
 import { generationRoutes } from "./generations/routes";
 import { adminOpenApi } from "./openapi/serve";
 import { ADMIN_TENANT_PATH, adminAuth, adminTenant } from "./tenants/admin";
+import { upstreamAdminRoutes } from "./tenants/upstream-routes";
 import { tenantRoutes } from "./tenants/routes";
 import { findTenantByIssuer } from "./tenants/lookup";
 import { tenantStatusRoutes } from "./tenants/status-routes";
@@ -41,6 +42,7 @@ app.get("/admin/openapi.json", adminOpenApi);
 // The operator's console (public/console, static assets) reads these besides the routes above.
 app.route("/admin/tenants", dailyUsageRoutes);
 app.route("/admin/tenants", tenantStatusRoutes);
+app.route("/admin", upstreamAdminRoutes);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);

@@ -4,7 +4,7 @@ import { app } from "./app";
 import { handleQueue } from "./callbacks/queue";
 import type { Env } from "./env";
 
-export { Registry } from "./tenants/registry";
+export { Registry } from "./registry-object/registry";
 export { TenantState } from "./tenant-object/tenant-state";
 
 export default {

@@ -14,6 +14,7 @@ import { taskBatchOperations } from "./tasks/batch.openapi";
 import { eventOperations } from "./events/routes.openapi";
 import { tenantOperations } from "./tenants/routes.openapi";
 import { tenantStatusOperations } from "./tenants/status-routes.openapi";
+import { upstreamOperations } from "./tenants/upstream-routes.openapi";
 import { dailyUsageOperations } from "./usage/daily-routes.openapi";
 import { metaOperations } from "./openapi/meta.openapi";
 import type { OperationSpec } from "./openapi/registry";
@@ -33,6 +34,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...dailyUsageOperations,
   ...tenantOperations,
   ...tenantStatusOperations,
+  ...upstreamOperations,
   ...callbackOperations,
   ...filesOperations,
   ...resultOperations,

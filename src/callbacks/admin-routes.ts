@@ -10,8 +10,9 @@ import { type AdminEnv, tenantNotFound } from "../tenants/admin";
 import { forgetTenant, getTenant } from "../tenants/lookup";
 import { registry } from "../tenants/registry-client";
 import { tenantView } from "../tenants/view";
-import { tenantOfDelivery } from "./delivery-log";
+import { isRegistryDelivery, tenantOfDelivery } from "./delivery-log";
 import type { WebhookMessage } from "./message";
+import { registryOutbox } from "./owner";
 import { DeliveryListQuery } from "./query";
 
 export const webhookAdminRoutes = new Hono<AdminEnv>();
@@ -44,8 +45,13 @@ redeliveryRoutes.post("/deliveries/:id/redeliver", async (c) => {
   const tenantId = tenantOfDelivery(deliveryId);
   const tenant = tenantId ? await getTenant(c.env, tenantId) : null;
   // RPC typing cannot express the payload's `unknown` values; the object returns a WebhookMessage as is.
+  // The Registry's own deliveries (the operator's events about no tenant) are asked of the Registry.
   const message = (
-    tenant ? await tenantObject(c.env, tenant).redeliveryMessage(deliveryId) : null
+    isRegistryDelivery(deliveryId)
+      ? await registryOutbox(c.env).redeliveryMessage(deliveryId)
+      : tenant
+        ? await tenantObject(c.env, tenant).redeliveryMessage(deliveryId)
+        : null
   ) as WebhookMessage | null;
   if (!message) throw new ApiError("delivery_not_found", "No such delivery");
   await c.env.WEBHOOKS.send(message, { contentType: "json" });

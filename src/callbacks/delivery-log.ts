@@ -1,6 +1,8 @@
 // The record of webhook delivery attempts, in the tenant's Durable Object: one row per attempt (and one per
 // dead letter), kept DELIVERY_RETENTION_MS, listed newest first. Delivery ids name their tenant
-// (`dlv_<random>.<tenant_id>`), so `POST /admin/deliveries/{id}/redeliver` finds the right object.
+// (`dlv_<random>.<tenant_id>`), so `POST /admin/deliveries/{id}/redeliver` finds the right object; the
+// Registry's own records (the operator's events about no tenant) end in `._registry`, which no tenant id
+// can (a tenant id starts with a letter or digit).
 import { DELIVERY_RETENTION_MS } from "../config/constants";
 import { TENANT_ID_PATTERN } from "../tenants/schema";
 import { base32, randomBytes } from "../util/hmac";
@@ -58,7 +60,15 @@ export interface DeliveryPage {
 
 const DELIVERY_ID = /^dlv_([a-z2-7]{24})\.(.+)$/;
 
-/** The tenant a delivery id belongs to, or null when it is not a delivery id. */
+/** The owner name of the Registry's delivery records: not a tenant id (TENANT_ID_PATTERN starts [a-z0-9]). */
+export const REGISTRY_DELIVERIES = "_registry";
+
+/** True for a delivery id of the Registry's own records. */
+export function isRegistryDelivery(id: string): boolean {
+  return DELIVERY_ID.exec(id)?.[2] === REGISTRY_DELIVERIES;
+}
+
+/** The tenant a delivery id belongs to, or null when it is not a tenant's delivery id. */
 export function tenantOfDelivery(id: string): string | null {
   const m = DELIVERY_ID.exec(id);
   return m && TENANT_ID_PATTERN.test(m[2]!) ? m[2]! : null;
@@ -90,6 +100,7 @@ function toView(r: Row): DeliveryView {
 export class DeliveryLog {
   constructor(
     private readonly sql: SqlStorage,
+    /** A tenant id, or REGISTRY_DELIVERIES: the suffix of every delivery id this log makes. */
     private readonly tenantId: string,
   ) {}
 

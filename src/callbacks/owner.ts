@@ -2,7 +2,9 @@
 // quota thresholds, and the operator's events about it) live in the tenant's object; the operator's
 // events about no tenant (the upstream balance) in the Registry's. Both objects answer these two calls.
 import type { Env } from "../env";
-import type { DeliveryEntry } from "./delivery-log";
+import type { TenantRef } from "../state/client";
+import { type DeliveryEntry, REGISTRY_DELIVERIES } from "./delivery-log";
+import type { WebhookMessage } from "./message";
 
 export interface EventOwner {
   /** Records an attempt; the owner's outbox learns that the event is settled, or when to expect more. */
@@ -11,7 +13,19 @@ export interface EventOwner {
   eventSettled(eventId: string): Promise<void>;
 }
 
-/** The Registry's outbox, seen through the two calls (the class sits above this layer). */
-export function registryOutbox(env: Env): EventOwner {
-  return env.REGISTRY.get(env.REGISTRY.idFromName("registry")) as unknown as EventOwner;
+/** The Registry's outbox: the two calls, and the event a delivery record of its own belongs to. */
+export interface RegistryOutbox extends EventOwner {
+  /** The kept event of delivery `deliveryId`, marked as a redelivery; null when unknown or expired. */
+  redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null>;
+}
+
+/**
+ * The name the Registry's events carry in `tenant_id`/`incarnation` (the message needs one; the consumer
+ * finds the outbox by `origin: "registry"`, never by this name) and its delivery ids' suffix.
+ */
+export const REGISTRY_EVENTS: TenantRef = { id: REGISTRY_DELIVERIES, incarnation: "registry" };
+
+/** The Registry's outbox, seen through its calls (the class sits above this layer). */
+export function registryOutbox(env: Env): RegistryOutbox {
+  return env.REGISTRY.get(env.REGISTRY.idFromName("registry")) as unknown as RegistryOutbox;
 }

@@ -102,7 +102,13 @@ export const callbackOperations: OperationSpec[] = [
     summary: "Send a webhook event again",
     tag: "Webhooks",
     security: "admin",
-    pathParams: { id: { schema: z.string(), description: "A delivery id (`dlv_….<tenant>`)." } },
+    pathParams: {
+      id: {
+        schema: z.string(),
+        description:
+          "A delivery id (`dlv_….<tenant>`, or `dlv_…._registry` for the operator's events about no tenant).",
+      },
+    },
     responses: {
       202: {
         description: "Queued.",
@@ -272,6 +278,32 @@ export const OPERATOR_WEBHOOKS = {
         event_type: "task.ended",
         task_id: "task-unified-…",
         url: "https://hooks.acme.example/reelgate",
+      },
+    },
+  ),
+  upstreamCreditsLow: webhook(
+    "upstreamCreditsLow",
+    "The operator's EvoLink balance is running out",
+    `The Registry read the operator's EvoLink balance (every \`UPSTREAM_CREDITS_CHECK_SECONDS\` while tasks run) and found it under \`UPSTREAM_CREDITS_ALERT\` (\`reason: below_alert\`) or under the credits reserved by every tenant's tasks in flight (\`below_reservations\`). Once per crossing: it fires again only after a read found the balance back above both. ${SIGNED}`,
+    eventBody(
+      "upstream.credits_low",
+      z.object({
+        remaining: z.number(),
+        used: z.number(),
+        open_reservations: z.number(),
+        alert_below: z.number().nullable(),
+        reason: z.enum(["below_alert", "below_reservations"]),
+      }),
+    ),
+    {
+      type: "upstream.credits_low",
+      timestamp: "2026-12-07T09:30:00.000Z",
+      data: {
+        remaining: 180,
+        used: 9820,
+        open_reservations: 95.2,
+        alert_below: 200,
+        reason: "below_alert",
       },
     },
   ),

@@ -253,3 +253,8 @@ export const EVENT_STREAM_RETRY_AFTER_MAX_S = 30;
 export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [80, 100];
 /** The Registry reads the operator's EvoLink balance at most this often (UPSTREAM_CREDITS_CHECK_SECONDS). */
 export const DEFAULT_UPSTREAM_CREDITS_CHECK_S = 300;
+/**
+ * A tenant object reports its open reserved credits to the Registry at most this often after admissions (the
+ * burst's last figure, sent when the wait ends); a task's end reports from the object's alarm.
+ */
+export const RESERVATIONS_REPORT_MS = 2_000;

@@ -36,6 +36,15 @@ export class AlarmClock {
     }
   }
 
+  /**
+   * Sets the alarm to exactly `at` (null: deletes it): for an owner that knows every deadline it has and so
+   * may also move the alarm later (the Registry, once its replication caught up).
+   */
+  reset(at: number | null): void {
+    this.armedAt = at;
+    void (at === null ? this.storage.deleteAlarm() : this.storage.setAlarm(at));
+  }
+
   /** The alarm handler started: the platform deletes the running alarm unless a new one is set during it. */
   fired(): void {
     this.armedAt = null;

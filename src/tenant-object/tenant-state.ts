@@ -43,7 +43,9 @@ import { ResultKeeper, type ResultSource } from "../results/keeper";
 import type { StorageUsage } from "../results/table";
 import { getTenant } from "../tenants/lookup";
 import { type LeaseAnswer, type LeaseRequest, StreamLeases } from "../events/leases";
-import { EVENT_STREAM_RETRY_AFTER_MAX_S } from "../config/constants";
+import { EVENT_STREAM_RETRY_AFTER_MAX_S, RESERVATIONS_REPORT_MS } from "../config/constants";
+import { fromUnits } from "../quota/arithmetic";
+import { registry } from "../tenants/registry-client";
 
 export type { TaskRecord } from "../tasks/table";
 
@@ -228,6 +230,7 @@ export class TenantState extends DurableObject<Env> {
       step(() => this.quota.syncKv(Date.now())),
       step(() => this.expireFiles(Date.now())),
       step(() => this.results.step(Date.now())),
+      step(() => this.reservationsStep()),
     ]);
     // The sweeper last: its retention deadline counts the ends the KV step has just mirrored.
     wants.push(await step(() => sweepStep(this.sweepDeps(), Date.now())));
@@ -261,6 +264,7 @@ export class TenantState extends DurableObject<Env> {
     if (result.kind === "admitted") {
       this.running.add(result.taskId);
       this.alarms.armBy(creatingDeadline(loadConfig(this.env), Date.now()));
+      this.reservationsAdmitted();
     }
     return result;
   }
@@ -507,5 +511,61 @@ export class TenantState extends DurableObject<Env> {
   /** A scope reached a threshold of its monthly credits (src/quota/counters.ts), once per month. */
   private thresholdReached(r: ThresholdReached): void {
     this.notify(thresholdMessage(this.tenant, r, Date.now()));
+  }
+
+  // --- Open reservations reported to the Registry (issue 18): the operator's balance check compares the
+  // EvoLink balance with the credits every tenant's tasks in flight may still draw (src/registry-object/).
+
+  /** The open reserved credits (units) last reported, and when; memory only: a new instance reports afresh. */
+  private reservationsReported: { units: number | null; at: number } = { units: null, at: 0 };
+  private reservationsReportQueued = false;
+
+  /**
+   * After an admission: a report, at most one per RESERVATIONS_REPORT_MS, sent off the create RPC's path
+   * (waitUntil) and reading the sum only when it is sent, so a burst of admissions costs one report with
+   * the burst's final figure.
+   */
+  private reservationsAdmitted(): void {
+    if (this.reservationsReportQueued) return;
+    this.reservationsReportQueued = true;
+    const wait = Math.max(0, this.reservationsReported.at + RESERVATIONS_REPORT_MS - Date.now());
+    this.ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, wait)).then(() => {
+        this.reservationsReportQueued = false;
+        return this.reportReservations();
+      }),
+    );
+  }
+
+  /** Alarm step: a task's end (or an abort) changed the figure since the last report; never asks for a wake. */
+  private async reservationsStep(): Promise<number | null> {
+    if (!this.reservationsReportQueued) await this.reportReservations();
+    return null;
+  }
+
+  /** Sends the tenant's open reserved credits to the Registry when they changed since the last report. */
+  private async reportReservations(): Promise<void> {
+    const units = this.ctx.storage.sql
+      .exec<{ units: number }>(
+        "SELECT COALESCE(SUM(reserved), 0) AS units FROM quota_months WHERE scope = 'tenant'",
+      )
+      .one().units;
+    if (units === this.reservationsReported.units) return;
+    const at = Date.now();
+    this.reservationsReported = { units, at };
+    try {
+      await registry(this.env).reportReservations(this.tenant, fromUnits(units), at);
+    } catch (err) {
+      // Sent again by the next admission or alarm: the figure is not marked as reported.
+      this.reservationsReported = { units: null, at };
+      console.error(
+        JSON.stringify({
+          level: "error",
+          event: "reservations_report_failed",
+          tenant_id: this.tenant.id,
+          error: String(err),
+        }),
+      );
+    }
   }
 }

@@ -34,3 +34,11 @@ export const TenantDeleteQuery = z.object({
     z.transform((v) => v === "true"),
   ),
 });
+
+/** GET /admin/upstream. */
+export const UpstreamStatusQuery = z.object({
+  refresh: z.pipe(
+    z.optional(z.enum(["1", "0", "true", "false"], "must be 1, 0, true or false")),
+    z.transform((v) => v === "1" || v === "true"),
+  ),
+});

@@ -1,5 +1,5 @@
 // How Worker-side code reaches the Registry: one named object, seen through its RPC interface, so no route
-// imports the Durable Object class (the class lives in ./registry and is exported by src/index.ts).
+// imports the Durable Object class (the class lives in src/registry-object/ and is exported by src/index.ts).
 import type { Env } from "../env";
 import type { RegistryApi } from "./registry";
 
@@ -10,6 +10,7 @@ export type {
   RegistryListQuery,
   RegistryPutResult,
   RegistryRotateResult,
+  UpstreamStatus,
 } from "./registry";
 
 export function registry(env: Env): RegistryApi {

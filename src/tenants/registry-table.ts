@@ -47,6 +47,14 @@ export class RegistryTable {
     return row ? TenantSchema.parse(JSON.parse(row.record)) : null;
   }
 
+  /** The tenant's current incarnation, without parsing its record (null: no such tenant). */
+  incarnationOf(id: string): string | null {
+    return (
+      this.sql.exec<{ incarnation: string }>("SELECT incarnation FROM tenants WHERE id = ?", id).toArray()[0]
+        ?.incarnation ?? null
+    );
+  }
+
   /** The tenant holding `issuer`, if any. */
   issuerOwner(issuer: string): string | null {
     return (
