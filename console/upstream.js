@@ -1,6 +1,7 @@
 // The operator's own EvoLink account on the front page (GET /admin/upstream): the balance the Registry last
 // read, the credits tasks in flight hold across all tenants, and the low-balance alert. A gateway without the
 // route (404) shows nothing.
+import { useState } from "preact/hooks";
 import { api } from "./api.js";
 import { ErrorBox, fmtNum, fmtTime, html, useLoad } from "./ui.js";
 
@@ -29,7 +30,12 @@ function lowBecause({ balance, open_reservations, alert }) {
 }
 
 export function Upstream() {
-  const { data, error, loading, reload } = useLoad(() => api("/admin/upstream"), []);
+  // The button asks the Registry to read the balance now (`?refresh=1`); a plain load shows its last read.
+  const [asked, setAsked] = useState(0);
+  const { data, error, loading } = useLoad(
+    () => api(asked ? "/admin/upstream?refresh=1" : "/admin/upstream"),
+    [asked],
+  );
   if (error?.status === 404 || (loading && !data && !error)) return null;
   const b = data?.balance;
   const low = data?.alert.low;
@@ -41,7 +47,7 @@ export function Upstream() {
   return html`<section id="upstream" class=${`upstream${low ? " low" : ""}`} aria-labelledby="upstream-title">
     <div class="row">
       <h2 id="upstream-title">EvoLink balance</h2>
-      <button type="button" onClick=${reload} disabled=${loading}>Refresh</button>
+      <button type="button" onClick=${() => setAsked((n) => n + 1)} disabled=${loading}>Refresh</button>
     </div>
     <${ErrorBox} error=${error} />
     ${

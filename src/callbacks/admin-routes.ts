@@ -13,7 +13,7 @@ import { tenantView } from "../tenants/view";
 import { isRegistryDelivery, tenantOfDelivery } from "./delivery-log";
 import type { WebhookMessage } from "./message";
 import { registryOutbox } from "./owner";
-import { DeliveryListQuery } from "./query";
+import { DeliveryListQuery, OperatorDeliveryListQuery } from "./query";
 
 export const webhookAdminRoutes = new Hono<AdminEnv>();
 
@@ -39,6 +39,13 @@ webhookAdminRoutes.get("/tenants/:tenant_id/deliveries", query(DeliveryListQuery
 });
 
 export const redeliveryRoutes = new Hono<HttpEnv>();
+
+/** The operator's events about no tenant (`upstream.credits_low`), recorded in the Registry. */
+redeliveryRoutes.get("/deliveries", query(OperatorDeliveryListQuery), async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const page = await registryOutbox(c.env).listDeliveries(limit, cursor);
+  return c.json({ object: "list", data: page.data, cursor: page.cursor });
+});
 
 redeliveryRoutes.post("/deliveries/:id/redeliver", async (c) => {
   const deliveryId = c.req.param("id");

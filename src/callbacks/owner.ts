@@ -3,7 +3,7 @@
 // events about no tenant (the upstream balance) in the Registry's. Both objects answer these two calls.
 import type { Env } from "../env";
 import type { TenantRef } from "../state/client";
-import { type DeliveryEntry, REGISTRY_DELIVERIES } from "./delivery-log";
+import { type DeliveryEntry, type DeliveryPage, REGISTRY_DELIVERIES } from "./delivery-log";
 import type { WebhookMessage } from "./message";
 
 export interface EventOwner {
@@ -17,6 +17,8 @@ export interface EventOwner {
 export interface RegistryOutbox extends EventOwner {
   /** The kept event of delivery `deliveryId`, marked as a redelivery; null when unknown or expired. */
   redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null>;
+  /** Its delivery records, newest first (GET /admin/deliveries). */
+  listDeliveries(limit: number, cursor?: number): Promise<DeliveryPage>;
 }
 
 /**

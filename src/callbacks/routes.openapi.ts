@@ -6,8 +6,32 @@ import type { OperationSpec } from "../openapi/registry";
 import { TASK_EXAMPLE, TaskViewSchema } from "../tasks/present.openapi";
 import { TenantViewSchema } from "../tenants/routes.openapi";
 import { TENANT_ID_PATH } from "../tenants/query";
-import { DeliveryListQuery } from "./query";
+import { DeliveryListQuery, OperatorDeliveryListQuery } from "./query";
 import { EVENT_TYPES } from "./message";
+
+/** A page of delivery records, newest first. */
+const DeliveryListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(
+    z.object({
+      id: z.string(),
+      event_id: z.string(),
+      task_id: z.string().nullable().describe("Null for an event about no task."),
+      type: z.enum(EVENT_TYPES),
+      audience: z.enum(["tenant", "operator"]),
+      attempt: z.int().nullable(),
+      attempted_at: z.string(),
+      url: z.string().nullable(),
+      status_code: z.int().nullable(),
+      latency_ms: z.number().nullable(),
+      outcome: z.enum(["delivered", "retrying", "failed", "dead_lettered"]),
+      error: z.string().nullable(),
+      next_attempt_at: z.string().nullable(),
+      redelivery: z.boolean(),
+    }),
+  ),
+  cursor: z.string().nullable(),
+});
 
 export const callbackOperations: OperationSpec[] = [
   {
@@ -68,31 +92,25 @@ export const callbackOperations: OperationSpec[] = [
     responses: {
       200: {
         description: "Newest first.",
-        schema: z.object({
-          object: z.literal("list"),
-          data: z.array(
-            z.object({
-              id: z.string(),
-              event_id: z.string(),
-              task_id: z.string().nullable().describe("Null for an event about no task."),
-              type: z.enum(EVENT_TYPES),
-              audience: z.enum(["tenant", "operator"]),
-              attempt: z.int().nullable(),
-              attempted_at: z.string(),
-              url: z.string().nullable(),
-              status_code: z.int().nullable(),
-              latency_ms: z.number().nullable(),
-              outcome: z.enum(["delivered", "retrying", "failed", "dead_lettered"]),
-              error: z.string().nullable(),
-              next_attempt_at: z.string().nullable(),
-              redelivery: z.boolean(),
-            }),
-          ),
-          cursor: z.string().nullable(),
-        }),
+        schema: DeliveryListSchema,
       },
     },
     errors: ["invalid_request", "tenant_not_found"],
+  },
+  {
+    api: "admin",
+    method: "get",
+    path: "/admin/deliveries",
+    operationId: "adminListOperatorDeliveries",
+    summary: "Delivery attempts of the operator's events about no tenant",
+    description:
+      "The operator's events that belong to no tenant (`upstream.credits_low`), sent to OPERATOR_WEBHOOK_URL and recorded in the Registry; redeliver one with POST /admin/deliveries/{id}/redeliver. The operator's events about a tenant are listed with GET /admin/tenants/{tenant_id}/deliveries?audience=operator.",
+    tag: "Webhooks",
+    security: "admin",
+    query: OperatorDeliveryListQuery,
+    queryDescriptions: { limit: "Attempts per page.", cursor: "The `cursor` of the previous page." },
+    responses: { 200: { description: "Newest first.", schema: DeliveryListSchema } },
+    errors: ["invalid_request"],
   },
   {
     api: "admin",

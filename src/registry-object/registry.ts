@@ -10,6 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   DeliveryLog,
   type DeliveryEntry,
+  type DeliveryPage,
   type DeliveryView,
   REGISTRY_DELIVERIES,
 } from "../callbacks/delivery-log";
@@ -179,6 +180,10 @@ export class Registry extends DurableObject<Env> implements RegistryApi, Registr
 
   async eventSettled(eventId: string): Promise<void> {
     this.outbox.attempted(eventId, null, loadConfig(this.env).webhookTimeoutMs);
+  }
+
+  async listDeliveries(limit: number, cursor?: number): Promise<DeliveryPage> {
+    return this.deliveries.list(Date.now(), limit, cursor, "operator");
   }
 
   async redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null> {

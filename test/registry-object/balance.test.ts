@@ -32,7 +32,9 @@ const stub = () => env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
 /** The Registry's settings for this test: its env, replaced on the running instance. */
 async function configure(vars: Record<string, string>): Promise<void> {
   await runInDurableObject(stub(), (instance) => {
-    (instance as unknown as { env: Env }).env = { ...(env as Env), ...vars } as Env;
+    // No operator webhook unless the test sets one (the suite's config has one for the tenant objects).
+    const none = { OPERATOR_WEBHOOK_URL: "", OPERATOR_WEBHOOK_SECRET: "" };
+    (instance as unknown as { env: Env }).env = { ...(env as Env), ...none, ...vars } as Env;
   });
 }
 
@@ -273,7 +275,7 @@ describe("delivery of the Registry's events", () => {
       received.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
       return new Response("ok");
     });
-    // The consumer as the queue runs it, with the operator's URL set (the test Worker's own env has none).
+    // The consumer as the queue runs it, with this test's operator settings.
     const acked: string[] = [];
     const batch = {
       queue: "reelgate-webhooks",
@@ -295,6 +297,17 @@ describe("delivery of the Registry's events", () => {
         s.storage.sql.exec<{ id: string }>("SELECT id FROM webhook_deliveries").one().id,
     );
     expect(deliveryId).toMatch(/^dlv_[a-z2-7]{24}\._registry$/);
+    const listed = await admin("/admin/deliveries");
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { data: Record<string, unknown>[] }).data).toEqual([
+      expect.objectContaining({
+        id: deliveryId,
+        type: "upstream.credits_low",
+        audience: "operator",
+        task_id: null,
+        outcome: "delivered",
+      }),
+    ]);
     const res = await admin(`/admin/deliveries/${deliveryId}/redeliver`, { method: "POST" });
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ delivery_id: deliveryId, event_id: event!.event_id });
