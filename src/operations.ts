@@ -19,7 +19,13 @@ import { dailyUsageOperations } from "./usage/daily-routes.openapi";
 import { metaOperations } from "./openapi/meta.openapi";
 import type { OperationSpec } from "./openapi/registry";
 
-export { OPERATOR_WEBHOOKS, WEBHOOKS } from "./callbacks/routes.openapi";
+import { RELAY_OPERATOR_WEBHOOKS, TASK_WEBHOOKS } from "./callbacks/routes.openapi";
+import { USAGE_OPERATOR_WEBHOOKS, USAGE_WEBHOOKS } from "./usage/events.openapi";
+
+/** The events a tenant receives (the tenant document's `webhooks`). */
+export const WEBHOOKS = { ...TASK_WEBHOOKS, ...USAGE_WEBHOOKS };
+/** The operator's events at OPERATOR_WEBHOOK_URL (the admin document's `webhooks`). */
+export const OPERATOR_WEBHOOKS = { ...USAGE_OPERATOR_WEBHOOKS, ...RELAY_OPERATOR_WEBHOOKS };
 
 export const OPERATIONS: readonly OperationSpec[] = [
   ...metaOperations,

@@ -150,7 +150,7 @@ const SIGNED_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"].
 }));
 
 /** An event other than a task's end: `{type, timestamp, data}`. */
-function eventBody(type: string, data: z.ZodType) {
+export function eventBody(type: string, data: z.ZodType) {
   return z.object({
     type: z.literal(type),
     timestamp: z.string().describe("When it happened (ISO 8601)."),
@@ -158,7 +158,7 @@ function eventBody(type: string, data: z.ZodType) {
   });
 }
 
-function webhook(
+export function webhook(
   operationId: string,
   summary: string,
   description: string,
@@ -180,23 +180,11 @@ function webhook(
   };
 }
 
-const SIGNED =
+export const SIGNED =
   "Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares.";
 
-const QuotaThresholdSchema = eventBody(
-  "quota.threshold",
-  z.object({
-    scope: z.enum(["tenant", "user"]),
-    sub: z.string().optional().describe("The user's `sub`, when `scope` is `user`."),
-    threshold: z.int().describe("The percentage of the monthly credits reached."),
-    month: z.string().describe("The calendar month (UTC), `YYYY-MM`."),
-    used: z.number().describe("Credits used plus reserved by tasks in flight, this month."),
-    limit: z.number().describe("The scope's `monthly_credits`."),
-  }),
-);
-
-/** The events a tenant receives at its webhook (OpenAPI 3.1 `webhooks` of the tenant document). */
-export const WEBHOOKS = {
+/** The task's end, which a tenant receives (OpenAPI 3.1 `webhooks` of the tenant document; src/usage adds its own). */
+export const TASK_WEBHOOKS = {
   taskEnded: webhook(
     "taskEnded",
     "A task ended",
@@ -204,73 +192,13 @@ export const WEBHOOKS = {
     TaskViewSchema,
     { ...TASK_EXAMPLE, status: "completed", progress: 100, results: ["https://cdn.example.com/out.mp4"] },
   ),
-  quotaThreshold: webhook(
-    "quotaThreshold",
-    "A scope reached an alert threshold of its monthly credits",
-    `Sent to the tenant's webhook URL the first time this month that a scope's credits used plus reserved reach one of its \`alert_thresholds\` (default 80 and 100 percent of \`monthly_credits\`): once per scope, threshold and month. The tenant's scope uses \`quotas\`, a user's \`user_quotas\`. ${SIGNED}`,
-    QuotaThresholdSchema,
-    {
-      type: "quota.threshold",
-      timestamp: "2026-12-07T09:30:00.000Z",
-      data: { scope: "user", sub: "user-42", threshold: 80, month: "2026-12", used: 81.2, limit: 100 },
-    },
-  ),
-};
-
-const LedgerFields = {
-  task_id: z.string(),
-  sub: z.string().nullable(),
-  status: z.string(),
-  model: z.string(),
-  estimate: z.number(),
-  reserved: z.number(),
-  charged: z.number().nullable(),
-  created_at: z.string(),
-  ended_at: z.string().nullable(),
 };
 
 /**
- * The operator's events at OPERATOR_WEBHOOK_URL, signed with OPERATOR_WEBHOOK_SECRET (the admin document's
- * `webhooks`). With no URL set they are structured log lines (`operator_event`) instead.
+ * The relay's events for the operator (src/usage adds its own): sent to OPERATOR_WEBHOOK_URL, signed with
+ * OPERATOR_WEBHOOK_SECRET (the admin document's `webhooks`); with no URL set, structured log lines instead.
  */
-export const OPERATOR_WEBHOOKS = {
-  tenantQuotaExhausted: webhook(
-    "tenantQuotaExhausted",
-    "A tenant used all of its monthly credits",
-    `The first time in a month that a tenant's credits used plus reserved reach 100 % of its \`monthly_credits\`. ${SIGNED}`,
-    eventBody(
-      "tenant.quota_exhausted",
-      z.object({ tenant_id: z.string(), month: z.string(), used: z.number(), limit: z.number() }),
-    ),
-    {
-      type: "tenant.quota_exhausted",
-      timestamp: "2026-12-07T09:30:00.000Z",
-      data: { tenant_id: "acme", month: "2026-12", used: 1000, limit: 1000 },
-    },
-  ),
-  usageSettled: webhook(
-    "usageSettled",
-    "A task settled: what it cost",
-    `One per ended task, once its credits settle; \`webhook-id\` is the task's id, so a billing pipeline (a Stripe meter event's identifier, say) counts each task once however often it is delivered. The data is the task's ledger entry. ${SIGNED}`,
-    eventBody("usage.settled", z.object({ tenant_id: z.string(), month: z.string(), ...LedgerFields })),
-    {
-      type: "usage.settled",
-      timestamp: "2026-12-07T09:30:00.000Z",
-      data: {
-        tenant_id: "acme",
-        month: "2026-12",
-        task_id: "task-unified-…",
-        sub: "user-42",
-        status: "completed",
-        model: "wan2.6-reference-video-flash",
-        estimate: 23.8,
-        reserved: 23.8,
-        charged: 23.8,
-        created_at: "2026-12-07T09:28:00.000Z",
-        ended_at: "2026-12-07T09:30:00.000Z",
-      },
-    },
-  ),
+export const RELAY_OPERATOR_WEBHOOKS = {
   deliveryDeadLettered: webhook(
     "deliveryDeadLettered",
     "A tenant's webhook exhausted its retries",

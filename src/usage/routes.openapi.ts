@@ -70,7 +70,7 @@ const ResultStorageRow = z.object({
   byte_days: z.int().describe("Stored bytes integrated over the month (up to now), per 24 hours."),
 });
 
-const LedgerTask = z.object({
+export const LedgerTask = z.object({
   task_id: z.string(),
   sub: z.string().nullable(),
   status: z.string(),

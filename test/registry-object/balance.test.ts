@@ -30,6 +30,13 @@ type Status = {
 const stub = () => env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
 
 /** The Registry's settings for this test: its env, replaced on the running instance. */
+/** The operator's webhook on, and an alert level of 100 credits. */
+const ALERTING = {
+  OPERATOR_WEBHOOK_URL: OPS_URL,
+  OPERATOR_WEBHOOK_SECRET: OPS_SECRET,
+  UPSTREAM_CREDITS_ALERT: "100",
+};
+
 async function configure(vars: Record<string, string>): Promise<void> {
   await runInDurableObject(stub(), (instance) => {
     // No operator webhook unless the test sets one (the suite's config has one for the tenant objects).
@@ -170,11 +177,7 @@ describe("upstream.credits_low: once per crossing", () => {
 
   it("a restarted Registry remembers that the balance is low: no second event", async () => {
     const { sim } = startSimulator();
-    const vars = {
-      OPERATOR_WEBHOOK_URL: OPS_URL,
-      OPERATOR_WEBHOOK_SECRET: OPS_SECRET,
-      UPSTREAM_CREDITS_ALERT: "100",
-    };
+    const vars = ALERTING;
     await configure(vars);
     sim.configureCredits({ balance: 10 });
     expect((await status(true)).alert.low).toBe(true);
@@ -261,11 +264,7 @@ describe("the balance check's cadence", () => {
 describe("delivery of the Registry's events", () => {
   it("is signed with OPERATOR_WEBHOOK_SECRET, recorded in the Registry, and redelivered by its delivery id", async () => {
     const { sim } = startSimulator();
-    const vars = {
-      OPERATOR_WEBHOOK_URL: OPS_URL,
-      OPERATOR_WEBHOOK_SECRET: OPS_SECRET,
-      UPSTREAM_CREDITS_ALERT: "100",
-    };
+    const vars = ALERTING;
     await configure(vars);
     sim.configureCredits({ balance: 5 });
     await status(true);
