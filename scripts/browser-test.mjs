@@ -299,8 +299,11 @@ try {
   await step("the balance panel: a low balance is a warning with its reasons, a 404 hides it", async () => {
     const at = (s) => new Date(Date.now() - s * 1000).toISOString();
     const answer = { status: 200, body: null };
-    await page.route("**/admin/upstream", (route) =>
-      answer.status === 404
+    // The plain load and the Refresh button's `?refresh=1` (which asks the Registry to read the balance now).
+    const upstream = (url) => url.pathname.endsWith("/admin/upstream");
+    const asked = [];
+    await page.route(upstream, (route) =>
+      (asked.push(new URL(route.request().url()).search), answer.status === 404)
         ? route.fulfill({
             status: 404,
             json: { error: { code: "not_found", message: "no route", type: "invalid_request_error" } },
@@ -348,6 +351,8 @@ try {
       };
       await page.getByRole("button", { name: "Refresh" }).click();
       await page.locator("#upstream-remaining", { hasText: "unlimited" }).waitFor();
+      assert(asked.at(-1) === "?refresh=1", `Refresh asked ${asked.at(-1)}, not ?refresh=1`);
+      assert(asked[0] === "", `the page load asked ${asked[0]}`);
       assert((await page.locator("#upstream.low").count()) === 0, "still low");
       assert((await page.locator("#upstream-error").count()) === 0, "an error shown");
       answer.body = { ...answer.body, balance: null };
@@ -358,7 +363,7 @@ try {
       assert((await page.locator("#upstream").count()) === 0, "panel shown for a 404");
       assert((await page.locator(".error").count()) === 0, "an error shown for a 404");
     } finally {
-      await page.unroute("**/admin/upstream");
+      await page.unroute(upstream);
     }
   });
 
