@@ -138,7 +138,10 @@ const builds = new Map();
  * when it is started again.
  */
 function start(name, config, vars, phase = "", script = undefined) {
-  if (!script && !builds.has(name)) builds.set(name, buildWorker(config, join(work, `build-${name}`)));
+  // A profiled run builds the gateway unminified, so its profile names the functions.
+  const names = Boolean(flags.profile) && name === "gateway";
+  if (!script && !builds.has(name))
+    builds.set(name, buildWorker(config, join(work, `build-${name}`), { names }));
   const w = startWorker({
     name,
     config,

@@ -120,6 +120,10 @@ export function markdown(run) {
   if (run.profile) {
     lines.push("", `CPU profile of ${label[run.profile.target]} (self time, share of samples):`, "");
     for (const { fn, share } of run.profile.top.slice(0, 15)) lines.push(`- ${pct1(share)} ${fn}`);
+    if (run.profile.top_total) {
+      lines.push("", "Total time (self and synchronous callees), share of samples:", "");
+      for (const { fn, share } of run.profile.top_total.slice(0, 40)) lines.push(`- ${pct1(share)} ${fn}`);
+    }
   }
   return lines.join("\n") + "\n";
 }
