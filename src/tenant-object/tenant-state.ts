@@ -42,6 +42,7 @@ import type { StorageUsage } from "../results/table";
 import { getTenant } from "../tenants/lookup";
 import { type LeaseAnswer, type LeaseRequest, StreamLeases } from "../events/leases";
 import { EVENT_STREAM_RETRY_AFTER_MAX_S } from "../config/constants";
+import { type CallbackReport, reportInObject } from "../callbacks/report";
 
 export type { TaskRecord } from "../tasks/table";
 
@@ -470,5 +471,22 @@ export class TenantState extends DurableObject<Env> {
   /** What `admit` would refuse a request for now (null: it would be admitted); reserves nothing. */
   async checkAdmission(request: AdmissionCheck): Promise<Refusal | null> {
     return this.quota.check(request);
+  }
+
+  // --- Callback ingress (issue 19): the upstream's report of a task, in one call (src/callbacks/report.ts).
+
+  /** The task's record, the upstream's confirmation of a live task and its observation, in one round trip. */
+  async callbackReport(taskId: string, requestId: string): Promise<CallbackReport> {
+    const config = loadConfig(this.env);
+    return reportInObject(
+      {
+        config,
+        log: configLogger(config, { request_id: requestId, tenant_id: this.tenant.id }),
+        getTask: (id) => this.tasks.get(id),
+        observe: (id, upstream, now) => this.observe(id, upstream, now),
+      },
+      taskId,
+      requestId,
+    );
   }
 }
