@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { workerdPids, memKb } from "./lib/memory.mjs";
 import { buildWorker, freePorts, startWorker, waitReady } from "./lib/processes.mjs";
+import { connectProfiler } from "./lib/profile.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -23,6 +24,9 @@ const { values: flags } = parseArgs({
     mb: { type: "string", default: "100" },
     backends: { type: "string", default: "drain,r2,evolink" },
     out: { type: "string", default: join(root, "bench", "results", "upload-latest.json") },
+    // Samples the V8 CPU profile of the Worker during each measured upload (built unminified) and prints the
+    // functions with the most self and total time; the figures are then not the official ones.
+    profile: { type: "boolean", default: false },
   },
 });
 const SIZE = Math.round(Number(flags.mb) * 1024 * 1024);
@@ -164,9 +168,18 @@ async function runBackend(backend, built, dir) {
     const sampler = setInterval(() => {
       for (const p of pids) peak = Math.max(peak, memKb(p, "VmRSS"));
     }, 20);
+    const profiler = flags.profile ? await connectProfiler(gwInsp) : null;
+    await profiler?.start();
     const started = process.hrtime.bigint();
     const res = await upload(uploadUrl, token, SIZE);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (profiler) {
+      await profiler.stop();
+      const show = (rows) => rows.map((r) => `  ${(r.share * 100).toFixed(1)}% ${r.fn}`).join("\n");
+      console.log(`[bench:upload] ${backend} self time:\n${show(profiler.top(20))}`);
+      console.log(`[bench:upload] ${backend} total time:\n${show(profiler.topTotal(30))}`);
+      profiler.close();
+    }
     clearInterval(sampler);
     for (const p of pids) peak = Math.max(peak, memKb(p, "VmRSS"));
     const hwm = Math.max(...pids.map((p) => memKb(p, "VmHWM")));
@@ -198,7 +211,7 @@ const dir = mkdtempSync(join(tmpdir(), "reelgate-upload-bench-"));
 try {
   console.log(`[bench:upload] building the gateway and the simulator…`);
   const built = {
-    gateway: buildWorker(join(root, "wrangler.jsonc"), join(dir, "gateway-build")),
+    gateway: buildWorker(join(root, "wrangler.jsonc"), join(dir, "gateway-build"), { names: flags.profile }),
     sim: buildWorker(join(root, "sim", "wrangler.jsonc"), join(dir, "sim-build")),
     drain: buildWorker(join(root, "bench", "drain.wrangler.jsonc"), join(dir, "drain-build")),
   };
@@ -210,6 +223,7 @@ try {
     results.push(r);
   }
   const report = { at: new Date().toISOString(), node: process.version, file_mb: Number(flags.mb), results };
+  if (flags.profile) flags.out = join(root, ".wrangler", "bench", "upload-profile.json");
   mkdirSync(dirname(flags.out), { recursive: true });
   writeFileSync(flags.out, JSON.stringify(report, null, 2) + "\n");
   console.log(`[bench:upload] wrote ${flags.out}`);

@@ -5,7 +5,15 @@
 // the same harness for about a second per target, writing to .wrangler/bench/ instead: CI runs it so the
 // harness cannot rot. Every run stops by itself; Ctrl-C stops the Workers too.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +22,15 @@ import { parseArgs } from "node:util";
 import { experimental_readRawConfig } from "wrangler";
 import { callbackFor, waitEnded } from "../bench/lib/callbacks.mjs";
 import { measureAll } from "../bench/lib/measure.mjs";
+import {
+  PORTKEY_TAG,
+  buildPortkeyWorker,
+  checkReachesSim,
+  portkeyHeaders,
+  preparePortkeyNode,
+  preparePortkeySource,
+  startPortkeyNode,
+} from "../bench/lib/portkey.mjs";
 import { assertPortsFree, buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
 import { benchTenant } from "../bench/lib/tenants.mjs";
@@ -35,6 +52,15 @@ const { values: flags } = parseArgs({
     var: { type: "string", multiple: true, default: [] },
     "no-limits": { type: "boolean", default: false },
     profile: { type: "string" },
+    // Optional comparison with the Portkey AI Gateway 1.15.2 (bench/lib/portkey.mjs). --portkey-git: a git
+    // dir of Portkey-AI/gateway, whose tag is extracted (once) into .wrangler/portkey-src and served on
+    // workerd; --portkey-src: such a source tree, dependencies installed. --portkey-node: also Portkey on
+    // Node, installed (once) into .wrangler/portkey-node from bench/portkey-node/. --out: where to write the
+    // run's JSON and markdown (path without extension).
+    "portkey-git": { type: "string" },
+    "portkey-src": { type: "string" },
+    "portkey-node": { type: "boolean", default: false },
+    out: { type: "string" },
   },
 });
 const settings = {
@@ -75,6 +101,11 @@ const SIM_KEY = "sim-bench-key-0123456789";
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const CREATE = "/v1/videos/generations";
 const JSON_TYPE = { "content-type": "application/json" };
+// Every target's client asks for an uncompressed answer. Portkey forwards the client's headers upstream;
+// with no Accept-Encoding from the client its upstream request still asks for compression (undici adds gzip
+// on Node; wrangler dev's entry adds "br, gzip" in front of workerd), which the passthrough and the gateway
+// never ask for. With identity every target gets the same plain answer from the simulator.
+const CLIENT = { "accept-encoding": "identity" };
 const BODY = JSON.stringify({
   model: "wan2.6-reference-video-flash",
   prompt: "A person dancing in the rain, slow camera pan",
@@ -102,13 +133,19 @@ process.on("SIGTERM", () => {
 
 const builds = new Map();
 
-/** Starts Worker `name` (built once per run); `phase` names its state and log when it is started again. */
-function start(name, config, vars, phase = "") {
-  if (!builds.has(name)) builds.set(name, buildWorker(config, join(work, `build-${name}`)));
+/**
+ * Starts Worker `name` (built once per run, or `script` given pre-built); `phase` names its state and log
+ * when it is started again.
+ */
+function start(name, config, vars, phase = "", script = undefined) {
+  // A profiled run builds the gateway unminified, so its profile names the functions.
+  const names = Boolean(flags.profile) && name === "gateway";
+  if (!script && !builds.has(name))
+    builds.set(name, buildWorker(config, join(work, `build-${name}`), { names }));
   const w = startWorker({
     name,
     config,
-    script: builds.get(name),
+    script: script ?? builds.get(name),
     port: PORTS[name],
     inspectorPort: INSPECTOR_PORTS[name],
     persistTo: join(work, `state-${name}${phase}`),
@@ -170,7 +207,15 @@ async function main() {
   console.log(`[bench] ${flags.smoke ? "smoke run" : "full run"}; workdir ${work}`);
   // Free random ports on 127.0.0.1: a Worker left over from an earlier run (or anything else) cannot answer
   // in place of the ones this run starts.
+  const portkeySrc = flags["portkey-git"]
+    ? preparePortkeySource(flags["portkey-git"], PORTKEY_TAG, join(root, ".wrangler", "portkey-src"))
+    : flags["portkey-src"] && resolve(flags["portkey-src"]);
+  const portkeyDir = flags["portkey-node"]
+    ? preparePortkeyNode(join(root, "bench", "portkey-node"), join(root, ".wrangler", "portkey-node"))
+    : null;
   const names = ["sim", "passthrough", "gateway"];
+  if (portkeySrc) names.push("portkey-workerd");
+  if (portkeyDir) names.push("portkey-node");
   const ports = await freePorts(names.length * 2);
   for (const [i, name] of names.entries()) {
     PORTS[name] = ports[i];
@@ -199,10 +244,31 @@ async function main() {
     TASK_POLL_CACHE_MS: "0",
     ...extraVars(),
   });
+  // Portkey allows a custom host on loopback by default; the list is given so the run does not rely on it.
+  const portkeyEnv = { TRUSTED_CUSTOM_HOSTS: "127.0.0.1" };
+  let portkeyWorkerd = null;
+  if (portkeySrc) {
+    const built = buildPortkeyWorker(portkeySrc, join(work, "build-portkey-workerd"));
+    portkeyWorkerd = start("portkey-workerd", built.config, portkeyEnv, "", built.script);
+  }
+  let portkeyNode = null;
+  if (portkeyDir) {
+    portkeyNode = startPortkeyNode({
+      name: "portkey-node",
+      dir: portkeyDir,
+      node: process.execPath,
+      port: PORTS["portkey-node"],
+      env: portkeyEnv,
+      logFile: join(work, "portkey-node.log"),
+      preload: join(root, "bench", "lib", "loopback.mjs"),
+    });
+    workers.push(portkeyNode);
+  }
   await Promise.all([
     waitReady(sim, "/__sim/tasks"),
     waitReady(passthrough, "/"),
     waitReady(gateway, "/healthz"),
+    ...[portkeyWorkerd, portkeyNode].filter(Boolean).map((w) => waitReady(w, "/")),
   ]);
 
   const limits = { limits: !flags["no-limits"] };
@@ -230,7 +296,7 @@ async function main() {
     w,
     method: "POST",
     body: BODY,
-    headers: { ...JSON_TYPE, ...headers },
+    headers: { ...CLIENT, ...JSON_TYPE, ...headers },
     async prepare() {
       await resetSim();
       return CREATE;
@@ -241,9 +307,9 @@ async function main() {
     label,
     w,
     method: "GET",
-    headers,
+    headers: { ...CLIENT, ...headers },
     async prepare() {
-      const task = await post(w.url + CREATE, { ...JSON_TYPE, ...headers }, BODY);
+      const task = await post(w.url + CREATE, { ...CLIENT, ...JSON_TYPE, ...headers }, BODY);
       return `/v1/tasks/${task.id}`;
     },
   });
@@ -254,7 +320,7 @@ async function main() {
     label,
     w: gateway,
     method: "POST",
-    headers: JSON_TYPE,
+    headers: { ...CLIENT, ...JSON_TYPE },
     async prepare() {
       const c = await prepare();
       this.body = c.body;
@@ -270,8 +336,27 @@ async function main() {
     query("gateway-get", "4. gateway GET task (poll cache off)", gateway, bearer(es.token)),
     callback("gateway-callback-ended", "5. callback, task ended", async () => ended),
     callback("gateway-callback-running", "5. callback, task running", () => callbackFor(callbackDeps)),
-  ].filter((t) => wanted(t.id));
-  const { results, profile } = await measureAll(targets, settings, flags.profile);
+  ];
+  const pk = portkeyHeaders(sim.url, SIM_KEY);
+  if (portkeyWorkerd)
+    targets.push(
+      create("portkey-workerd", "P. Portkey (workerd) POST", portkeyWorkerd, pk),
+      query("portkey-workerd-get", "P. Portkey (workerd) GET task", portkeyWorkerd, pk),
+    );
+  if (portkeyNode)
+    targets.push(
+      create("portkey-node", "P. Portkey (Node) POST", portkeyNode, pk),
+      query("portkey-node-get", "P. Portkey (Node) GET task", portkeyNode, pk),
+    );
+  // Before anything is measured, each Portkey must really reach the simulator (with the key) and answer 200.
+  const checks = [];
+  for (const w of [portkeyWorkerd, portkeyNode].filter(Boolean)) {
+    const headers = { ...CLIENT, ...pk };
+    checks.push(await checkReachesSim({ w, simUrl: sim.url, headers, body: BODY, createPath: CREATE }));
+    console.log(`[bench] ${w.name} reaches the simulator: ${JSON.stringify(checks.at(-1))}`);
+  }
+  const chosen = targets.filter((t) => wanted(t.id));
+  const { results, profile } = await measureAll(chosen, settings, flags.profile);
 
   const run = {
     kind: flags.smoke ? "smoke" : "full",
@@ -285,8 +370,32 @@ async function main() {
     targets: results,
     comparisons: compare(results),
     ...(profile ? { profile } : {}),
+    ...(checks.length ? { portkey_checks: checks, portkey: portkeyInfo(portkeySrc, portkeyDir) } : {}),
   };
   return run;
+}
+
+/** Versions of what Portkey runs on, for the run's record. */
+function portkeyInfo(src, dir) {
+  const version = (base, pkg) => {
+    const f = join(base, "node_modules", pkg, "package.json");
+    return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")).version : null;
+  };
+  const info = {};
+  if (src)
+    info.workerd_build = {
+      gateway: JSON.parse(readFileSync(join(src, "package.json"), "utf8")).version,
+      hono: version(src, "hono"),
+      workerd: version(root, "workerd"),
+    };
+  if (dir)
+    info.node_install = {
+      gateway: version(dir, "@portkey-ai/gateway"),
+      "@hono/node-server": version(dir, "@hono/node-server"),
+      hono: version(dir, "hono"),
+      node: process.versions.node,
+    };
+  return info;
 }
 
 function gitInfo() {
@@ -320,10 +429,22 @@ function machineInfo() {
 
 function write(run) {
   // Only a full run of every target with the default set-up replaces the figures the README shows.
+  // Only a run without Portkey replaces them (its targets would change the table's rows).
+  const portkey = Boolean(flags["portkey-git"] || flags["portkey-src"] || flags["portkey-node"]);
   const official =
-    !flags.smoke && !flags.only && !flags.profile && !flags["no-limits"] && flags.var.length === 0;
-  const dir = official ? join(root, "bench", "results") : join(root, ".wrangler", "bench");
-  const base = official ? "latest" : flags.smoke ? "smoke" : "variant";
+    !flags.smoke &&
+    !flags.only &&
+    !flags.profile &&
+    !flags["no-limits"] &&
+    flags.var.length === 0 &&
+    !portkey &&
+    !flags.out;
+  let dir = official ? join(root, "bench", "results") : join(root, ".wrangler", "bench");
+  let base = official ? "latest" : flags.smoke ? "smoke" : "variant";
+  if (flags.out) {
+    dir = dirname(resolve(flags.out));
+    base = resolve(flags.out).slice(dir.length + 1);
+  }
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${base}.json`), JSON.stringify(run, null, 2) + "\n");
   writeFileSync(join(dir, `${base}.md`), markdown(run));

@@ -33,7 +33,9 @@ export async function measureAll(targets, settings, profileId) {
     for (const t of targets) serial.get(t.id).push(await slice(t, 1, settings.serial_s / rounds));
   }
   console.log("");
-  const profile = profiler ? { target: profiled.id, top: profiler.top(30) } : null;
+  const profile = profiler
+    ? { target: profiled.id, top: profiler.top(30), top_total: profiler.topTotal(60) }
+    : null;
   profiler?.close();
   const results = targets.map((t) => {
     const result = {

@@ -49,32 +49,53 @@ export async function connectProfiler(inspectorPort) {
   const { call, close } = await inspect(inspectorPort);
   await call("Profiler.enable");
   const samples = new Map();
+  const inclusive = new Map();
   let total = 0;
   return {
     start: () => call("Profiler.start"),
     /** Stops sampling and adds this profile's self time per function to the running totals. */
     async stop() {
       const { result } = await call("Profiler.stop");
-      total += addSelfTime(result.profile, samples);
+      total += addSelfTime(result.profile, samples, inclusive);
     },
     /** The functions with the most self time, as shares of all samples. */
     top(n) {
-      return [...samples]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, n)
-        .map(([fn, count]) => ({ fn, share: Math.round((count / total) * 1000) / 1000 }));
+      return shares(samples, total, n);
+    },
+    /**
+     * The functions with the most total time (self time plus the functions they called, synchronously: an
+     * `await` ends a stack, so an async function counts only up to its first await of each resumption).
+     */
+    topTotal(n) {
+      return shares(inclusive, total, n);
     },
     close,
   };
 }
 
-function addSelfTime(profile, into) {
+function shares(counts, total, n) {
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([fn, count]) => ({ fn, share: Math.round((count / total) * 1000) / 1000 }));
+}
+
+function addSelfTime(profile, into, inclusive) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  for (const id of profile.samples) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (id) => {
     const { functionName, url, lineNumber } = nodes.get(id).callFrame;
     const where = url ? `${url.replace(/^.*\//, "")}:${lineNumber + 1}` : "native";
-    const key = `${functionName || "(anonymous)"} (${where})`;
+    return `${functionName || "(anonymous)"} (${where})`;
+  };
+  for (const id of profile.samples) {
+    const key = name(id);
     into.set(key, (into.get(key) ?? 0) + 1);
+    // Each function on the sample's stack once (a recursive one is not counted twice).
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) seen.add(name(at));
+    for (const fn of seen) inclusive.set(fn, (inclusive.get(fn) ?? 0) + 1);
   }
   return profile.samples.length;
 }

@@ -4,14 +4,14 @@
 // only a hint, since the upstream does not sign callbacks: the task's state is confirmed with the upstream
 // before it is recorded, and recording its end writes the webhook event in the same step (see outbox.ts).
 import { Hono } from "hono";
-import { CALLBACK_CONFIRM_TIMEOUT_MS, CALLBACK_MAX_BODY_BYTES } from "../config/constants";
+import { CALLBACK_MAX_BODY_BYTES } from "../config/constants";
 import type { HttpEnv } from "../http/context";
-import { ApiError } from "../http/errors";
+import { ApiError, apiErrorFrom } from "../http/errors";
 import { tenantObject } from "../state/client";
-import { getTenant } from "../tenants/lookup";
+import { isCurrentIncarnation } from "../tenants/lookup";
 import { finalView, keepFinal } from "../tasks/answer";
-import { getUpstreamTask } from "../upstream/client";
 import { readBytesCapped } from "../util/stream";
+import type { CallbackReport } from "./report";
 import { verifyCallbackToken } from "./token";
 
 const unknownCallback = () => new ApiError("not_found", "No such callback");
@@ -28,50 +28,46 @@ callbackRoutes.post("/upstream/:token", async (c) => {
   }
   const fields = { tenant_id: claims.tenantId, task_id: claims.taskId };
   const hint = await readHint(c.req.raw);
-  const tenant = await getTenant(c.env, claims.tenantId);
-  const current = tenant?.incarnation === claims.incarnation;
-  const state = tenantObject(c.env, { id: claims.tenantId, incarnation: claims.incarnation });
-  const record = current ? await state.getTask(claims.taskId) : null;
-  if (!record || record.state === "aborted") {
-    log.warn("callback_rejected", { ...fields, reason: current ? "task_unknown" : "tenant_unknown" });
+  // Whether the tenant still lives this life: cached per isolate like the tenant records, so no KV read
+  // once warm (a deleted tenant's object holds no tasks either way).
+  const tenant = { id: claims.tenantId, incarnation: claims.incarnation };
+  if (!(await isCurrentIncarnation(c.env, tenant))) {
+    log.warn("callback_rejected", { ...fields, reason: "tenant_unknown" });
     throw unknownCallback();
   }
-  if (record.endedAt !== null) {
-    // Already ended (an upstream retry, or a poll or sweep got there first): one event per end, nothing to do.
-    log.info("callback_duplicate", { ...fields, hinted_status: hint });
-    return c.json({ received: true });
+  // One object call: it reads the task, and confirms a live one with the upstream before recording it.
+  // (Cast: RPC's types drop a union member whose fields hold `unknown`, as ErrorData's details do.)
+  const report = (await tenantObject(c.env, tenant).callbackReport(
+    claims.taskId,
+    c.get("requestId"),
+  )) as CallbackReport;
+  switch (report.kind) {
+    case "unknown":
+      log.warn("callback_rejected", { ...fields, reason: "task_unknown" });
+      throw unknownCallback();
+    case "duplicate":
+      log.info("callback_duplicate", { ...fields, hinted_status: hint });
+      return c.json({ received: true });
+    case "creating":
+      // The upstream called back before its create answer reached us: ask it to retry (1/2/4 s later).
+      throw new ApiError("upstream_unavailable", "The task is still being created; retry shortly", {
+        headers: { "Retry-After": "1" },
+      });
+    case "failed":
+      throw apiErrorFrom(report.error);
   }
-  if (!record.upstreamId) {
-    // The upstream called back before its create answer reached us: ask it to retry (1/2/4 s later).
-    throw new ApiError("upstream_unavailable", "The task is still being created; retry shortly", {
-      headers: { "Retry-After": "1" },
-    });
-  }
-
-  const upstream = await getUpstreamTask(
-    {
-      config: {
-        ...config,
-        upstreamTimeoutMs: Math.min(config.upstreamTimeoutMs, CALLBACK_CONFIRM_TIMEOUT_MS),
-      },
-      log,
-      requestId: c.get("requestId"),
-    },
-    record.upstreamId,
-  );
-  const observed = await state.observe(record.id, upstream, Date.now());
   // The end, presented as GET answers it, goes into this location's cache at once: the task's event
   // streams here read that cache every second (src/events), so they see the end without another poll.
-  if (tenant && record.publicId) {
+  if (report.record?.publicId) {
     const scope = { env: c.env, config, log, tenant };
-    const final = await finalView(scope, record.publicId, observed?.record ?? null);
-    if (final) c.executionCtx.waitUntil(keepFinal(scope, record.publicId, final));
+    const final = await finalView(scope, report.record.publicId, report.record);
+    if (final) c.executionCtx.waitUntil(keepFinal(scope, report.record.publicId, final));
   }
   log.info("callback_received", {
     ...fields,
     hinted_status: hint,
-    confirmed_status: upstream.status,
-    first_end: observed?.firstEnd ?? false,
+    confirmed_status: report.status,
+    first_end: report.firstEnd,
   });
   return c.json({ received: true });
 });

@@ -4,7 +4,7 @@
 import { callbackUrl, signCallbackToken } from "../callbacks/token";
 import type { Config } from "../config/env";
 import type { UpstreamGenerationRequest } from "./rewrite";
-import { ApiError, type ErrorCode } from "../http/errors";
+import { ApiError, type ErrorData, errorData } from "../http/errors";
 import type { Logger } from "../http/log";
 import type { AdmitRequest, AdmitResult } from "../quota/admission";
 import { type StoredResponse, upstreamIdempotencyKey } from "../idempotency/keys";
@@ -16,6 +16,9 @@ import type { UpstreamTask } from "../upstream/schema";
 import { sealTaskId, subHash } from "../tasks/ids";
 import { presentTask, type TenantTaskView } from "../tasks/present";
 
+// Errors cross the RPC as plain data (src/http/errors.ts), for the Worker to throw again.
+export { apiErrorFrom, type ErrorData, errorData } from "../http/errors";
+
 export interface CreateRequest {
   /** What the object admits. */
   admission: AdmitRequest;
@@ -26,16 +29,6 @@ export interface CreateRequest {
   forwardHeaders: Record<string, string>;
   /** Uploaded files (src/files) to release when this task ends; linked once the upstream accepted it. */
   linkUploads: string[];
-}
-
-/** An ApiError as plain data: errors lose their class on the way back over RPC. */
-export interface ErrorData {
-  code: ErrorCode;
-  message: string;
-  status: number;
-  headers: Record<string, string>;
-  details: Record<string, unknown> | undefined;
-  param: string | undefined;
 }
 
 export type CreateResult =
@@ -66,20 +59,6 @@ export interface CreateDeps {
     response?: StoredResponse,
   ): Promise<unknown>;
   linkUploads(taskId: string, fileIds: string[], now: number): void;
-}
-
-export function errorData(err: ApiError): ErrorData {
-  const { code, message, status, headers, details, param } = err;
-  return { code, message, status, headers, details, param };
-}
-
-export function apiErrorFrom(data: ErrorData): ApiError {
-  return new ApiError(data.code, data.message, {
-    status: data.status as ApiError["status"],
-    headers: data.headers,
-    details: data.details,
-    param: data.param,
-  });
 }
 
 /**

@@ -85,3 +85,27 @@ export function errorResponse(err: ApiError, requestId?: string): Response {
   if (requestId) headers.set("x-request-id", requestId);
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
 }
+
+/** An ApiError as plain data: errors lose their class on the way back over RPC (a Durable Object's answer). */
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  headers: Record<string, string>;
+  details: Record<string, unknown> | undefined;
+  param: string | undefined;
+}
+
+export function errorData(err: ApiError): ErrorData {
+  const { code, message, status, headers, details, param } = err;
+  return { code, message, status, headers, details, param };
+}
+
+export function apiErrorFrom(data: ErrorData): ApiError {
+  return new ApiError(data.code, data.message, {
+    status: data.status as ApiError["status"],
+    headers: data.headers,
+    details: data.details,
+    param: data.param,
+  });
+}

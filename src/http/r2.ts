@@ -4,7 +4,11 @@
 // of an object with Range and conditional requests.
 import { R2_PART_BYTES } from "../config/constants";
 
-/** Writes `chunks` to `key`; returns the bytes written. Nothing is left behind when a chunk throws. */
+/**
+ * Writes `chunks` to `key`; returns the bytes written. Nothing is left behind when a chunk throws. Parts
+ * are filled in two buffers taking turns: one is sent while the next fills, so reading the body does not
+ * stop for each part's write (two parts in memory at most, whatever the size).
+ */
 export async function putChunks(
   bucket: R2Bucket,
   key: string,
@@ -12,11 +16,22 @@ export async function putChunks(
   contentType: string,
 ): Promise<number> {
   const httpMetadata = { contentType };
-  const part = new Uint8Array(R2_PART_BYTES);
+  const buffers = [new Uint8Array(R2_PART_BYTES), new Uint8Array(R2_PART_BYTES)] as const;
+  let part: Uint8Array = buffers[0];
   let filled = 0;
   let total = 0;
   let upload: R2MultipartUpload | null = null;
   const uploaded: R2UploadedPart[] = [];
+  let sending: Promise<R2UploadedPart> | null = null;
+  /** Sends `part` (after the previous part's write is done: its buffer is the one filled next). */
+  const send = async (bytes: Uint8Array) => {
+    upload ??= await bucket.createMultipartUpload(key, { httpMetadata });
+    if (sending) uploaded.push(await sending);
+    const number = uploaded.length + 1;
+    sending = upload.uploadPart(number, bytes);
+    // Awaited at the next part or the end; a failure meanwhile must not go unhandled.
+    sending.catch(() => {});
+  };
   try {
     for await (const chunk of chunks) {
       total += chunk.length;
@@ -27,9 +42,8 @@ export async function putChunks(
         filled += n;
         offset += n;
         if (filled === R2_PART_BYTES) {
-          upload ??= await bucket.createMultipartUpload(key, { httpMetadata });
-          // The part has been sent once uploadPart resolves, so its buffer is reused: one part in memory.
-          uploaded.push(await upload.uploadPart(uploaded.length + 1, part));
+          await send(part);
+          part = part === buffers[0] ? buffers[1] : buffers[0];
           filled = 0;
         }
       }
@@ -38,11 +52,13 @@ export async function putChunks(
       await bucket.put(key, part.subarray(0, filled), { httpMetadata });
       return total;
     }
-    if (filled > 0) uploaded.push(await upload.uploadPart(uploaded.length + 1, part.subarray(0, filled)));
-    await upload.complete(uploaded);
+    if (filled > 0) await send(part.subarray(0, filled));
+    if (sending) uploaded.push(await sending);
+    await (upload as R2MultipartUpload).complete(uploaded);
     return total;
   } catch (err) {
-    if (upload) await upload.abort().catch(() => {});
+    if (sending) await (sending as Promise<R2UploadedPart>).catch(() => {});
+    if (upload) await (upload as R2MultipartUpload).abort().catch(() => {});
     throw err;
   }
 }

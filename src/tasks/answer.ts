@@ -8,8 +8,7 @@ import type { TenantEnv } from "../auth/principal";
 import type { Config } from "../config/env";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
-import { tenantObject } from "../state/client";
-import type { Tenant } from "../tenants/schema";
+import { type TenantRef, tenantObject } from "../state/client";
 import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 import { presentResults } from "../results/url";
 import { cacheFinal } from "./poll-cache";
@@ -21,7 +20,7 @@ export interface AnswerScope {
   env: Env;
   config: Config;
   log: Logger;
-  tenant: Tenant;
+  tenant: TenantRef;
 }
 
 /** The scope of a tenant's request (a route behind the tenant's token). */

@@ -46,6 +46,7 @@ import { type LeaseAnswer, type LeaseRequest, StreamLeases } from "../events/lea
 import { EVENT_STREAM_RETRY_AFTER_MAX_S, RESERVATIONS_REPORT_MS } from "../config/constants";
 import { fromUnits } from "../quota/arithmetic";
 import { registry } from "../tenants/registry-client";
+import { type CallbackReport, reportInObject } from "../callbacks/report";
 
 export type { TaskRecord } from "../tasks/table";
 
@@ -567,5 +568,22 @@ export class TenantState extends DurableObject<Env> {
         }),
       );
     }
+  }
+
+  // --- Callback ingress (issue 19): the upstream's report of a task, in one call (src/callbacks/report.ts).
+
+  /** The task's record, the upstream's confirmation of a live task and its observation, in one round trip. */
+  async callbackReport(taskId: string, requestId: string): Promise<CallbackReport> {
+    const config = loadConfig(this.env);
+    return reportInObject(
+      {
+        config,
+        log: configLogger(config, { request_id: requestId, tenant_id: this.tenant.id }),
+        getTask: (id) => this.tasks.get(id),
+        observe: (id, upstream, now) => this.observe(id, upstream, now),
+      },
+      taskId,
+      requestId,
+    );
   }
 }

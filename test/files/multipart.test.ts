@@ -3,7 +3,7 @@
 // malformed bodies as 400s.
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/http/errors";
-import { multipartParts, textOf } from "../../src/files/multipart";
+import { chunkReader, multipartParts, textOf } from "../../src/files/multipart";
 
 const enc = new TextEncoder();
 
@@ -83,5 +83,25 @@ describe("multipartParts", () => {
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).code).toBe("invalid_request");
     }
+  });
+});
+
+describe("chunkReader", () => {
+  it("hands over a byte stream in full 64 KiB reads, whatever size its pieces come in, the last bytes too", async () => {
+    const bytes = new Uint8Array(200 * 1024 + 123).map((_, i) => i % 251);
+    const read = chunkReader(streamOf(bytes, 4 * 1024, "bytes"));
+    const sizes: number[] = [];
+    const got = new Uint8Array(bytes.length);
+    for (let chunk = await read(); chunk !== null; chunk = await read()) {
+      got.set(
+        chunk,
+        sizes.reduce((a, b) => a + b, 0),
+      );
+      sizes.push(chunk.length);
+    }
+    // Pieces of 4 KB (as a request body arrives) come out as full reads: each one costs every step above.
+    expect(sizes).toEqual([65_536, 65_536, 65_536, 8_315]);
+    expect(got).toEqual(bytes);
+    expect(await read()).toBeNull();
   });
 });

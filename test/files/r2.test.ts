@@ -55,9 +55,9 @@ describe("uploads to R2", () => {
     expect(new Uint8Array(await part.arrayBuffer())).toEqual(file.subarray(0, 16));
   });
 
-  it("writes files larger than one R2 part with a multipart upload", async () => {
+  it("writes files larger than one R2 part with a multipart upload (three parts: the two buffers take turns)", async () => {
     const t = await createTenant();
-    const file = mp4(5 * 1024 * 1024 + 7);
+    const file = mp4(2 * 5 * 1024 * 1024 + 7);
     const res = await gwWith(R2, "/api/v1/files/upload/stream", form(await t.token(), file));
     expect(res.status).toBe(200);
     const { data } = await envelope(res);

@@ -58,6 +58,8 @@ const READ_OPS = { "READ_LIMIT_USER.limit": 1, "READ_LIMIT_TENANT.limit": 1 };
 const LIVE_GET_OPS = READ_OPS;
 /** The poll that first sees the end tells the object, once, after answering (waitUntil). */
 const ENDING_GET_OPS = { ...READ_OPS, "TENANT_STATE.observe": 1 };
+/** The upstream's report of a task: the object reads it and, live, confirms it upstream (src/callbacks). */
+const CALLBACK_OPS = { "TENANT_STATE.callbackReport": 1 };
 /** On a cache miss, a task older than TASK_RECORD_FIRST_AFTER_MS is read from its object first. */
 const OLD_GET_OPS = { ...READ_OPS, "TENANT_STATE.getTask": 1 };
 
@@ -175,6 +177,47 @@ describe("storage operations per request, after warm-up", () => {
       expect(again.ops).toEqual(LIVE_GET_OPS);
     }
     expect(queries()).toBe(before + 1);
+  });
+
+  it("a callback from the upstream makes one Durable Object call and, once warm, no KV read", async () => {
+    const { sim, clock } = startSimulator();
+    sim.inject({ dropCallbacks: true }); // the test sends the callbacks itself
+    const tenant = await es256Tenant("perf-callback", "inline");
+    const post = await send("/v1/videos/generations", await tenant.token(), VALID_BODY);
+    expect(post.status).toBe(200);
+    const url = new URL(sim.tasks()[0]!.request.callback_url!);
+    const report = async () => {
+      counted.take();
+      const request = new Request(`${GATEWAY}${url.pathname}`, {
+        method: "POST",
+        body: JSON.stringify({ status: "completed" }),
+        headers: { "content-type": "application/json" },
+      });
+      const ctx = createExecutionContext();
+      const res = await app.fetch(request, counted.env, ctx);
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, ops: counted.take() };
+    };
+    const queries = () => callsTo(UPSTREAM_HOST).filter((c) => c.method === "GET").length;
+
+    // A task still running: the object confirms it with the upstream and records what it saw.
+    const cold = await report();
+    expect(cold.status).toBe(200);
+    // The first callback of an isolate for this tenant reads its record once (is this life current?).
+    expect(cold.ops).toEqual({ "KV.get tenant:": 1, ...CALLBACK_OPS });
+    const before = queries();
+    const running = await report();
+    expect(running.ops).toEqual(CALLBACK_OPS);
+    expect(queries()).toBe(before + 1);
+
+    // The end, then a repeated report of it: still one call, and the upstream is not asked again.
+    await clock.advance(10_000);
+    const ended = await report();
+    expect(ended.ops).toEqual(CALLBACK_OPS);
+    const repeated = await report();
+    expect(repeated.status).toBe(200);
+    expect(repeated.ops).toEqual(CALLBACK_OPS);
+    expect(queries()).toBe(before + 2);
   });
 
   it("a tenant's key set from its jwks_uri is fetched once, then served from memory", async () => {
