@@ -215,4 +215,25 @@ export const MUTANTS = [
     to: "if (false)",
     tests: ["test/results/storage-limit.test.ts"],
   },
+  {
+    name: "alerts: a threshold crossed by a burst alerts more than once",
+    file: "src/quota/counters.ts",
+    from: "ON CONFLICT DO NOTHING RETURNING 1`,",
+    to: "ON CONFLICT DO UPDATE SET at = excluded.at RETURNING 1`,",
+    tests: ["test/usage/alerts.test.ts"],
+  },
+  {
+    name: "billing: usage.settled has a new webhook-id on each delivery's event",
+    file: "src/usage/events.ts",
+    from: '{ id: entry.task_id, type: "usage.settled", audience: "operator", taskId: entry.task_id },',
+    to: '{ id: `msg_${crypto.randomUUID()}`, type: "usage.settled", audience: "operator", taskId: entry.task_id },',
+    tests: ["test/usage/operator.test.ts"],
+  },
+  {
+    name: "operator: upstream.credits_low fires on every low read",
+    file: "src/registry-object/balance.ts",
+    from: "if (low && !wasLow) {",
+    to: "if (low) {",
+    tests: ["test/registry-object/balance.test.ts"],
+  },
 ];
