@@ -54,7 +54,13 @@ export class QuotaBook {
    */
   admit(request: AdmitRequest, running: (taskId: string) => boolean): AdmitResult {
     const tables = { tasks: this.tasks, counters: this.counters, idempotency: this.idempotency, running };
-    return this.storage.transactionSync(() => admit(tables, request));
+    try {
+      return this.storage.transactionSync(() => admit(tables, request));
+    } catch (err) {
+      // The step rolled back: an admission it added to the in-memory windows never happened.
+      this.counters.forgetWindows();
+      throw err;
+    }
   }
 
   /** What admission would answer to `request` now, without admitting it: writes nothing (the estimate). */
@@ -104,6 +110,11 @@ export class QuotaBook {
       tasks: shown.map(ledgerEntry),
       cursor: more && last ? `${last.createdAt}.${last.id}` : null,
     };
+  }
+
+  /** The object's storage was wiped (or changed behind its back, in tests): windows are read again. */
+  forgetWindows(): void {
+    this.counters.forgetWindows();
   }
 
   wait(sub: string | null, key: string, now: number): WaitOutcome {

@@ -5,6 +5,7 @@
 // tenant has: the rate window is counted from an index, up to the scope's own limit.
 import { DEFAULT_ALERT_THRESHOLDS, DEFAULT_TASK_SECONDS, RATE_WINDOW_MS } from "../config/constants";
 import { base32, randomBytes } from "../util/hmac";
+import { RecentAdmissions } from "./recent";
 import type { TaskRecord } from "../tasks/table";
 import type { QuotaLimits } from "../tenants/schema";
 import { monthOf } from "../util/month";
@@ -50,6 +51,8 @@ export interface MonthTotals {
 export class QuotaCounters {
   /** Thresholds known to be reported already (scope, month, threshold, audience): skips their insert. */
   private readonly reported = new Set<string>();
+  /** Each scope's rate window, in memory (./recent.ts). */
+  private readonly recent = new RecentAdmissions((key, after, upTo) => this.admissionTimes(key, after, upTo));
 
   constructor(
     private readonly sql: SqlStorage,
@@ -99,6 +102,7 @@ export class QuotaCounters {
    * applied: the rows remember the monthly limit and alert thresholds, for the changes that follow.
    */
   reserve(task: Entry, credits: number, limits?: ScopeLimits): void {
+    this.recent.admitted(scopesOf(task.sub), task.createdAt);
     this.add(task, 0, toUnits(credits), limits);
   }
 
@@ -109,7 +113,14 @@ export class QuotaCounters {
 
   /** The task never reached the upstream, or the upstream charged nothing: its reservation goes. */
   release(task: Entry, reserved: number): void {
+    // An aborted task leaves the rate window: its scopes' windows are read again.
+    this.recent.forget(scopesOf(task.sub));
     this.add(task, 0, -toUnits(reserved));
+  }
+
+  /** A step that may have admitted rolled back, or the object was wiped: every window is read again. */
+  forgetWindows(): void {
+    this.recent.forget();
   }
 
   /** The task ended: its reservation is replaced by what it cost. */
@@ -151,14 +162,47 @@ export class QuotaCounters {
   // Reads of the tasks table (src/tasks/table.ts); a scope is the whole tenant (`sub` null) or one user.
 
   /**
-   * The rate window ending at `now`: tasks created after now − RATE_WINDOW_MS, aborted ones excepted (as
-   * everywhere in this store, a task dated after `now` counts too). Counted without reading a task row:
-   * all admissions on the covering `tasks_created` / `tasks_sub_created` index, minus the aborted ones on
-   * their partial index. With a `limit`, counting stops at limit + 1, and the limit-th newest is looked up
-   * only when the window is over it: O(limit + the window's aborted admissions), and aborts are upstream
-   * failures, normally few.
+   * The rate window ending at `now`: the admissions created after now − RATE_WINDOW_MS. Kept in memory per
+   * scope (./recent.ts: no read once a scope is kept), or counted on the table for a scope over its limit.
    */
   private window(sub: string | null, now: number, limit: number | null): RateWindow {
+    return this.recent.window(scopeKey(sub), now, limit) ?? this.countWindow(sub, now, limit);
+  }
+
+  /**
+   * The creation times of the admissions (aborted ones excepted) of scope `key` after `after`, ascending,
+   * or null when there are more than `upTo`: a window's first read since the object started (or since the
+   * scope was forgotten), newest first on the `tasks_created` / `tasks_sub_created` index.
+   */
+  private admissionTimes(key: string, after: number, upTo: number | null): number[] | null {
+    const newest =
+      key === "tenant"
+        ? this.sql.exec<{ t: number }>(
+            `SELECT created_at AS t FROM tasks WHERE created_at > ? AND state != 'aborted'
+             ORDER BY created_at DESC LIMIT ?`,
+            after,
+            upTo ?? -1,
+          )
+        : this.sql.exec<{ t: number }>(
+            `SELECT created_at AS t FROM tasks WHERE sub = ? AND created_at > ? AND state != 'aborted'
+             ORDER BY created_at DESC LIMIT ?`,
+            key.slice("user:".length),
+            after,
+            upTo ?? -1,
+          );
+    const times = newest.toArray().map((r) => r.t);
+    return upTo !== null && times.length >= upTo ? null : times.reverse();
+  }
+
+  /**
+   * The rate window ending at `now`, counted on the table: tasks created after now − RATE_WINDOW_MS, aborted
+   * ones excepted (as everywhere in this store, a task dated after `now` counts too). Counted without
+   * reading a task row: all admissions on the covering `tasks_created` / `tasks_sub_created` index, minus
+   * the aborted ones on their partial index. With a `limit`, counting stops at limit + 1, and the limit-th
+   * newest is looked up only when the window is over it: O(limit + the window's aborted admissions). Used
+   * for a scope over its limit, which the in-memory windows do not keep.
+   */
+  private countWindow(sub: string | null, now: number, limit: number | null): RateWindow {
     const [where, args] =
       sub === null
         ? ["created_at > ?", [now - RATE_WINDOW_MS]]
@@ -288,6 +332,11 @@ export class QuotaCounters {
       });
     }
   }
+}
+
+/** The counters' row keys a task counts in: the tenant's, and its user's. */
+function scopesOf(sub: string | null): string[] {
+  return sub === null ? ["tenant"] : ["tenant", scopeKey(sub)];
 }
 
 /** The month `n` months before `month` (`YYYY-MM`). */

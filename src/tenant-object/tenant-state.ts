@@ -331,7 +331,12 @@ export class TenantState extends DurableObject<Env> {
    * the KV documents it wrote (a batch per call: call again while `kvComplete` is false).
    */
   async retire(force: boolean): Promise<RetireResult> {
-    return retire({ tenantId: this.tenant.id, storage: this.ctx.storage, kv: this.env.KV }, force);
+    const result = await retire(
+      { tenantId: this.tenant.id, storage: this.ctx.storage, kv: this.env.KV },
+      force,
+    );
+    this.quota.forgetWindows();
+    return result;
   }
 
   // --- Task lists (src/tasks/list.ts): GET /v1/tasks and the admin task list; indexed, never a scan.

@@ -13,9 +13,11 @@ export async function age(
   ms: number,
   columns: Column[] = ["created_at", "updated_at", "ended_at"],
 ): Promise<void> {
-  await runInDurableObject(await objectOf(tenantId), (_o, state: DurableObjectState) => {
+  await runInDurableObject(await objectOf(tenantId), (instance, state: DurableObjectState) => {
     const set = columns.map((c) => `${c} = ${c} - ?`).join(", ");
     state.storage.sql.exec(`UPDATE tasks SET ${set}`, ...columns.map(() => ms));
+    // The rate windows the object keeps in memory were read from the times just moved (src/quota/recent.ts).
+    (instance as unknown as { quota: { forgetWindows(): void } }).quota.forgetWindows();
   });
 }
 
