@@ -8,13 +8,11 @@ import type { Config } from "../config/env";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { checkGatewayUrl } from "../net/urls";
-import { type TenantRef, tenantObject } from "../state/client";
-import { getTenant } from "../tenants/lookup";
 import type { Tenant } from "../tenants/schema";
 import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./delivery-log";
-import { audienceOf, deliveredPayload, type WebhookMessage, WebhookMessageSchema } from "./message";
-import { type EventOwner, registryOutbox } from "./owner";
+import { audienceOf, deliveredPayload, typeOf, type WebhookMessage, WebhookMessageSchema } from "./message";
+import { type EventOwner, eventOrigin } from "./owner";
 import { type AttemptResult, classify, describeFailure, retryDelaySeconds } from "./retry";
 import { postWebhook } from "./send";
 import { signingSecrets, webhookHeaders } from "./signature";
@@ -69,21 +67,19 @@ async function attempt(
     tenant_id: m.tenant_id,
     event_id: m.event_id,
     task_id: m.task_id,
-    type: m.type ?? "task.ended",
+    type: typeOf(m),
     attempt: attemptNo,
   };
   const operator = audienceOf(m) === "operator";
-  const tenant = m.origin === "registry" ? null : await getTenant(env, m.tenant_id);
-  const current = tenant !== null && tenant.incarnation === m.incarnation;
-  if (!current && !operator) {
+  const { tenant, owner } = await eventOrigin(env, m);
+  if (!owner && !operator) {
     // Deleted (and maybe re-created since): the event belongs to a life of the tenant that has ended.
     log.warn("webhook_tenant_gone", fields);
     return { ack: true };
   }
-  // Where attempts are recorded: the outbox the event came from. An operator's event about a tenant that
-  // has since been deleted is still delivered (billing needs it), with nowhere left to record it.
-  const owner = m.origin === "registry" ? registryOutbox(env) : current ? tenantObject(env, m_ref(m)) : null;
-  const target = operator ? config.operatorWebhook : tenantTarget(m, tenant);
+  // An operator's event about a tenant that has since been deleted is still delivered (billing needs it),
+  // with nowhere left to record it.
+  const target = operator ? operatorTarget(config) : tenantTarget(m, tenant);
   if (!target) {
     log.info("webhook_no_destination", fields);
     if (owner) await settled(owner, m, log);
@@ -119,8 +115,9 @@ function tenantTarget(m: WebhookMessage, tenant: Tenant | null): Target | null {
   return { url, secrets: signingSecrets(tenant.webhook, Date.now()) };
 }
 
-function m_ref(m: WebhookMessage): TenantRef {
-  return { id: m.tenant_id, incarnation: m.incarnation };
+function operatorTarget(config: Config): Target | null {
+  const hook = config.operatorWebhook;
+  return hook && { url: hook.url, secrets: [hook.secret] };
 }
 
 /** An attempt's result; `latencyMs` is null when nothing was sent (the URL was refused). */
@@ -130,17 +127,11 @@ interface Sent {
 }
 
 /** One signed POST, unless the destination no longer passes the URL rules (checked at delivery time). */
-async function send(
-  m: WebhookMessage,
-  target: Target | { url: string; secret: string },
-  config: Config,
-  at: number,
-): Promise<Sent> {
+async function send(m: WebhookMessage, target: Target, config: Config, at: number): Promise<Sent> {
   const checked = checkGatewayUrl(target.url, { allowLocal: config.devAllowLocalUrls });
   if (!checked.ok) return { result: { kind: "url_rejected", reason: checked.reason }, latencyMs: null };
   const body = JSON.stringify(await deliveredPayload(m, config));
-  const secrets = "secrets" in target ? target.secrets : [target.secret];
-  const headers = await webhookHeaders(secrets, m.event_id, Math.floor(at / 1000), body);
+  const headers = await webhookHeaders(target.secrets, m.event_id, Math.floor(at / 1000), body);
   return postWebhook(checked.url.href, headers, body, config.webhookTimeoutMs);
 }
 
@@ -161,7 +152,7 @@ function deliveryEntry(
   return {
     eventId: m.event_id,
     taskId: m.task_id,
-    type: m.type ?? "task.ended",
+    type: typeOf(m),
     audience: audienceOf(m),
     attempt: attemptNo,
     at,

@@ -3,11 +3,9 @@
 // (`POST /admin/deliveries/{id}/redeliver`). A message is acked only once that record is written.
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
-import { tenantObject } from "../state/client";
-import { getTenant } from "../tenants/lookup";
 import { webhookDestination } from "./destination";
-import { audienceOf, WebhookMessageSchema } from "./message";
-import { registryOutbox } from "./owner";
+import { audienceOf, typeOf, WebhookMessageSchema } from "./message";
+import { eventOrigin } from "./owner";
 import { loadConfig } from "../config/env";
 
 export async function deadLetterBatch(batch: MessageBatch<unknown>, env: Env, log: Logger): Promise<void> {
@@ -23,22 +21,17 @@ async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise
   }
   const m = parsed.data;
   try {
-    const operator = audienceOf(m) === "operator";
-    const tenant = m.origin === "registry" ? null : await getTenant(env, m.tenant_id);
-    const current = tenant !== null && tenant.incarnation === m.incarnation;
+    const { tenant, owner } = await eventOrigin(env, m);
     // The destination as the consumer chose it: a task without its own callback_url went to the webhook.
-    const url = operator ? (loadConfig(env).operatorWebhook?.url ?? null) : webhookDestination(m, tenant);
-    const owner =
-      m.origin === "registry"
-        ? registryOutbox(env)
-        : current
-          ? tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation })
-          : null;
+    const url =
+      audienceOf(m) === "operator"
+        ? (loadConfig(env).operatorWebhook?.url ?? null)
+        : webhookDestination(m, tenant);
     // Recording it (in the tenant's object, for its own events) also tells the operator: delivery.dead_lettered.
     await owner?.recordDelivery({
       eventId: m.event_id,
       taskId: m.task_id,
-      type: m.type ?? "task.ended",
+      type: typeOf(m),
       audience: audienceOf(m),
       attempt: null,
       at: Date.now(),
@@ -54,7 +47,7 @@ async function deadLetter(msg: Message<unknown>, env: Env, log: Logger): Promise
       tenant_id: m.tenant_id,
       event_id: m.event_id,
       task_id: m.task_id,
-      type: m.type ?? "task.ended",
+      type: typeOf(m),
     });
     msg.ack();
   } catch (err) {

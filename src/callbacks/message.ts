@@ -97,6 +97,11 @@ export function audienceOf(m: WebhookMessage): "tenant" | "operator" {
   return m.audience ?? "tenant";
 }
 
+/** An event's type: its `type`, a task's end when absent (messages from before there were other kinds). */
+export function typeOf(m: WebhookMessage): EventType {
+  return m.type ?? "task.ended";
+}
+
 /** An event of any kind but a task's end: `{type, timestamp, data}` as its body. */
 export function eventMessage(
   tenant: TenantRef,

@@ -2,7 +2,9 @@
 // quota thresholds, and the operator's events about it) live in the tenant's object; the operator's
 // events about no tenant (the upstream balance) in the Registry's. Both objects answer these two calls.
 import type { Env } from "../env";
-import type { TenantRef } from "../state/client";
+import { type TenantRef, tenantObject } from "../state/client";
+import { getTenant } from "../tenants/lookup";
+import type { Tenant } from "../tenants/schema";
 import { type DeliveryEntry, type DeliveryPage, REGISTRY_DELIVERIES } from "./delivery-log";
 import type { WebhookMessage } from "./message";
 
@@ -30,4 +32,19 @@ export const REGISTRY_EVENTS: TenantRef = { id: REGISTRY_DELIVERIES, incarnation
 /** The Registry's outbox, seen through its calls (the class sits above this layer). */
 export function registryOutbox(env: Env): RegistryOutbox {
   return env.REGISTRY.get(env.REGISTRY.idFromName("registry")) as unknown as RegistryOutbox;
+}
+
+/**
+ * What the queue consumers need to know of an event's origin: its tenant, when the event belongs to the
+ * tenant's current life (null for the Registry's events, and once the tenant was deleted or re-created), and
+ * the outbox that records its attempts — none for a tenant that is gone (writing would bring its object back).
+ */
+export async function eventOrigin(
+  env: Env,
+  m: WebhookMessage,
+): Promise<{ tenant: Tenant | null; owner: EventOwner | null }> {
+  if (m.origin === "registry") return { tenant: null, owner: registryOutbox(env) };
+  const found = await getTenant(env, m.tenant_id);
+  if (!found || found.incarnation !== m.incarnation) return { tenant: null, owner: null };
+  return { tenant: found, owner: tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation }) };
 }
