@@ -11,10 +11,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SignJWT } from "jose";
 import { memKb, workerdPids } from "./lib/memory.mjs";
 import { buildWorker, freePorts, startWorker, waitReady } from "./lib/processes.mjs";
 import { liveHeapBytes } from "./lib/profile.mjs";
+import {
+  BENCH_ADMIN_TOKEN as ADMIN,
+  BENCH_SIGNING_SECRET,
+  BENCH_SIM_KEY as SIM_KEY,
+  hs256Tenant,
+} from "./lib/tenants.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -30,11 +35,6 @@ const { values: flags } = parseArgs({
   },
 });
 const STREAMS = Number(flags.streams);
-const ADMIN = "bench-admin-token-0123456789";
-const SIM_KEY = "sim-bench-key-0123456789";
-const SECRET = "bench-tenant-hs256-secret-0123456789abcdef";
-const ISSUER = "https://bench-events.reelgate.test/";
-
 async function json(url, init = {}) {
   const res = await fetch(url, init);
   const text = await res.text();
@@ -43,22 +43,13 @@ async function json(url, init = {}) {
 }
 
 /** The tenant (streams limits above the benchmark's count) and a token without `sub` (tenant-wide). */
-async function benchToken(gateway) {
-  await json(`${gateway.url}/admin/tenants/bench-events`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: "Events benchmark",
-      auth: { issuer: ISSUER, audience: "reelgate", hs256_secret: SECRET },
-      quotas: { max_event_streams: STREAMS * 2 },
-    }),
-  });
-  return new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuer(ISSUER)
-    .setAudience("reelgate")
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
+function benchToken(gateway) {
+  return hs256Tenant(
+    gateway.url,
+    "bench-events",
+    { name: "Events benchmark", quotas: { max_event_streams: STREAMS * 2 } },
+    { sub: null },
+  );
 }
 
 /**
@@ -189,7 +180,7 @@ async function run(built, dir) {
       UPSTREAM_API_KEY: SIM_KEY,
       PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
       ADMIN_TOKEN: ADMIN,
-      SIGNING_SECRET: "bench-signing-secret-0123456789abcdef0123",
+      SIGNING_SECRET: BENCH_SIGNING_SECRET,
       DEV_ALLOW_LOCAL_URLS: "true",
       LOG_LEVEL: "warn",
       EVENTS_POLL_MS: flags["poll-ms"],

@@ -34,9 +34,14 @@ import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import { buildWorker, freePorts, startWorker, waitReady } from "./lib/processes.mjs";
 import { sampleMemory, workerdPids } from "./lib/memory.mjs";
+import {
+  BENCH_ADMIN_TOKEN as ADMIN,
+  BENCH_SIGNING_SECRET,
+  BENCH_SIM_KEY as SIM_KEY,
+  hs256Tenant,
+} from "./lib/tenants.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -54,9 +59,6 @@ const { values: flags } = parseArgs({
 const MB = 1024 * 1024;
 const SIZES = flags.sizes.split(",").map((s) => Math.round(Number(s) * MB));
 const RANGES = Math.min(2000, Number(flags.ranges));
-const ADMIN = "bench-admin-token-0123456789";
-const SIM_KEY = "sim-bench-key-0123456789";
-const SECRET = "bench-tenant-hs256-secret-0123456789abcdef";
 const TENANT = "bench-results";
 const COPY_TIMEOUT_MS = 10 * 60_000;
 const BODY = JSON.stringify({
@@ -167,24 +169,9 @@ async function rangeReads(targets, offsets, size) {
   );
 }
 
-async function benchToken(gateway) {
-  const issuer = "https://bench-results.reelgate.test/";
-  // Default retention (results.retention_days unset: 30 days), no storage limit.
-  await json(`${gateway.url}/admin/tenants/${TENANT}`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: "Results benchmark",
-      auth: { issuer, audience: "reelgate", hs256_secret: SECRET },
-    }),
-  });
-  return new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuer(issuer)
-    .setAudience("reelgate")
-    .setSubject("bench-user")
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
+/** The tenant (default retention, 30 days; no storage limit) and a token for it. */
+function benchToken(gateway) {
+  return hs256Tenant(gateway.url, TENANT, { name: "Results benchmark" });
 }
 
 /**
@@ -290,7 +277,7 @@ async function runSize(size, serve, built, dir) {
       UPSTREAM_API_KEY: SIM_KEY,
       PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
       ADMIN_TOKEN: ADMIN,
-      SIGNING_SECRET: "bench-signing-secret-0123456789abcdef0123",
+      SIGNING_SECRET: BENCH_SIGNING_SECRET,
       // The copy may fetch the simulator's http://127.0.0.1 links.
       DEV_ALLOW_LOCAL_URLS: "true",
       // The `result_stored` line marks the copy's end.

@@ -10,10 +10,15 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import { workerdPids, memKb } from "./lib/memory.mjs";
 import { buildWorker, freePorts, startWorker, waitReady } from "./lib/processes.mjs";
 import { connectProfiler } from "./lib/profile.mjs";
+import {
+  BENCH_ADMIN_TOKEN as ADMIN,
+  BENCH_SIGNING_SECRET,
+  BENCH_SIM_KEY as SIM_KEY,
+  hs256Tenant,
+} from "./lib/tenants.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -31,9 +36,6 @@ const { values: flags } = parseArgs({
 });
 const SIZE = Math.round(Number(flags.mb) * 1024 * 1024);
 const CHUNK = 64 * 1024;
-const ADMIN = "bench-admin-token-0123456789";
-const SIM_KEY = "sim-bench-key-0123456789";
-const SECRET = "bench-tenant-hs256-secret-0123456789abcdef";
 
 /** A multipart body of SIZE bytes of file: an MP4 `ftyp` box, then filler, produced as it is sent. */
 function* body(boundary, size) {
@@ -93,24 +95,8 @@ function upload(url, token, size) {
 }
 
 /** Creates the benchmark tenant on `gateway` and returns a token for it. */
-async function benchToken(gateway) {
-  const issuer = "https://bench-upload.reelgate.test/";
-  const put = await fetch(`${gateway.url}/admin/tenants/bench-upload`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: "Upload benchmark",
-      auth: { issuer, audience: "reelgate", hs256_secret: SECRET },
-    }),
-  });
-  if (!put.ok) throw new Error(`tenant: ${put.status} ${await put.text()}`);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuer(issuer)
-    .setAudience("reelgate")
-    .setSubject("bench-user")
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
+function benchToken(gateway) {
+  return hs256Tenant(gateway.url, "bench-upload", { name: "Upload benchmark" });
 }
 
 async function runBackend(backend, built, dir) {
@@ -143,7 +129,7 @@ async function runBackend(backend, built, dir) {
       UPSTREAM_API_KEY: SIM_KEY,
       PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
       ADMIN_TOKEN: ADMIN,
-      SIGNING_SECRET: "bench-signing-secret-0123456789abcdef0123",
+      SIGNING_SECRET: BENCH_SIGNING_SECRET,
       DEV_ALLOW_LOCAL_URLS: "true",
       LOG_LEVEL: "warn",
       FILES_BACKEND: backend,

@@ -33,7 +33,12 @@ import {
 } from "../bench/lib/portkey.mjs";
 import { assertPortsFree, buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
 import { compare, markdown } from "../bench/lib/report.mjs";
-import { benchTenant } from "../bench/lib/tenants.mjs";
+import {
+  BENCH_ADMIN_TOKEN as ADMIN_TOKEN,
+  BENCH_SIGNING_SECRET,
+  BENCH_SIM_KEY as SIM_KEY,
+  benchTenant,
+} from "../bench/lib/tenants.mjs";
 
 // No telemetry and no request.cf download: the run must work offline, the same everywhere.
 process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -97,8 +102,6 @@ function writeGatewayConfig() {
 // Free ports on 127.0.0.1, picked when the run starts; the restarted simulator takes its own again.
 const PORTS = {};
 const INSPECTOR_PORTS = {};
-const SIM_KEY = "sim-bench-key-0123456789";
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const CREATE = "/v1/videos/generations";
 const JSON_TYPE = { "content-type": "application/json" };
 // Every target's client asks for an uncompressed answer. Portkey forwards the client's headers upstream;
@@ -237,7 +240,7 @@ async function main() {
     UPSTREAM_API_KEY: SIM_KEY,
     PUBLIC_BASE_URL: `http://127.0.0.1:${PORTS.gateway}`,
     ADMIN_TOKEN,
-    SIGNING_SECRET: "bench-signing-secret-0123456789abcdef0123",
+    SIGNING_SECRET: BENCH_SIGNING_SECRET,
     DEV_ALLOW_LOCAL_URLS: "false",
     LOG_LEVEL: settings.gateway_log_level,
     // Every GET is measured on the edge path to the upstream, not served from the poll cache.

@@ -44,3 +44,29 @@ export async function benchTenant(gatewayUrl, adminToken, alg, { limits = true }
     .sign(privateKey);
   return { id, alg, token };
 }
+
+// The local, loopback-only secrets every benchmark's gateway and simulator are started with.
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
+export const BENCH_SIM_KEY = "sim-bench-key-0123456789";
+export const BENCH_SIGNING_SECRET = "bench-signing-secret-0123456789abcdef0123";
+const HS256_SECRET = "bench-tenant-hs256-secret-0123456789abcdef";
+
+/**
+ * Creates (or replaces) the HS256 tenant `id` (issuer `https://<id>.reelgate.test/`, audience `reelgate`, plus
+ * `fields`) and returns a token for it, valid for an hour: with `sub` (default BENCH_SUB), or none with null.
+ */
+export async function hs256Tenant(gatewayUrl, id, fields, { sub = BENCH_SUB } = {}) {
+  const issuer = `https://${id}.reelgate.test/`;
+  const res = await fetch(`${gatewayUrl}/admin/tenants/${id}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ ...fields, auth: { issuer, audience: "reelgate", hs256_secret: HS256_SECRET } }),
+  });
+  if (!res.ok) throw new Error(`tenant ${id}: ${res.status} ${await res.text()}`);
+  const token = new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuer(issuer)
+    .setAudience("reelgate");
+  if (sub !== null) token.setSubject(sub);
+  return token.setExpirationTime("1h").sign(new TextEncoder().encode(HS256_SECRET));
+}
