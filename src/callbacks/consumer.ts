@@ -96,15 +96,17 @@ async function attempt(
   const delay =
     verdict === "transient" ? retryDelaySeconds(config.webhookRetrySchedule, attemptNo, deps.random()) : null;
   const entry = deliveryEntry(m, attemptNo, at, target.url, sent, verdict, delay);
-  if (owner) await record(owner, m, entry, log);
+  const recorded = owner ? await record(owner, m, entry, log) : null;
+  // The endpoint is disabled: the event is held in the outbox until it is re-enabled, not retried.
+  const held = recorded?.outcome === "held";
   log[entry.outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
     ...fields,
-    outcome: entry.outcome,
+    outcome: held ? "held" : entry.outcome,
     status: entry.statusCode,
     ms: sent.latencyMs,
     error: entry.error,
   });
-  return decide(verdict, delay, config, deps.random);
+  return held ? { ack: true } : decide(verdict, delay, config, deps.random);
 }
 
 /** Where a tenant's event goes and what signs it: the secrets that sign now (a rotation signs with both). */
@@ -208,14 +210,15 @@ async function record(
   m: WebhookMessage,
   entry: DeliveryEntry,
   log: Logger,
-): Promise<void> {
+): Promise<{ outcome: DeliveryOutcome } | null> {
   try {
-    await owner.recordDelivery(entry);
+    return await owner.recordDelivery(entry);
   } catch (err) {
     log.error("webhook_record_failed", {
       tenant_id: m.tenant_id,
       event_id: entry.eventId,
       error: String(err),
     });
+    return null;
   }
 }
