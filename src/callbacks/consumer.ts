@@ -5,6 +5,7 @@
 // after the last scheduled attempt a plain retry, which moves the message to the dead-letter queue
 // (max_retries in wrangler.jsonc).
 import type { Config } from "../config/env";
+import { WEBHOOK_PACE_MAX_WAIT_MS } from "../config/constants";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { checkGatewayUrl } from "../net/urls";
@@ -90,6 +91,14 @@ async function attempt(
     return { ack: true };
   }
 
+  // A throttled endpoint (the tenant's webhook.max_per_second): the outbox paced the queue, but the queue
+  // delivers in batches; each POST waits for its own slot, kept by the tenant's object.
+  const perSecond = operator ? undefined : tenant?.webhook?.max_per_second;
+  if (perSecond && current) {
+    const slot = await tenantObject(env, m_ref(m)).sendSlot(target.url, perSecond);
+    const wait = Math.min(slot - Date.now(), WEBHOOK_PACE_MAX_WAIT_MS);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
   const at = Date.now();
   const sent = await send(m, target, config, at);
   const verdict = classify(sent.result);

@@ -668,6 +668,19 @@ export class TenantState extends DurableObject<Env> {
     return { event_id: message.event_id };
   }
 
+  /**
+   * The next send slot of throttled endpoint `url`, `1000 / perSecond` ms after the last one handed out: the
+   * consumer waits for it before POSTing, so a queue batch reaches the receiver at the tenant's rate. Memory
+   * only: a restarted object starts afresh (at worst one batch early).
+   */
+  async sendSlot(url: string, perSecond: number): Promise<number> {
+    const slot = Math.max(Date.now(), this.sendSlots.get(url) ?? 0);
+    this.sendSlots.set(url, slot + 1000 / perSecond);
+    return slot;
+  }
+
+  private readonly sendSlots = new Map<string, number>();
+
   /** The outbox's gate for one flush (src/callbacks/health.ts), over the tenant's current webhook settings. */
   private async endpointGate(): Promise<EndpointGate> {
     return this.endpoints.gate(await this.webhookPolicy());
