@@ -250,4 +250,17 @@ describe("webhook endpoint health", () => {
     for (const start of at)
       expect(at.filter((x) => x >= start && x < start + 1000).length).toBeLessThanOrEqual(11);
   });
+
+  it("webhook.max_per_second: a positive number, shown, kept by a secret rotation, dropped by a PUT without it", async () => {
+    const t = await webhookTenant({ url: HOOK_URL, max_per_second: 2.5 });
+    const shown = await (await admin(`/admin/tenants/${t.id}`)).json();
+    expect(shown).toMatchObject({ webhook: { url: HOOK_URL, max_per_second: 2.5 } });
+    const rotated = await admin(`/admin/tenants/${t.id}/webhook-secret/rotate`, { method: "POST" });
+    expect(await rotated.json()).toMatchObject({ webhook: { max_per_second: 2.5 } });
+    const input = { ...t.input, webhook: { url: HOOK_URL, max_per_second: 0 } };
+    expect((await admin(`/admin/tenants/${t.id}`, { method: "PUT", json: input })).status).toBe(400);
+    const without = { ...t.input, webhook: { url: HOOK_URL } };
+    const put = await admin(`/admin/tenants/${t.id}`, { method: "PUT", json: without });
+    expect(((await put.json()) as { webhook: object }).webhook).not.toHaveProperty("max_per_second");
+  });
 });
