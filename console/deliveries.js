@@ -92,9 +92,8 @@ function Endpoints({ id }) {
             </p>`
           }
           <p data-endpoint=${e.url}>
-            <span class="mono">${e.url}</span> <${Status} value=${e.state} /> ${e.consecutive_failures}
-            failures in a row${e.first_failure_at ? ` since ${fmtTime(e.first_failure_at)}` : ""} · last
-            success ${e.last_success_at ? fmtTime(e.last_success_at) : "—"} · 24 h ${pct(e.success_ratio_24h)}
+            <span class="mono">${e.url}</span> <${Status} value=${e.state} />
+            ${` ${e.consecutive_failures} failures in a row${e.first_failure_at ? ` since ${fmtTime(e.first_failure_at)}` : ""} · last success ${e.last_success_at ? fmtTime(e.last_success_at) : "—"} · 24 h ${pct(e.success_ratio_24h)}`}
           </p>`,
     )}
     <div class="row">
