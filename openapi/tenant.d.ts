@@ -411,6 +411,26 @@ export interface webhooks {
     patch?: never;
     trace?: never;
   };
+  webhookTest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A test event
+     * @description Sent when the operator (or the tenant's portal) asks for one, to check that the endpoint receives and verifies events; nothing else happened. Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares.
+     */
+    post: operations["webhookTest"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   quotaThreshold: {
     parameters: {
       query?: never;
@@ -6159,6 +6179,51 @@ export interface operations {
           usage?: {
             billing_rule: string;
             credits_reserved: number;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Any 2xx acknowledges the event. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhookTest: {
+    parameters: {
+      query?: never;
+      header: {
+        "webhook-id": string;
+        "webhook-timestamp": string;
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "type": "webhook.test",
+         *       "timestamp": "2026-12-07T09:30:00.000Z",
+         *       "data": {
+         *         "tenant_id": "acme",
+         *         "message": "A test event from reelgate: your endpoint receives and verifies it."
+         *       }
+         *     }
+         */
+        "application/json": {
+          /** @constant */
+          type: "webhook.test";
+          /** @description When it happened (ISO 8601). */
+          timestamp: string;
+          data: {
+            tenant_id: string;
+            message: string;
           };
         };
       };

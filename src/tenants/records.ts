@@ -41,11 +41,14 @@ export function buildRecord(
       ...(keepRotation ? existing.webhook : {}),
       ...(input.webhook?.url ? { url: input.webhook.url } : {}),
       secret: input.webhook?.secret ?? existing?.webhook?.secret ?? generated!,
+      ...(input.webhook?.max_per_second ? { max_per_second: input.webhook.max_per_second } : {}),
     },
     created_at: existing?.created_at ?? at,
     updated_at: at,
   };
   if (!input.webhook?.url) delete record.webhook!.url;
+  // A client field like any other: what the input says, not what the existing record had.
+  if (!input.webhook?.max_per_second) delete record.webhook!.max_per_second;
   return { record, generated };
 }
 
@@ -57,6 +60,7 @@ export function rotated(tenant: Tenant, secret: string, stamp: Omit<WriteStamp, 
     version: stamp.version,
     webhook: {
       ...(tenant.webhook?.url ? { url: tenant.webhook.url } : {}),
+      ...(tenant.webhook?.max_per_second ? { max_per_second: tenant.webhook.max_per_second } : {}),
       secret,
       ...(previous
         ? { previous_secret: previous, previous_expires_at: stamp.now + WEBHOOK_SECRET_OVERLAP_MS }

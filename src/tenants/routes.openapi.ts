@@ -29,6 +29,7 @@ export const TenantViewSchema = z.object({
   webhook: z.object({
     url: z.string().nullable(),
     secret_set: z.boolean(),
+    max_per_second: z.number().optional().describe("Deliveries per second to each endpoint, at most."),
     previous_secret_expires_at: z.string().optional(),
     secret: z.string().optional().describe("Shown once: in the answer of the write that generated it."),
   }),

@@ -204,6 +204,8 @@ const WebhookInput = z.strictObject({
         z.regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, "must be whsec_ followed by base64 of at least 24 bytes"),
       ),
   ),
+  /** Deliveries per second to each endpoint, at most (docs/callbacks.md, "Throttling"); absent: unlimited. */
+  max_per_second: z.optional(z.number().check(z.positive(), z.lte(1000))),
 });
 
 export const TenantInputSchema = z.strictObject({
@@ -224,6 +226,7 @@ const StoredWebhook = z.object({
   /** The secret replaced by the last rotation; it keeps signing until `previous_expires_at`. */
   previous_secret: z.optional(z.string()),
   previous_expires_at: z.optional(z.number()),
+  max_per_second: z.optional(z.number()),
 });
 
 /** A tenant's incarnation: 16 base32 characters, set by the Registry when the tenant is created. */

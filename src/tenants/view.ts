@@ -22,6 +22,7 @@ export function tenantView(t: Tenant, reveal: { webhookSecret?: string } = {}): 
     webhook: {
       url: t.webhook?.url ?? null,
       secret_set: Boolean(t.webhook?.secret),
+      ...(t.webhook?.max_per_second ? { max_per_second: t.webhook.max_per_second } : {}),
       ...(t.webhook?.previous_expires_at
         ? { previous_secret_expires_at: new Date(t.webhook.previous_expires_at).toISOString() }
         : {}),
