@@ -2,24 +2,13 @@
 // (src/tenants/admin.ts): POST …/portal-links issues a link, `{PUBLIC_BASE_URL}/portal/{tenant_id}#<token>`
 // (the token in the fragment never reaches a log); POST …/portal-links/revoke ends every link issued so far.
 import { Hono } from "hono";
-import { PORTAL_LINK_DEFAULT_TTL_SECONDS, PORTAL_LINK_MAX_TTL_SECONDS } from "../config/constants";
-import * as z from "../config/zod";
 import { readJsonBody } from "../http/body";
 import { parseWith } from "../http/validate";
 import { type AdminEnv, tenantNotFound } from "../tenants/admin";
 import { forgetTenant } from "../tenants/lookup";
 import { registry } from "../tenants/registry-client";
-import { CAPABILITIES, normalCapabilities, signPortalToken } from "./token";
-
-export const PortalLinkBody = z.strictObject({
-  ttl_seconds: z._default(
-    z.number().check(z.int(), z.gte(1), z.lte(PORTAL_LINK_MAX_TTL_SECONDS)),
-    PORTAL_LINK_DEFAULT_TTL_SECONDS,
-  ),
-  capabilities: z._default(z.array(z.enum(CAPABILITIES)).check(z.maxLength(CAPABILITIES.length * 4)), [
-    "read",
-  ]),
-});
+import { PortalLinkBody } from "./query";
+import { normalCapabilities, signPortalToken } from "./token";
 
 /** A link's body is small: a TTL and up to four capabilities. */
 const MAX_LINK_BODY_BYTES = 4096;
@@ -40,7 +29,11 @@ portalAdminRoutes.post("/:tenant_id/portal-links", async (c) => {
     expiresAt,
     capabilities,
   });
-  c.get("log").info("portal_link_issued", { tenant_id: tenant.id, capabilities, ttl_seconds: input.ttl_seconds });
+  c.get("log").info("portal_link_issued", {
+    tenant_id: tenant.id,
+    capabilities,
+    ttl_seconds: input.ttl_seconds,
+  });
   return c.json(
     {
       object: "portal_link",
@@ -59,5 +52,9 @@ portalAdminRoutes.post("/:tenant_id/portal-links/revoke", async (c) => {
   forgetTenant(result.tenant.auth.issuer);
   const validAfter = new Date(result.tenant.portal!.links_valid_after!).toISOString();
   c.get("log").info("portal_links_revoked", { tenant_id: result.tenant.id, version: result.tenant.version });
-  return c.json({ object: "portal_links_revoked", tenant_id: result.tenant.id, links_valid_after: validAfter });
+  return c.json({
+    object: "portal_links_revoked",
+    tenant_id: result.tenant.id,
+    links_valid_after: validAfter,
+  });
 });

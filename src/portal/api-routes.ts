@@ -7,7 +7,6 @@
 // POST …/webhook/enable and …/webhook/test-event (`edit_webhook`), POST …/deliveries/recover (`redeliver`).
 import { Hono } from "hono";
 import { MAX_BODY_BYTES } from "../config/constants";
-import * as z from "../config/zod";
 import { readJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { parseWith, query } from "../http/validate";
@@ -29,12 +28,11 @@ import { webhookView } from "../tenants/view";
 import { DEFAULT_ALERT_THRESHOLDS } from "../config/constants";
 import { DailyUsageQuery } from "../usage/query";
 import { dailyUsageView } from "../usage/daily-routes";
+import { WebhookUrlBody } from "./query";
 import { type PortalEnv, portalAuth, portalNotFound, requires, sameTenant } from "./auth";
 
 /** The page's list of deliveries: one page of the tenant's own events (never the operator's about it). */
 const DeliveryPageQuery = OperatorDeliveryListQuery;
-
-export const WebhookUrlBody = z.strictObject({ url: z.string().check(z.minLength(1), z.maxLength(2048)) });
 
 export const portalApiRoutes = new Hono<PortalEnv>();
 
@@ -83,7 +81,11 @@ portalApiRoutes.get("/:tenant_id/tasks/:task_id", async (c) => {
   const config = c.get("config");
   const id = c.req.param("task_id");
   // An id sealed for another tenant (or life of it) does not open: no object call for it.
-  const claims = await openTaskId(config.signingSecret, { tenantId: tenant.id, incarnation: tenant.incarnation }, id);
+  const claims = await openTaskId(
+    config.signingSecret,
+    { tenantId: tenant.id, incarnation: tenant.incarnation },
+    id,
+  );
   const found = claims && (await tenantObject(c.env, tenant).adminTask(id));
   const view = found && adminTaskView(found.record, found.resultStates);
   if (!found || !view) throw portalNotFound();
@@ -96,7 +98,9 @@ portalApiRoutes.get("/:tenant_id/tasks/:task_id", async (c) => {
 portalApiRoutes.get("/:tenant_id/deliveries", query(DeliveryPageQuery), async (c) => {
   const { limit, cursor } = c.req.valid("query");
   const page = await tenantObject(c.env, c.get("tenant")).listDeliveries(limit, cursor, "tenant");
-  return c.json({ object: "list", data: page.data, cursor: page.cursor }, 200, { "cache-control": "no-store" });
+  return c.json({ object: "list", data: page.data, cursor: page.cursor }, 200, {
+    "cache-control": "no-store",
+  });
 });
 
 portalApiRoutes.post("/:tenant_id/deliveries/:delivery_id/redeliver", requires("redeliver"), async (c) => {
@@ -134,7 +138,11 @@ portalApiRoutes.put("/:tenant_id/webhook", requires("edit_webhook"), async (c) =
   const result = await registry(c.env).setWebhookUrl(tenant.id, tenant.incarnation, url);
   if (!result.ok) throw portalNotFound();
   forgetTenant(result.tenant.auth.issuer);
-  c.get("log").info("webhook_url_set", { tenant_id: tenant.id, version: result.tenant.version, by: "portal" });
+  c.get("log").info("webhook_url_set", {
+    tenant_id: tenant.id,
+    version: result.tenant.version,
+    by: "portal",
+  });
   return c.json({ object: "webhook", ...webhookView(result.tenant) });
 });
 
@@ -156,7 +164,12 @@ portalApiRoutes.post("/:tenant_id/webhook/rotate-secret", requires("rotate_secre
 portalApiRoutes.get("/:tenant_id/uploads", query(FileListQuery), async (c) => {
   const tenant = c.get("tenant");
   const { page, pageSize } = c.req.valid("query");
-  const result = await tenantObject(c.env, tenant).filesList(null, Date.now(), (page - 1) * pageSize, pageSize);
+  const result = await tenantObject(c.env, tenant).filesList(
+    null,
+    Date.now(),
+    (page - 1) * pageSize,
+    pageSize,
+  );
   const files = await Promise.all(result.files.map((f) => fileView(c, f, tenant)));
   return c.json({ object: "list", data: files, total: result.total, page, page_size: pageSize }, 200, {
     "cache-control": "no-store",

@@ -35,7 +35,9 @@ export const TenantViewSchema = z.object({
   portal: z.object({
     frame_ancestors: z
       .array(z.string())
-      .describe("Origins allowed to frame the tenant portal's page (its CSP `frame-ancestors`); none: no framing."),
+      .describe(
+        "Origins allowed to frame the tenant portal's page (its CSP `frame-ancestors`); none: no framing.",
+      ),
     links_valid_after: z
       .string()
       .nullable()

@@ -210,7 +210,8 @@ const WebhookInput = z.strictObject({
  * The tenant portal (src/portal, docs/portal.md): the origins allowed to frame its page, each an https origin
  * (`https://host[:port]`, the host may start with `*.`), set as its CSP `frame-ancestors`; none: no framing.
  */
-const FRAME_ANCESTOR = /^https:\/\/(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
+const FRAME_ANCESTOR =
+  /^https:\/\/(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
 const PortalInput = z.strictObject({
   frame_ancestors: z.optional(
     z
