@@ -8,7 +8,7 @@ import { signPortalToken } from "../../src/portal/token";
 import { signResultToken } from "../../src/results/url";
 import { createTenant, hsTenant } from "../fixtures/tenants";
 import { admin, GATEWAY, gw, startSimulator } from "../helpers/gateway";
-import { webhookTenant } from "../callbacks/helpers";
+import { eventually, webhookTenant } from "../callbacks/helpers";
 import { ALL_CAPABILITIES, papi, portalLink, stockedTenant } from "./helpers";
 
 const SECRET = env.SIGNING_SECRET as string;
@@ -112,26 +112,38 @@ describe("what a link reads", () => {
     expect(uploads.data.map((f: any) => f.file_id)).toEqual([t.fileId]);
   });
 
-  it("only the tenant's own events: the operator's events about it are not listed", async () => {
+  it("only the tenant's own events: the operator's events about it are neither listed nor sent again", async () => {
     const t = await webhookTenant();
-    const { token } = await portalLink(t.id);
     const state = await (await import("../helpers/objects")).objectOf(t.id);
-    const entry = {
+    // A dead letter of the tenant's: the operator hears of it (delivery.dead_lettered, audience operator).
+    const dead = await state.recordDelivery({
+      eventId: "msg_dead",
       taskId: null,
-      attempt: 1,
+      type: "quota.threshold",
+      attempt: null,
       at: Date.now(),
-      url: "https://ops.example/hook",
-      statusCode: 200,
-      latencyMs: 5,
-      outcome: "delivered" as const,
-      error: null,
+      url: "https://hooks.acme.example/reelgate",
+      statusCode: null,
+      latencyMs: null,
+      outcome: "dead_lettered",
+      error: "exhausted",
       nextAttemptAt: null,
       redelivery: false,
-    };
-    const mine = await state.recordDelivery({ ...entry, eventId: "msg_t", type: "quota.threshold" });
-    await state.recordDelivery({ ...entry, eventId: "msg_o", type: "usage.settled", audience: "operator" });
+    });
+    const ops = await eventually(async () => {
+      const list = (await state.listDeliveries(10, undefined, "operator")).data;
+      expect(list).toHaveLength(1);
+      return list[0]!;
+    });
+    expect(ops.type).toBe("delivery.dead_lettered");
+    const { token } = await portalLink(t.id, { capabilities: ["redeliver"] });
     const list = await (await papi(token, `/${t.id}/deliveries`)).json<any>();
-    expect(list.data.map((d: any) => d.id)).toEqual([mine.id]);
+    expect(list.data.map((d: any) => d.id)).toEqual([dead.id]);
+    const res = await papi(token, `/${t.id}/deliveries/${ops.id}/redeliver`, { method: "POST" });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: "not_found" } });
+    // The operator can: it is a real, redeliverable event.
+    expect((await admin(`/admin/deliveries/${ops.id}/redeliver`, { method: "POST" })).status).toBe(202);
   });
 });
 
