@@ -3,7 +3,7 @@
 // (scripts/layers.mjs), format, types, the workerd test suite, the console in headless Chromium
 // (scripts/browser-test.mjs), the tenant portal in it (scripts/portal-test.mjs), the README's Quickstart run as written (scripts/quickstart-test.mjs) — ending
 // with one plain summary line ("N passed, N failed, N skipped") that CI reads. Stops at the first failing
-// step, except the three that run tests (the suite, the browser test, the Quickstart): their failures are
+// step, except the four that run tests (the suite, the two browser tests, the Quickstart): their failures are
 // counted in that line and the steps after them still run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
