@@ -39,7 +39,7 @@ const DeliveryListSchema = z.object({
 });
 
 /** An endpoint's health (src/callbacks/health.ts `EndpointHealth`). */
-const EndpointHealthSchema = z.object({
+export const EndpointHealthSchema = z.object({
   url: z.string(),
   state: z.enum(["enabled", "disabled"]),
   consecutive_failures: z.int().describe("Failed attempts since the last success."),

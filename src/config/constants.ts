@@ -63,6 +63,9 @@ export const WEBHOOK_RETRY_JITTER = 0.2;
 export const QUEUE_MAX_DELAY_SECONDS = 43_200;
 /** How long the previous webhook secret keeps signing after a rotation. */
 export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60_000;
+/** Tenant portal links (src/portal): the longest a link may live, and how long one lives unless told. */
+export const PORTAL_LINK_MAX_TTL_SECONDS = 86_400;
+export const PORTAL_LINK_DEFAULT_TTL_SECONDS = 3_600;
 /** How long webhook delivery attempts are kept (and listed) in the tenant's Durable Object. */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60_000;
 /** Most delivery records one admin listing returns. */

@@ -43,6 +43,7 @@ export function buildRecord(
       secret: input.webhook?.secret ?? existing?.webhook?.secret ?? generated!,
       ...(input.webhook?.max_per_second ? { max_per_second: input.webhook.max_per_second } : {}),
     },
+    ...portalOf(input, existing),
     created_at: existing?.created_at ?? at,
     updated_at: at,
   };
@@ -50,6 +51,36 @@ export function buildRecord(
   // A client field like any other: what the input says, not what the existing record had.
   if (!input.webhook?.max_per_second) delete record.webhook!.max_per_second;
   return { record, generated };
+}
+
+/** The portal block of a PUT: the input's framing origins, and the revocation time, which only revoking sets. */
+function portalOf(input: TenantInput, existing: Tenant | null): Pick<Tenant, "portal"> {
+  const validAfter = existing?.portal?.links_valid_after;
+  const portal = {
+    ...(input.portal?.frame_ancestors?.length ? { frame_ancestors: input.portal.frame_ancestors } : {}),
+    ...(validAfter !== undefined ? { links_valid_after: validAfter } : {}),
+  };
+  return Object.keys(portal).length ? { portal } : {};
+}
+
+/** The record with every portal link issued until `stamp.now` revoked (src/portal). */
+export function portalRevoked(tenant: Tenant, stamp: Omit<WriteStamp, "incarnation">): Tenant {
+  return {
+    ...tenant,
+    version: stamp.version,
+    portal: { ...tenant.portal, links_valid_after: stamp.now },
+    updated_at: new Date(stamp.now).toISOString(),
+  };
+}
+
+/** The record with a new webhook URL (a portal token's `edit_webhook`); the secret and its rotation stay. */
+export function withWebhookUrl(tenant: Tenant, url: string, stamp: Omit<WriteStamp, "incarnation">): Tenant {
+  return {
+    ...tenant,
+    version: stamp.version,
+    webhook: { ...tenant.webhook!, url },
+    updated_at: new Date(stamp.now).toISOString(),
+  };
 }
 
 /** The rotated record: a new current secret; the old one keeps signing for WEBHOOK_SECRET_OVERLAP_MS. */

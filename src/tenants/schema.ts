@@ -208,6 +208,27 @@ const WebhookInput = z.strictObject({
   max_per_second: z.optional(z.number().check(z.positive(), z.lte(1000))),
 });
 
+/**
+ * The tenant portal (src/portal, docs/portal.md): the origins allowed to frame its page, each an https origin
+ * (`https://host[:port]`, the host may start with `*.`), set as its CSP `frame-ancestors`; none: no framing.
+ */
+const FRAME_ANCESTOR =
+  /^https:\/\/(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
+const PortalInput = z.strictObject({
+  frame_ancestors: z.optional(
+    z
+      .array(
+        z
+          .string()
+          .check(
+            z.maxLength(260),
+            z.regex(FRAME_ANCESTOR, "must be an https origin (https://host[:port], lower case, no path)"),
+          ),
+      )
+      .check(z.maxLength(20)),
+  ),
+});
+
 export const TenantInputSchema = z.strictObject({
   name: z.string().check(z.minLength(1), z.maxLength(200)),
   status: z._default(z.enum(["active", "suspended"]), "active"),
@@ -217,6 +238,7 @@ export const TenantInputSchema = z.strictObject({
   user_quotas: z.optional(Quotas),
   results: z.optional(Results),
   webhook: z.optional(WebhookInput),
+  portal: z.optional(PortalInput),
 });
 export type TenantInput = z.infer<typeof TenantInputSchema>;
 
@@ -254,6 +276,13 @@ export const TenantSchema = z.object({
   user_quotas: z.optional(Quotas),
   results: z.optional(Results),
   webhook: z.optional(StoredWebhook),
+  portal: z.optional(
+    z.object({
+      frame_ancestors: z.optional(z.array(z.string())),
+      /** Server-managed: portal links issued at or before this time (Unix ms) are refused (a revocation). */
+      links_valid_after: z.optional(z.number()),
+    }),
+  ),
   created_at: z.string(),
   updated_at: z.string(),
 });
