@@ -1,5 +1,6 @@
-// A tenant's webhook deliveries: every attempt (time, task, status code, latency, outcome), the events
-// that were dead-lettered, and a redeliver button that queues the event again.
+// A tenant's webhook deliveries: its endpoints' health (a disabled one in a banner with Re-enable; "Recover
+// since…", "Send test event"), every attempt (time, task, status code, latency, outcome), the events that
+// were dead-lettered, and a redeliver button that queues the event again.
 import { useState } from "preact/hooks";
 import { api, enc } from "./api.js";
 import { CursorPager, ErrorBox, Loading, Status, fmtTime, html, useLoad } from "./ui.js";
@@ -34,6 +35,7 @@ export function Deliveries({ id }) {
         Refresh
       </button>
     </div>
+    <${Endpoints} id=${id} />
     <${ErrorBox} error=${error || actionError} />
     ${loading && html`<${Loading} what="deliveries" />`}
     ${
@@ -55,6 +57,65 @@ export function Deliveries({ id }) {
         />`
     }
   </section>`;
+}
+
+/** Each endpoint's health (GET …/webhook/health) and the actions on it; `said`: the last action's answer. */
+function Endpoints({ id }) {
+  const base = `/admin/tenants/${enc(id)}`;
+  const { data, error, reload } = useLoad(() => api(`${base}/webhook/health`), [id]);
+  const [said, setSaid] = useState(null);
+  const [since, setSince] = useState("");
+  async function act(path, body, say) {
+    setSaid(null);
+    try {
+      setSaid(say(await api(`${base}/${path}`, { method: "POST", body })));
+      reload();
+    } catch (err) {
+      setSaid(err);
+    }
+  }
+  const pct = (r) => (r == null ? "—" : `${Math.round(r * 100)} %`);
+  return html`<h2>Endpoints</h2>
+    <${ErrorBox} error=${error || (said instanceof Error && said)} />
+    ${data?.data.map(
+      (e) =>
+        html`${
+            e.state === "disabled" &&
+            html`<p class="warning" role="alert">
+              ${e.url} is disabled since ${fmtTime(e.disabled_at)}: ${e.held} events held.
+              <button
+                type="button"
+                onClick=${() => act("webhook/enable", { url: e.url }, (r) => `Re-enabled: ${r.released} released.`)}
+              >
+                Re-enable
+              </button>
+            </p>`
+          }
+          <p data-endpoint=${e.url}>
+            <span class="mono">${e.url}</span> <${Status} value=${e.state} />
+            ${` ${e.consecutive_failures} failures in a row${e.first_failure_at ? ` since ${fmtTime(e.first_failure_at)}` : ""} · last success ${e.last_success_at ? fmtTime(e.last_success_at) : "—"} · 24 h ${pct(e.success_ratio_24h)}`}
+          </p>`,
+    )}
+    <div class="row">
+      <button
+        type="button"
+        onClick=${() => act("webhook/test", undefined, (r) => `Test event ${r.event_id} queued.`)}
+      >
+        Send test event
+      </button>
+      <label
+        >Recover since
+        <input type="datetime-local" value=${since} onInput=${(e) => setSince(e.currentTarget.value)}
+      /></label>
+      <button
+        type="button"
+        disabled=${!since}
+        onClick=${() => act("deliveries/recover", { since: new Date(since).toISOString() }, (r) => `${r.queued} events queued again.`)}
+      >
+        Recover
+      </button>
+    </div>
+    ${typeof said === "string" && html`<p role="status">${said}</p>`}`;
 }
 
 /** The redeliver action: what each queued delivery's redelivery answered (by delivery id), and its error. */

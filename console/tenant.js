@@ -90,6 +90,7 @@ function Overview({ id }) {
     <p aria-live="polite" class="notice">${notice}</p>
     <${ErrorBox} error=${actionError} />
     ${secret && html`<${SecretOnce} secret=${secret} />`}
+    <${PortalLinks} id=${id} t=${t} reload=${reload} />
     <${TenantFacts} t=${t} />
     <${DeleteDialog} t=${t} dialog=${dialog} force=${force} setForce=${setForce} onDelete=${remove} />
   </section>`;
@@ -146,6 +147,92 @@ function useTenantActions(id, reload) {
   return { actionError, secret, notice, setStatus, rotate, remove };
 }
 
+const PORTAL_CAPABILITIES = [
+  ["redeliver", "Redeliver events"],
+  ["rotate_secret", "Rotate the webhook secret"],
+  ["edit_webhook", "Change the webhook URL"],
+];
+
+/**
+ * The tenant portal (docs/portal.md): a link for the tenant's people (read, plus the actions ticked), shown
+ * here once to pass on, and one button that revokes every link issued so far.
+ */
+function PortalLinks({ id, t, reload }) {
+  const [caps, setCaps] = useState([]);
+  const [ttl, setTtl] = useState("3600");
+  const [link, setLink] = useState(null);
+  const [notice, setNotice] = useState("");
+  const [error, setError] = useState(null);
+  async function create(e) {
+    e.preventDefault();
+    setError(null);
+    setNotice("");
+    try {
+      const body = { ttl_seconds: Number(ttl), capabilities: ["read", ...caps] };
+      setLink(await api(`/admin/tenants/${enc(id)}/portal-links`, { method: "POST", body }));
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function revoke() {
+    setError(null);
+    try {
+      await api(`/admin/tenants/${enc(id)}/portal-links/revoke`, { method: "POST" });
+      setLink(null);
+      setNotice("Every portal link issued so far is revoked.");
+      reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const tick = (cap) => (e) =>
+    setCaps(e.currentTarget.checked ? [...caps, cap] : caps.filter((c) => c !== cap));
+  return html`<section class="portal-links" aria-labelledby="portal-title">
+    <h2 id="portal-title">Tenant portal</h2>
+    <form class="row" onSubmit=${create}>
+      <span>Reads usage, tasks, deliveries, webhook and uploads; also:</span>
+      ${PORTAL_CAPABILITIES.map(
+        ([cap, label]) =>
+          html`<label class="inline"
+            ><input type="checkbox" checked=${caps.includes(cap)} onChange=${tick(cap)} /> ${label}</label
+          >`,
+      )}
+      <label for="portal-ttl">Valid for</label>
+      <select id="portal-ttl" value=${ttl} onChange=${(e) => setTtl(e.currentTarget.value)}>
+        <option value="3600">1 hour</option>
+        <option value="28800">8 hours</option>
+        <option value="86400">24 hours</option>
+      </select>
+      <button type="submit">Create portal link</button>
+      <button type="button" class="danger" onClick=${revoke}>Revoke all portal links</button>
+    </form>
+    <p aria-live="polite" class="notice">${notice}</p>
+    <${ErrorBox} error=${error} />
+    ${
+      link &&
+      html`<div class="secret" role="status">
+        <label for="portal-link"
+          >Portal link (${link.capabilities.join(", ")}; until ${fmtTime(link.expires_at)})</label
+        >
+        <input
+          id="portal-link"
+          class="mono"
+          readonly
+          value=${link.url}
+          onFocus=${(e) => e.currentTarget.select()}
+        />
+      </div>`
+    }
+  </section>`;
+}
+
+/** "framed by https://a.example; links issued until 2026-12-07 09:03:08Z revoked". */
+function portalFacts(p) {
+  const framed = p?.frame_ancestors?.length ? p.frame_ancestors.join(", ") : "no other site";
+  const revoked = p?.links_valid_after ? `; links issued until ${fmtTime(p.links_valid_after)} revoked` : "";
+  return `framed by ${framed}${revoked}`;
+}
+
 function TenantFacts({ t }) {
   return html`<dl class="facts">
     <dt>Id</dt>
@@ -163,6 +250,8 @@ function TenantFacts({ t }) {
       ${t.webhook.secret_set ? "set" : "not set"}
       ${t.webhook.previous_secret_expires_at && ` (the previous one signs until ${fmtTime(t.webhook.previous_secret_expires_at)})`}
     </dd>
+    <dt>Portal</dt>
+    <dd>${portalFacts(t.portal)}</dd>
     <dt>Limits</dt>
     <dd>${limits(t.quotas)}</dd>
     <dt>Per-user limits</dt>

@@ -105,6 +105,7 @@ const FIELDS = [
   ["user_quotas.monthly_credits", "Credits per month"],
   ["user_quotas.alert_thresholds", "Alert thresholds (% of credits per month), comma-separated"],
   ["webhook.url", "Webhook URL"],
+  ["portal.frame_ancestors", "Portal: origins that may embed it, comma-separated"],
   ["policy", "Policy (JSON, optional)"],
 ];
 const LABEL = Object.fromEntries(FIELDS);
@@ -145,6 +146,8 @@ function initialValues(t) {
     v[`${scope}.alert_thresholds`] = a ? a.join(", ") || "none" : "";
   }
   v["webhook.url"] = t.webhook?.url ?? "";
+  // Carried through every edit, as the PUT replaces the record's client fields.
+  v["portal.frame_ancestors"] = (t.portal?.frame_ancestors ?? []).join(", ");
   v.policy = t.policy ? JSON.stringify(t.policy, null, 2) : "";
   return v;
 }
@@ -187,6 +190,8 @@ export function bodyOf(v) {
     if (Object.keys(q).length) body[scope] = q;
   }
   if (v["webhook.url"]) body.webhook = { url: v["webhook.url"] };
+  const ancestors = list(v["portal.frame_ancestors"]);
+  if (ancestors.length) body.portal = { frame_ancestors: ancestors };
   if (v.policy && v.policy.trim()) body.policy = json("policy");
   return body;
 }
@@ -380,6 +385,9 @@ function WebhookFields({ field }) {
   return html`<fieldset>
     <legend>Webhook and policy</legend>
     ${field("webhook.url", { type: "url", hint: "Where task-ended events are POSTed (https)." })}
+    ${field("portal.frame_ancestors", {
+      hint: "The tenant portal's page may be framed by these https origins only (e.g. https://app.partner.example). Empty: by none.",
+    })}
     ${field("policy", { textarea: true, hint: 'e.g. {"allowed_qualities":["720p"],"max_duration":5}' })}
   </fieldset>`;
 }

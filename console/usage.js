@@ -76,7 +76,7 @@ function drawMarks(marks) {
   };
 }
 
-function Chart({ days, tenant }) {
+export function Chart({ days, tenant }) {
   const box = useRef(null);
   const quotas = tenant?.quotas;
   const marks = thresholdMarks(quotas);
@@ -226,7 +226,7 @@ function useCsvHref(usage, csv) {
   return href;
 }
 
-function Meters({ usage }) {
+export function Meters({ usage }) {
   return html`<div class="meters">
     <${Meter} label="Tasks in flight" value=${usage.in_flight.tasks} limit=${usage.in_flight.limit} />
     <${Meter}
@@ -289,7 +289,7 @@ function DayTable({ days }) {
   </details>`;
 }
 
-function TopUsers({ users }) {
+export function TopUsers({ users }) {
   if (users.length === 0) return html`<p class="notice">No user-attributed tasks this month.</p>`;
   return html`<table>
     <thead>

@@ -181,6 +181,240 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/portal/{tenant_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The tenant portal's page
+     * @description HTML; its script reads the token from the URL's fragment. Served with the tenant's CSP `frame-ancestors` (`portal.frame_ancestors`; 'none' without any). Any id gets the same page: it shows nothing until the token is checked.
+     */
+    get: operations["portalPage"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/deliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's webhook delivery attempts */
+    get: operations["portalListDeliveries"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/deliveries/{delivery_id}/redeliver": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a webhook event again (capability `redeliver`) */
+    post: operations["portalRedeliver"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/deliveries/recover": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Recover everything that failed since a time (capability `redeliver`)
+     * @description Every event whose attempts since `since` ended failed or dead-lettered is sent again, once, with its original `webhook-id`.
+     */
+    post: operations["portalRecoverDeliveries"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/session": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What the portal link is */
+    get: operations["portalSession"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/tasks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's tasks */
+    get: operations["portalListTasks"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/tasks/{task_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of the tenant's tasks, with its result links */
+    get: operations["portalGetTask"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/uploads": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's uploaded files */
+    get: operations["portalListUploads"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/usage": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's month, per day, and its alert thresholds */
+    get: operations["portalUsage"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/webhook": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's webhook endpoint and its secret's state */
+    get: operations["portalGetWebhook"];
+    /** Change the webhook URL (capability `edit_webhook`) */
+    put: operations["portalSetWebhookUrl"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/webhook/enable": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Re-enable a disabled endpoint (capability `edit_webhook`)
+     * @description Delivers every event held for it, oldest first, at a bounded rate. With no body, the tenant's webhook URL; another `url` must be one of the tenant's endpoints (GET …/webhook lists them).
+     */
+    post: operations["portalEnableWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/webhook/rotate-secret": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the webhook secret (capability `rotate_secret`)
+     * @description A new secret, shown once; the old one keeps signing alongside it for a day.
+     */
+    post: operations["portalRotateWebhookSecret"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/portal/api/{tenant_id}/webhook/test-event": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a `webhook.test` event (capability `edit_webhook`) */
+    post: operations["portalSendTestEvent"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/results/{token}/{name}": {
     parameters: {
       query?: never;
@@ -405,6 +639,26 @@ export interface webhooks {
      * @description Sent once per task end (retried with backoff until a 2xx) to the task's callback_url or the tenant's webhook URL, signed with the tenant's `whsec_` secret. Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares. The body is the task as GET /v1/tasks/{task_id} shows it.
      */
     post: operations["taskEnded"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  webhookTest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A test event
+     * @description Sent when the operator (or the tenant's portal) asks for one, to check that the endpoint receives and verifies events; nothing else happened. Signed per Standard Webhooks: verify `webhook-id`, `webhook-timestamp` and `webhook-signature` (e.g. with the `standardwebhooks` package) before trusting it; deduplicate by `webhook-id`, which every attempt and redelivery of one event shares.
+     */
+    post: operations["webhookTest"];
     delete?: never;
     options?: never;
     head?: never;
@@ -3024,6 +3278,2457 @@ export interface operations {
           "application/json": {
             /** @constant */
             ok: true;
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The page. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "text/html": unknown;
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalListDeliveries: {
+    parameters: {
+      query?: {
+        /** @description Attempts per page. */
+        limit?: number;
+        /** @description The `cursor` of the previous page. */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Newest first. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "list";
+            data: {
+              id: string;
+              event_id: string;
+              /** @description Null for an event about no task. */
+              task_id: string | null;
+              /** @enum {string} */
+              type:
+                | "task.ended"
+                | "quota.threshold"
+                | "tenant.quota_exhausted"
+                | "usage.settled"
+                | "delivery.dead_lettered"
+                | "upstream.credits_low"
+                | "webhook.test"
+                | "webhook.endpoint_disabled";
+              /** @enum {string} */
+              audience: "tenant" | "operator";
+              attempt: number | null;
+              attempted_at: string;
+              url: string | null;
+              status_code: number | null;
+              latency_ms: number | null;
+              /**
+               * @description `held`: the attempt failed while its endpoint is disabled; the event waits, unretried, for a re-enable.
+               * @enum {string}
+               */
+              outcome: "delivered" | "retrying" | "failed" | "dead_lettered" | "held";
+              error: string | null;
+              next_attempt_at: string | null;
+              redelivery: boolean;
+            }[];
+            cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalRedeliver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+        /** @description A delivery id of the tenant. */
+        delivery_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued, with the event's original `webhook-id`. */
+      202: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "redelivery";
+            delivery_id: string;
+            event_id: string;
+            /** @constant */
+            status: "queued";
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "forbidden",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalRecoverDeliveries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          since: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Queued. */
+      202: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "recovery";
+            since: string;
+            queued: number;
+            /** @constant */
+            status: "queued";
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "forbidden",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "payload_too_large",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type` */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unsupported_media_type",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tenant and what the link allows, until when. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "portal_session";
+            tenant_id: string;
+            name: string;
+            /** @enum {string} */
+            status: "active" | "suspended";
+            capabilities: ("read" | "redeliver" | "rotate_secret" | "edit_webhook")[];
+            expires_at: string;
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalListTasks: {
+    parameters: {
+      query?: {
+        status?: "pending" | "processing" | "completed" | "failed" | "cancelled";
+        model?: string;
+        created_after?: number;
+        created_before?: number;
+        page?: number;
+        page_size?: number;
+        sub?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Newest first. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            data: {
+              id: string;
+              /** @enum {string} */
+              status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+              model: string;
+              progress: number;
+              /** @description Unix seconds. */
+              created: number;
+              /** @description Credits held for the task (kept after it ends). */
+              credits_reserved: number;
+              /** @description Credits charged when it ended; null while it runs. */
+              credits_used: number | null;
+              has_results: boolean;
+              has_error: boolean;
+              sub: string | null;
+            }[];
+            /** @description Tasks matching the filters (capped at 10000 with a creation-time range). */
+            total: number;
+            page: number;
+            page_size: number;
+            /** @description False when `total` is the cap, not the count. */
+            total_exact: boolean;
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalGetTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+        /** @description The gateway's task id. */
+        task_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The task. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            id: string;
+            sub: string | null;
+            /** @enum {string} */
+            status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+            model: string;
+            progress: number;
+            created: number;
+            updated: number;
+            ended: number | null;
+            credits_reserved: number;
+            credits_used: number | null;
+            callback_url: string | null;
+            error: {
+              code: string;
+              message: string;
+            } | null;
+            /** @description Kept results: true once every result is in the operator's bucket; false while a copy is pending, or when the storage limit refused one (its URL streams from EvoLink while EvoLink's link lives) or the link died first; null when the task keeps none. */
+            results_stored: boolean | null;
+            /** @description Why `results_stored` is false: a copy still to come, one the storage limit refused, or one whose upstream link died before it was copied (the first that applies); null otherwise. */
+            results_not_stored: ("copy_pending" | "storage_limit" | "link_lost") | null;
+            /** @description Result links: the gateway's signed URLs while they are kept, else the upstream's links. */
+            results: string[];
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalListUploads: {
+    parameters: {
+      query?: {
+        /** @description 1-based page. */
+        page?: number;
+        /** @description Files per page. */
+        pageSize?: number;
+        /** @description Same as `pageSize`. */
+        page_size?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Newest first. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "list";
+            data: {
+              /** @description The gateway's file id (`file_…`); DELETE takes it. */
+              file_id: string;
+              /** @description Stored file name. */
+              file_name: string;
+              /** @description Original file name. */
+              original_name: string;
+              /** @description File size in bytes. */
+              file_size: number;
+              /** @description The file's type, read from its first bytes. */
+              mime_type: string;
+              /** @description The file's upload path. */
+              upload_path: string;
+              /** @description The URL to put in `video_urls`: with FILES_BACKEND=r2 a signed gateway URL (/files/{token}/{name}) that expires with the file; else EvoLink's own. */
+              file_url: string;
+              /** @description Same as `file_url`. */
+              download_url: string;
+              /** @description Upload time (ISO 8601). */
+              upload_time: string;
+              /** @description When the file is deleted (ISO 8601, 72 hours after upload). */
+              expires_at: string;
+            }[];
+            total: number;
+            page: number;
+            page_size: number;
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalUsage: {
+    parameters: {
+      query?: {
+        /** @description YYYY-MM (UTC); the current month when absent. */
+        month?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description What GET /admin/tenants/{tenant_id}/usage/daily answers, with the alert thresholds. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "usage_daily";
+            tenant_id: string;
+            month: string;
+            /** @description Every day of the month, oldest first; a day's credits belong to the tasks created on it. */
+            days: {
+              /** @description YYYY-MM-DD (UTC). */
+              date: string;
+              credits_reserved: number;
+              credits_charged: number;
+              /** @description Still reserved by tasks of that day that have not ended. */
+              credits_held: number;
+              tasks_created: number;
+              tasks_ended: number;
+            }[];
+            top_users: {
+              sub: string;
+              credits_reserved: number;
+              credits_charged: number;
+              tasks: number;
+            }[];
+            in_flight: {
+              tasks: number;
+              /** @description The tenant's limit; null when unlimited. */
+              limit: number | null;
+            };
+            requests: {
+              last_minute: number;
+              /** @description The tenant's limit; null when unlimited. */
+              limit: number | null;
+            };
+            /** @description The current month's credits against the limit; null for another month. */
+            credits: {
+              charged: number;
+              held: number;
+              /** @description The tenant's limit; null when unlimited. */
+              limit: number | null;
+            } | null;
+            /** @description Kept results in the operator's bucket, what storage is billed from. */
+            result_storage: {
+              /** @description Bytes of kept results stored now. */
+              bytes: number;
+              /** @description Stored bytes integrated over the month (up to now), per 24 hours. */
+              byte_days: number;
+              /** @description quotas.result_storage_bytes; null when unlimited. */
+              limit: number | null;
+              /** @description Every user that stored results in the month, most byte-days first. */
+              users: {
+                sub: string;
+                bytes: number;
+                byte_days: number;
+              }[];
+            };
+            alerts: {
+              monthly_credits: number | null;
+              /** @description Percentages of `monthly_credits`. */
+              thresholds: number[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalGetWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The endpoint. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "webhook";
+            url: string | null;
+            secret_set: boolean;
+            /** @description While set, the previous secret signs too (the overlap after a rotation). */
+            previous_secret_expires_at?: string;
+            /** @description Shown once: in the answer of the rotation. */
+            secret?: string;
+            /** @description Each endpoint's health, the tenant's webhook URL first (in GET only). */
+            health?: {
+              url: string;
+              /** @enum {string} */
+              state: "enabled" | "disabled";
+              /** @description Failed attempts since the last success. */
+              consecutive_failures: number;
+              /** @description The first failure of the current run. */
+              first_failure_at: string | null;
+              last_success_at: string | null;
+              /** @description Delivered / attempted over 24 h; null: no attempt. */
+              success_ratio_24h: number | null;
+              disabled_at: string | null;
+              /** @description Events waiting for a re-enable. */
+              held: number;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalSetWebhookUrl: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          url: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The endpoint. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "webhook";
+            url: string | null;
+            secret_set: boolean;
+            /** @description While set, the previous secret signs too (the overlap after a rotation). */
+            previous_secret_expires_at?: string;
+            /** @description Shown once: in the answer of the rotation. */
+            secret?: string;
+            /** @description Each endpoint's health, the tenant's webhook URL first (in GET only). */
+            health?: {
+              url: string;
+              /** @enum {string} */
+              state: "enabled" | "disabled";
+              /** @description Failed attempts since the last success. */
+              consecutive_failures: number;
+              /** @description The first failure of the current run. */
+              first_failure_at: string | null;
+              last_success_at: string | null;
+              /** @description Delivered / attempted over 24 h; null: no attempt. */
+              success_ratio_24h: number | null;
+              disabled_at: string | null;
+              /** @description Events waiting for a re-enable. */
+              held: number;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "forbidden",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "payload_too_large",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type` */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unsupported_media_type",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalEnableWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    /** @description Optional. */
+    requestBody: {
+      content: {
+        "application/json": {
+          url?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Enabled; `released` events are on their way. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "webhook_endpoint";
+            url: string;
+            /** @constant */
+            state: "enabled";
+            released: number;
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "forbidden",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "payload_too_large",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type` */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unsupported_media_type",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalRotateWebhookSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The endpoint, with the new secret. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "webhook";
+            url: string | null;
+            secret_set: boolean;
+            /** @description While set, the previous secret signs too (the overlap after a rotation). */
+            previous_secret_expires_at?: string;
+            /** @description Shown once: in the answer of the rotation. */
+            secret?: string;
+            /** @description Each endpoint's health, the tenant's webhook URL first (in GET only). */
+            health?: {
+              url: string;
+              /** @enum {string} */
+              state: "enabled" | "disabled";
+              /** @description Failed attempts since the last success. */
+              consecutive_failures: number;
+              /** @description The first failure of the current run. */
+              first_failure_at: string | null;
+              last_success_at: string | null;
+              /** @description Delivered / attempted over 24 h; null: no attempt. */
+              success_ratio_24h: number | null;
+              disabled_at: string | null;
+              /** @description Events waiting for a re-enable. */
+              held: number;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "forbidden",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "internal_error",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description `misconfigured` */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "misconfigured",
+           *         "message": "…",
+           *         "type": "api_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "misconfigured";
+            };
+          };
+        };
+      };
+    };
+  };
+  portalSendTestEvent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant of the portal link (its token's tenant). */
+        tenant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued; it appears in the deliveries. */
+      202: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @constant */
+            object: "test_event";
+            event_id: string;
+            url: string;
+            /** @constant */
+            status: "queued";
+          };
+        };
+      };
+      /** @description `invalid_request` */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "invalid_request",
+           *         "message": "…",
+           *         "type": "invalid_request_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_request";
+            };
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "unauthorized",
+           *         "message": "…",
+           *         "type": "authentication_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "forbidden",
+           *         "message": "…",
+           *         "type": "permission_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description `not_found` */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": {
+           *         "code": "not_found",
+           *         "message": "…",
+           *         "type": "not_found_error"
+           *       }
+           *     }
+           */
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
           };
         };
       };
@@ -6159,6 +8864,51 @@ export interface operations {
           usage?: {
             billing_rule: string;
             credits_reserved: number;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Any 2xx acknowledges the event. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhookTest: {
+    parameters: {
+      query?: never;
+      header: {
+        "webhook-id": string;
+        "webhook-timestamp": string;
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "type": "webhook.test",
+         *       "timestamp": "2026-12-07T09:30:00.000Z",
+         *       "data": {
+         *         "tenant_id": "acme",
+         *         "message": "A test event from reelgate: your endpoint receives and verifies it."
+         *       }
+         *     }
+         */
+        "application/json": {
+          /** @constant */
+          type: "webhook.test";
+          /** @description When it happened (ISO 8601). */
+          timestamp: string;
+          data: {
+            tenant_id: string;
+            message: string;
           };
         };
       };

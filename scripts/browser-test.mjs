@@ -619,6 +619,22 @@ try {
     await shot("07-deliveries-redelivered");
   });
 
+  await step("the endpoint's health, a test event and a recovery from the deliveries page", async () => {
+    const endpoint = page.locator("[data-endpoint]").first();
+    await endpoint.waitFor();
+    assert(/enabled/.test(await endpoint.innerText()), "the endpoint is not shown enabled");
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.getByText(/^Test event msg_test_\S+ queued\.$/).waitFor();
+    await until("the test event's delivery", async () => {
+      const { body } = await adminApi(`/admin/tenants/${TENANT}/deliveries?limit=100`);
+      return body.data.some((d) => d.type === "webhook.test" && d.outcome === "delivered");
+    });
+    await page.getByLabel("Recover since").fill("2020-01-01T00:00");
+    await page.getByRole("button", { name: "Recover", exact: true }).click();
+    await page.getByText(/^\d+ events queued again\.$/).waitFor();
+    await shot("07b-deliveries-endpoint-health");
+  });
+
   await step("rotate the webhook secret: shown once, with a copy button", async () => {
     await page.goto(`${base}/console/#/tenants/${TENANT}/overview`);
     await page.getByRole("button", { name: "Rotate webhook secret" }).click();

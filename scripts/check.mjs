@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: every check CI runs, in order — assets, the OpenAPI drift check, the import layers
 // (scripts/layers.mjs), format, types, the workerd test suite, the console in headless Chromium
-// (scripts/browser-test.mjs), the README's Quickstart run as written (scripts/quickstart-test.mjs) — ending
+// (scripts/browser-test.mjs), the tenant portal in it (scripts/portal-test.mjs), the README's Quickstart run as written (scripts/quickstart-test.mjs) — ending
 // with one plain summary line ("N passed, N failed, N skipped") that CI reads. Stops at the first failing
-// step, except the three that run tests (the suite, the browser test, the Quickstart): their failures are
+// step, except the four that run tests (the suite, the two browser tests, the Quickstart): their failures are
 // counted in that line and the steps after them still run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -15,10 +15,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const report = join(root, ".wrangler", "vitest-report.json");
 mkdirSync(dirname(report), { recursive: true });
 // The browser and Quickstart tests write their counts here; they join the summary line.
-const stepReports = ["browser-report.json", "quickstart-report.json"].map((f) => join(root, ".wrangler", f));
+const stepReports = ["browser-report.json", "portal-report.json", "quickstart-report.json"].map((f) =>
+  join(root, ".wrangler", f),
+);
 for (const file of stepReports) rmSync(file, { force: true });
 // Steps whose failure does not stop the ones after them: each reports its own tests.
-const TEST_STEPS = ["tests", "browser", "quickstart"];
+const TEST_STEPS = ["tests", "browser", "portal", "quickstart"];
 
 const steps = [
   ["assets", ["node", "scripts/build-assets.mjs"]],
@@ -31,6 +33,8 @@ const steps = [
   ["types", ["tsc", "--noEmit", "-p", "tsconfig.json"]],
   ["tests", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]],
   ["browser", ["node", "scripts/browser-test.mjs"]],
+  // The tenant portal in headless Chromium (scripts/portal-test.mjs).
+  ["portal", ["node", "scripts/portal-test.mjs"]],
   ["quickstart", ["node", "scripts/quickstart-test.mjs"]],
   ...(process.env.SKIP_EXTRA_CHECKS ? [] : extraSteps()),
 ];

@@ -23,6 +23,9 @@ import { tenantStatusRoutes } from "./tenants/status-routes";
 import { dailyUsageRoutes } from "./usage/daily-routes";
 import { filesRoutes, publicFileRoutes } from "./files/routes";
 import { resultRoutes } from "./results/routes";
+import { portalAdminRoutes } from "./portal/admin-routes";
+import { portalApiRoutes } from "./portal/api-routes";
+import { portalPageRoutes } from "./portal/page";
 
 export const app = new Hono<HttpEnv>();
 
@@ -43,6 +46,7 @@ app.get("/admin/openapi.json", adminOpenApi);
 app.route("/admin/tenants", dailyUsageRoutes);
 app.route("/admin/tenants", tenantStatusRoutes);
 app.route("/admin", upstreamAdminRoutes);
+app.route("/admin/tenants", portalAdminRoutes);
 
 // The upstream's task callbacks: no tenant token, the URL's own signed token is the credential.
 app.route("/callbacks", callbackRoutes);
@@ -68,6 +72,11 @@ app.route("/api/v1/files", filesRoutes);
 app.route("/files", publicFileRoutes);
 // Kept results: the signed URLs an ended task's `results` carry (the token is the only credential).
 app.route("/results", resultRoutes);
+
+// The tenant portal (docs/portal.md): its page, served with the tenant's own frame-ancestors, and its API,
+// where a portal token (not a tenant JWT) is the credential.
+app.route("/portal/api", portalApiRoutes);
+app.route("/portal", portalPageRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -13,6 +13,7 @@ import {
   LegacyErrorBodySchema,
   HEADERS,
   IDEMPOTENCY_KEY_PARAMETER,
+  PORTAL_AUTH,
   RETRY_AFTER_CODES,
   TENANT_AUTH,
   TENANT_READ,
@@ -47,6 +48,12 @@ const SECURITY_SCHEMES: Record<Api, Json> = {
       description:
         "A JWT minted by the tenant's backend: `iss` and `aud` as registered for the tenant, `exp` required, signed with a key of the tenant's JWKS (or HS256 with its shared secret). `sub` names the end user: tasks, lists and per-user quotas follow it.",
     },
+    portalToken: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "The token of a tenant portal link (the fragment of `/portal/{tenant_id}#<token>`, issued by the operator's POST /admin/tenants/{tenant_id}/portal-links): one tenant, an expiry, its capabilities (docs/portal.md).",
+    },
   },
   admin: {
     adminToken: { type: "http", scheme: "bearer", description: "The operator's ADMIN_TOKEN secret." },
@@ -54,7 +61,14 @@ const SECURITY_SCHEMES: Record<Api, Json> = {
 };
 
 function errorResponses(op: OperationSpec): Record<string, Json> {
-  const auth = op.security === "tenant" ? TENANT_AUTH : op.security === "admin" ? ADMIN_AUTH : [];
+  const auth =
+    op.security === "tenant"
+      ? TENANT_AUTH
+      : op.security === "admin"
+        ? ADMIN_AUTH
+        : op.security === "portal"
+          ? PORTAL_AUTH
+          : [];
   const scoped = ADMIN_TENANT_RESOURCE.test(op.path) ? ADMIN_TENANT : [];
   const read = op.security === "tenant" && (op.method === "get" || op.method === "head") ? TENANT_READ : [];
   const codes = [...new Set<ErrorCode>([...auth, ...scoped, ...read, ...op.errors, ...ALWAYS])];
@@ -179,8 +193,8 @@ function parameters(op: OperationSpec): Json[] {
 
 function operation(op: OperationSpec): Json {
   const body = op.body;
-  const security =
-    op.security === "none" ? [] : [op.security === "tenant" ? { tenantJwt: [] } : { adminToken: [] }];
+  const scheme = { tenant: "tenantJwt", admin: "adminToken", portal: "portalToken" } as const;
+  const security = op.security === "none" ? [] : [{ [scheme[op.security]]: [] }];
   const responses: Json = {};
   for (const [status, r] of Object.entries(op.responses)) responses[status] = successResponse(r);
   Object.assign(responses, errorResponses(op));

@@ -17,6 +17,7 @@ import { tenantStatusOperations } from "./tenants/status-routes.openapi";
 import { upstreamOperations } from "./tenants/upstream-routes.openapi";
 import { dailyUsageOperations } from "./usage/daily-routes.openapi";
 import { metaOperations } from "./openapi/meta.openapi";
+import { portalOperations } from "./portal/routes.openapi";
 import type { OperationSpec } from "./openapi/registry";
 
 import { RELAY_OPERATOR_WEBHOOKS, TASK_WEBHOOKS } from "./callbacks/routes.openapi";
@@ -44,4 +45,5 @@ export const OPERATIONS: readonly OperationSpec[] = [
   ...callbackOperations,
   ...filesOperations,
   ...resultOperations,
+  ...portalOperations,
 ];

@@ -1,10 +1,12 @@
 // The admin API of the callback relay (mounted under /admin, behind the admin token): rotating a tenant's
-// webhook secret, listing its delivery attempts (the tenant found by src/tenants/admin.ts), and sending an
-// event again.
+// webhook secret, listing its delivery attempts (the tenant found by src/tenants/admin.ts), sending an
+// event again, and its endpoints' health: re-enabling one, recovering failed events, a test event.
 import { Hono } from "hono";
 import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import { query } from "../http/validate";
+import { MAX_BODY_BYTES } from "../config/constants";
+import { readJsonBody } from "../http/body";
+import { parseWith, query } from "../http/validate";
 import { tenantObject } from "../state/client";
 import { type AdminEnv, tenantNotFound } from "../tenants/admin";
 import { forgetTenant, getTenant } from "../tenants/lookup";
@@ -13,7 +15,7 @@ import { tenantView } from "../tenants/view";
 import { isRegistryDelivery, tenantOfDelivery } from "./delivery-log";
 import type { WebhookMessage } from "./message";
 import { registryOutbox } from "./owner";
-import { DeliveryListQuery, OperatorDeliveryListQuery } from "./query";
+import { DeliveryListQuery, OperatorDeliveryListQuery, RecoverBody, WebhookEnableBody } from "./query";
 
 export const webhookAdminRoutes = new Hono<AdminEnv>();
 
@@ -36,6 +38,43 @@ webhookAdminRoutes.get("/tenants/:tenant_id/deliveries", query(DeliveryListQuery
   const { limit, cursor, audience } = c.req.valid("query");
   const page = await tenantObject(c.env, c.get("tenant")).listDeliveries(limit, cursor, audience);
   return c.json({ object: "list", data: page.data, cursor: page.cursor });
+});
+
+// --- Endpoint health (src/callbacks/health.ts; docs/callbacks.md, "Endpoint health").
+
+webhookAdminRoutes.get("/tenants/:tenant_id/webhook/health", async (c) => {
+  const data = await tenantObject(c.env, c.get("tenant")).webhookHealth();
+  return c.json({ object: "list", data });
+});
+
+webhookAdminRoutes.post("/tenants/:tenant_id/webhook/enable", async (c) => {
+  const tenant = c.get("tenant");
+  // The body is optional: none (or `{}`) means the tenant's webhook URL.
+  const raw =
+    c.req.header("content-length") === "0" || !c.req.raw.body
+      ? {}
+      : await readJsonBody(c.req.raw, MAX_BODY_BYTES);
+  const url = parseWith(WebhookEnableBody, raw).url ?? tenant.webhook?.url;
+  if (!url)
+    throw new ApiError("invalid_request", "The tenant has no webhook URL: name the endpoint's url", {
+      param: "url",
+    });
+  const { released } = await tenantObject(c.env, tenant).enableWebhook(url);
+  return c.json({ object: "webhook_endpoint", url, state: "enabled", released });
+});
+
+webhookAdminRoutes.post("/tenants/:tenant_id/deliveries/recover", async (c) => {
+  const { since } = parseWith(RecoverBody, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
+  const { queued } = await tenantObject(c.env, c.get("tenant")).recoverDeliveries(since);
+  return c.json({ object: "recovery", since: new Date(since).toISOString(), queued, status: "queued" }, 202);
+});
+
+webhookAdminRoutes.post("/tenants/:tenant_id/webhook/test", async (c) => {
+  const tenant = c.get("tenant");
+  const url = tenant.webhook?.url;
+  if (!url) throw new ApiError("invalid_request", "The tenant has no webhook URL to test", { param: "url" });
+  const { event_id } = await tenantObject(c.env, tenant).sendTestEvent();
+  return c.json({ object: "test_event", event_id, url, status: "queued" }, 202);
 });
 
 export const redeliveryRoutes = new Hono<HttpEnv>();

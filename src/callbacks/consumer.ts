@@ -5,9 +5,11 @@
 // after the last scheduled attempt a plain retry, which moves the message to the dead-letter queue
 // (max_retries in wrangler.jsonc).
 import type { Config } from "../config/env";
+import { WEBHOOK_PACE_MAX_WAIT_MS } from "../config/constants";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import { checkGatewayUrl } from "../net/urls";
+import { tenantObject } from "../state/client";
 import type { Tenant } from "../tenants/schema";
 import { webhookDestination } from "./destination";
 import type { DeliveryEntry, DeliveryOutcome } from "./delivery-log";
@@ -86,21 +88,34 @@ async function attempt(
     return { ack: true };
   }
 
+  // A throttled endpoint (the tenant's webhook.max_per_second): the outbox paced the queue, but the queue
+  // delivers in batches; each POST waits for its own slot, kept by the tenant's object.
+  const perSecond = operator ? undefined : tenant?.webhook?.max_per_second;
+  if (perSecond && tenant) {
+    const slot = await tenantObject(env, { id: m.tenant_id, incarnation: m.incarnation }).sendSlot(
+      target.url,
+      perSecond,
+    );
+    const wait = Math.min(slot - Date.now(), WEBHOOK_PACE_MAX_WAIT_MS);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
   const at = Date.now();
   const sent = await send(m, target, config, at);
   const verdict = classify(sent.result);
   const delay =
     verdict === "transient" ? retryDelaySeconds(config.webhookRetrySchedule, attemptNo, deps.random()) : null;
   const entry = deliveryEntry(m, attemptNo, at, target.url, sent, verdict, delay);
-  if (owner) await record(owner, m, entry, log);
+  const recorded = owner ? await record(owner, m, entry, log) : null;
+  // The endpoint is disabled: the event is held in the outbox until it is re-enabled, not retried.
+  const held = recorded?.outcome === "held";
   log[entry.outcome === "delivered" ? "info" : "warn"]("webhook_attempt", {
     ...fields,
-    outcome: entry.outcome,
+    outcome: held ? "held" : entry.outcome,
     status: entry.statusCode,
     ms: sent.latencyMs,
     error: entry.error,
   });
-  return decide(verdict, delay, config, deps.random);
+  return held ? { ack: true } : decide(verdict, delay, config, deps.random);
 }
 
 /** Where a tenant's event goes and what signs it: the secrets that sign now (a rotation signs with both). */
@@ -199,14 +214,15 @@ async function record(
   m: WebhookMessage,
   entry: DeliveryEntry,
   log: Logger,
-): Promise<void> {
+): Promise<{ outcome: DeliveryOutcome } | null> {
   try {
-    await owner.recordDelivery(entry);
+    return await owner.recordDelivery(entry);
   } catch (err) {
     log.error("webhook_record_failed", {
       tenant_id: m.tenant_id,
       event_id: entry.eventId,
       error: String(err),
     });
+    return null;
   }
 }

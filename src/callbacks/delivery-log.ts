@@ -11,9 +11,10 @@ import type { EventType } from "./message";
 /**
  * `delivered` 2xx · `retrying` failed, another attempt is scheduled · `failed` permanent failure, or the
  * last scheduled attempt failed (the message then goes to the dead-letter queue) · `dead_lettered` the
- * dead-letter queue received it: no further attempt unless an operator redelivers.
+ * dead-letter queue received it: no further attempt unless an operator redelivers · `held` failed while its
+ * endpoint is disabled: no retry; the event waits in the outbox until the endpoint is re-enabled.
  */
-export type DeliveryOutcome = "delivered" | "retrying" | "failed" | "dead_lettered";
+export type DeliveryOutcome = "delivered" | "retrying" | "failed" | "dead_lettered" | "held";
 
 export interface DeliveryEntry {
   eventId: string;
@@ -150,6 +151,30 @@ export class DeliveryLog {
     const page = rows.slice(0, limit);
     const more = rows.length > limit;
     return { data: page.map(toView), cursor: more ? String(page[page.length - 1]!.seq) : null };
+  }
+
+  /**
+   * The tenant's events whose last attempt since `since` ended `failed` or `dead_lettered` (a later
+   * `delivered` record clears it), each once, oldest first.
+   */
+  failedSince(since: number): { eventId: string; taskId: string | null }[] {
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT event_id, task_id, outcome FROM webhook_deliveries
+         WHERE at >= ? AND audience = 'tenant' AND outcome IN ('delivered', 'failed', 'dead_lettered')
+         ORDER BY seq`,
+        since,
+      )
+      .toArray();
+    const last = new Map<string, Row>();
+    // Each event's last record, in the order of its first (a Map keeps a key's first position).
+    for (const r of rows) last.set(r.event_id as string, r);
+    return [...last.values()]
+      .filter((r) => r.outcome !== "delivered")
+      .map((r) => ({
+        eventId: r.event_id as string,
+        taskId: r.task_id === "" ? null : (r.task_id as string),
+      }));
   }
 
   /** The event and task a (not yet expired) delivery record belongs to. */

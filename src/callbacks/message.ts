@@ -12,7 +12,10 @@ import type { Config } from "../config/env";
 import type { DeliveryView } from "./delivery-log";
 import { type UpstreamTask, UpstreamTaskSchema } from "../upstream/schema";
 
-/** Every kind of webhook event. `task.ended` goes to the tenant, `quota.threshold` too; the rest to the operator. */
+/**
+ * Every kind of webhook event. `task.ended` goes to the tenant, `quota.threshold` and `webhook.test` too; the
+ * rest to the operator.
+ */
 export const EVENT_TYPES = [
   "task.ended",
   "quota.threshold",
@@ -20,6 +23,8 @@ export const EVENT_TYPES = [
   "usage.settled",
   "delivery.dead_lettered",
   "upstream.credits_low",
+  "webhook.test",
+  "webhook.endpoint_disabled",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -52,3 +52,17 @@ export const CALLBACK_MIGRATIONS: readonly Migration[] = [
      ALTER TABLE webhook_deliveries ADD COLUMN audience TEXT NOT NULL DEFAULT 'tenant';`,
   },
 ];
+
+/**
+ * Held and paced events (issue 16): `held_url` names the disabled endpoint a held event waits for (it is
+ * not sent until then); `slot_at` is the send slot a throttled event was given (it is sent then without
+ * being paced again). Applied after every list's other steps, in the tenant's objects and the Registry's.
+ */
+export const OUTBOX_HOLD_MIGRATIONS: readonly Migration[] = [
+  {
+    name: "callbacks/hold",
+    sql: `ALTER TABLE webhook_outbox ADD COLUMN held_url TEXT;
+     ALTER TABLE webhook_outbox ADD COLUMN slot_at REAL;
+     CREATE INDEX webhook_outbox_held ON webhook_outbox (held_url) WHERE held_url IS NOT NULL;`,
+  },
+];

@@ -16,6 +16,7 @@ import type { AlarmClock } from "../state/alarm";
 import type { TaskRecord } from "../tasks/table";
 import type { UpstreamTask } from "../upstream/schema";
 import type { Logger } from "../http/log";
+import type { EndpointGate } from "./health";
 import { audienceOf, taskEndedMessage, type WebhookMessage, WebhookMessageSchema } from "./message";
 
 const MAX_RETRY_MS = 5 * 60_000;
@@ -26,6 +27,7 @@ interface Row {
   message: string;
   send_failures: number;
   sends: number;
+  slot_at: number | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -113,17 +115,41 @@ export class Outbox {
 
   /**
    * Sends the due rows to the queue: new events, and sent ones whose lease ran out with no record of their
-   * last attempt. Returns when the outbox next needs a run, or null when empty.
+   * last attempt. Returns when the outbox next needs a run, or null when empty. With a `gate` (the tenant's
+   * objects: src/callbacks/health.ts), a row not yet given a send slot is first asked about: an event for a
+   * disabled endpoint is held (never sent until it is re-enabled), one for a throttled endpoint waits for
+   * its slot. Held rows are not due, ever, until released.
    */
-  async flush(now: number, webhookTimeoutMs: number): Promise<number | null> {
-    const due = this.sql
+  async flush(
+    now: number,
+    webhookTimeoutMs: number,
+    gate?: () => Promise<EndpointGate>,
+  ): Promise<number | null> {
+    const rows = this.sql
       .exec<Row>(
-        `SELECT seq, event_id, message, send_failures, sends FROM webhook_outbox WHERE next_at <= ?
-         ORDER BY seq LIMIT ?`,
+        `SELECT seq, event_id, message, send_failures, sends, slot_at FROM webhook_outbox
+         WHERE next_at <= ? AND held_url IS NULL ORDER BY seq LIMIT ?`,
         now,
         OUTBOX_FLUSH_BATCH,
       )
       .toArray();
+    const ask = gate && rows.some((r) => r.slot_at === null) ? await gate() : null;
+    const due = rows.filter((row) => {
+      if (!ask || row.slot_at !== null) return true;
+      const admission = ask.admit(JSON.parse(row.message) as WebhookMessage, now);
+      if ("hold" in admission) {
+        this.sql.exec("UPDATE webhook_outbox SET held_url = ? WHERE seq = ?", admission.hold, row.seq);
+        return false;
+      }
+      if (admission.at <= now) return true;
+      this.sql.exec(
+        "UPDATE webhook_outbox SET next_at = ?, slot_at = ? WHERE seq = ?",
+        admission.at,
+        admission.at,
+        row.seq,
+      );
+      return false;
+    });
     const sent = await Promise.allSettled(
       due.map((row) => this.queue.send(JSON.parse(row.message) as WebhookMessage, { contentType: "json" })),
     );
@@ -151,9 +177,81 @@ export class Outbox {
       );
     });
     const next = this.sql
-      .exec<{ next: number | null }>("SELECT MIN(next_at) AS next FROM webhook_outbox")
+      .exec<{ next: number | null }>("SELECT MIN(next_at) AS next FROM webhook_outbox WHERE held_url IS NULL")
       .one();
     return next.next;
+  }
+
+  /**
+   * The consumer found event `eventId`'s endpoint disabled: the event is held for it instead of retried.
+   * False when the outbox has no row for it (a redelivery sent straight to the queue): it retries as before.
+   */
+  hold(eventId: string, url: string): boolean {
+    return (
+      this.sql.exec("UPDATE webhook_outbox SET held_url = ?, slot_at = NULL WHERE event_id = ?", url, eventId)
+        .rowsWritten > 0
+    );
+  }
+
+  /** Held events per endpoint URL. */
+  held(): Map<string, number> {
+    const rows = this.sql
+      .exec<{ url: string; n: number }>(
+        "SELECT held_url AS url, COUNT(*) AS n FROM webhook_outbox WHERE held_url IS NOT NULL GROUP BY held_url",
+      )
+      .toArray();
+    return new Map(rows.map((r) => [r.url, r.n]));
+  }
+
+  /** How many events are held for `url`. */
+  heldFor(url: string): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox WHERE held_url = ?", url)
+      .one().n;
+  }
+
+  /** Releases the events held for `url`, oldest first, one send slot each: `start`, then every `spacingMs`. */
+  release(url: string, start: number, spacingMs: number): number {
+    const seqs = this.sql
+      .exec<{ seq: number }>(
+        "SELECT seq FROM webhook_outbox WHERE held_url = ? ORDER BY created_at, seq",
+        url,
+      )
+      .toArray();
+    seqs.forEach(({ seq }, i) => {
+      const slot = start + i * spacingMs;
+      this.sql.exec(
+        "UPDATE webhook_outbox SET held_url = NULL, next_at = ?, slot_at = ? WHERE seq = ?",
+        slot,
+        slot,
+        seq,
+      );
+    });
+    if (seqs.length) this.alarm.armBy(start);
+    return seqs.length;
+  }
+
+  /** Event ids the outbox holds now (sent or not): a recovery does not queue them a second time. */
+  eventIds(): Set<string> {
+    return new Set(
+      this.sql
+        .exec<{ event_id: string }>("SELECT event_id FROM webhook_outbox")
+        .toArray()
+        .map((r) => r.event_id),
+    );
+  }
+
+  /** Queues an event again (a recovery), under its own webhook-id, through the outbox like a new one. */
+  requeue(message: WebhookMessage): void {
+    const now = Date.now();
+    this.sql.exec(
+      "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
+      message.event_id,
+      JSON.stringify(message),
+      now,
+      now,
+    );
+    this.alarm.armBy(now);
   }
 
   /**
@@ -181,7 +279,7 @@ export class Outbox {
   private leased(row: Row, webhookTimeoutMs: number): void {
     const sends = row.sends + 1;
     this.sql.exec(
-      "UPDATE webhook_outbox SET sends = ?, send_failures = 0, next_at = ? WHERE seq = ?",
+      "UPDATE webhook_outbox SET sends = ?, send_failures = 0, next_at = ?, slot_at = NULL WHERE seq = ?",
       sends,
       Date.now() + leaseMs(webhookTimeoutMs, sends),
       row.seq,

@@ -5,12 +5,20 @@ import type { Env } from "../env";
 import { type TenantRef, tenantObject } from "../state/client";
 import { getTenant } from "../tenants/lookup";
 import type { Tenant } from "../tenants/schema";
-import { type DeliveryEntry, type DeliveryPage, REGISTRY_DELIVERIES } from "./delivery-log";
+import {
+  type DeliveryEntry,
+  type DeliveryOutcome,
+  type DeliveryPage,
+  REGISTRY_DELIVERIES,
+} from "./delivery-log";
 import type { WebhookMessage } from "./message";
 
 export interface EventOwner {
-  /** Records an attempt; the owner's outbox learns that the event is settled, or when to expect more. */
-  recordDelivery(entry: DeliveryEntry): Promise<unknown>;
+  /**
+   * Records an attempt; the owner's outbox learns that the event is settled, or when to expect more. The
+   * recorded outcome is `held` when the event's endpoint is disabled: it waits in the outbox, unretried.
+   */
+  recordDelivery(entry: DeliveryEntry): Promise<{ outcome: DeliveryOutcome }>;
   /** The event was settled without an attempt (no destination). */
   eventSettled(eventId: string): Promise<void>;
 }

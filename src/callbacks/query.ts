@@ -20,3 +20,19 @@ export const DeliveryListQuery = z.object({
   /** The tenant's own events (its webhook), or the operator's events about the tenant. */
   audience: z._default(z.enum(["tenant", "operator"]), "tenant"),
 });
+
+/** POST /admin/tenants/{tenant_id}/webhook/enable: which endpoint (absent: the tenant's webhook URL). */
+export const WebhookEnableBody = z.strictObject({
+  url: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+});
+
+/** POST /admin/tenants/{tenant_id}/deliveries/recover: failed and dead-lettered events since this time. */
+export const RecoverBody = z.strictObject({
+  since: z.pipe(
+    z.string().check(
+      z.maxLength(40),
+      z.refine((v: string) => !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date-time"),
+    ),
+    z.transform((v: string) => Date.parse(v)),
+  ),
+});

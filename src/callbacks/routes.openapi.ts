@@ -6,8 +6,9 @@ import type { OperationSpec } from "../openapi/registry";
 import { TASK_EXAMPLE, TaskViewSchema } from "../tasks/present.openapi";
 import { TenantViewSchema } from "../tenants/routes.openapi";
 import { TENANT_ID_PATH } from "../tenants/query";
-import { DeliveryListQuery, OperatorDeliveryListQuery } from "./query";
+import { DeliveryListQuery, OperatorDeliveryListQuery, RecoverBody, WebhookEnableBody } from "./query";
 import { EVENT_TYPES } from "./message";
+import { WEBHOOK_RELEASE_PER_SECOND } from "../config/constants";
 
 /** A page of delivery records, newest first. */
 const DeliveryListSchema = z.object({
@@ -24,13 +25,29 @@ const DeliveryListSchema = z.object({
       url: z.string().nullable(),
       status_code: z.int().nullable(),
       latency_ms: z.number().nullable(),
-      outcome: z.enum(["delivered", "retrying", "failed", "dead_lettered"]),
+      outcome: z
+        .enum(["delivered", "retrying", "failed", "dead_lettered", "held"])
+        .describe(
+          "`held`: the attempt failed while its endpoint is disabled; the event waits, unretried, for a re-enable.",
+        ),
       error: z.string().nullable(),
       next_attempt_at: z.string().nullable(),
       redelivery: z.boolean(),
     }),
   ),
   cursor: z.string().nullable(),
+});
+
+/** An endpoint's health (src/callbacks/health.ts `EndpointHealth`). */
+export const EndpointHealthSchema = z.object({
+  url: z.string(),
+  state: z.enum(["enabled", "disabled"]),
+  consecutive_failures: z.int().describe("Failed attempts since the last success."),
+  first_failure_at: z.string().nullable().describe("The first failure of the current run."),
+  last_success_at: z.string().nullable(),
+  success_ratio_24h: z.number().nullable().describe("Delivered / attempted over 24 h; null: no attempt."),
+  disabled_at: z.string().nullable(),
+  held: z.int().describe("Events waiting for a re-enable."),
 });
 
 export const callbackOperations: OperationSpec[] = [
@@ -93,6 +110,101 @@ export const callbackOperations: OperationSpec[] = [
       200: {
         description: "Newest first.",
         schema: DeliveryListSchema,
+      },
+    },
+    errors: ["invalid_request", "tenant_not_found"],
+  },
+  {
+    api: "admin",
+    method: "get",
+    path: "/admin/tenants/{tenant_id}/webhook/health",
+    operationId: "adminWebhookHealth",
+    summary: "The health of a tenant's webhook endpoints",
+    description:
+      "One entry per endpoint the tenant's events went to in the last 24 h, and its webhook URL (first): the current run of failures, the last success, the 24 h success ratio, and whether it is disabled (an endpoint failing continuously for `WEBHOOK_DISABLE_AFTER_HOURS` is) with its held events.",
+    tag: "Webhooks",
+    security: "admin",
+    pathParams: TENANT_ID_PATH,
+    responses: {
+      200: {
+        description: "The tenant's endpoints.",
+        schema: z.object({ object: z.literal("list"), data: z.array(EndpointHealthSchema) }),
+      },
+    },
+    errors: ["tenant_not_found"],
+  },
+  {
+    api: "admin",
+    method: "post",
+    path: "/admin/tenants/{tenant_id}/webhook/enable",
+    operationId: "adminEnableWebhook",
+    summary: "Re-enable a webhook endpoint",
+    description: `Re-enables the endpoint (a fresh run: its old failures no longer count) and delivers every event held for it, oldest first, at most ${WEBHOOK_RELEASE_PER_SECOND} per second (or the tenant's \`webhook.max_per_second\`, if lower). Enabling an endpoint that is not disabled changes nothing.`,
+    tag: "Webhooks",
+    security: "admin",
+    pathParams: TENANT_ID_PATH,
+    body: {
+      schema: WebhookEnableBody,
+      description: "Optional: with no body (or no `url`), the tenant's webhook URL.",
+    },
+    responses: {
+      200: {
+        description: "Enabled; `released` events are on their way.",
+        schema: z.object({
+          object: z.literal("webhook_endpoint"),
+          url: z.string(),
+          state: z.literal("enabled"),
+          released: z.int(),
+        }),
+      },
+    },
+    errors: ["invalid_request", "tenant_not_found", "payload_too_large", "unsupported_media_type"],
+  },
+  {
+    api: "admin",
+    method: "post",
+    path: "/admin/tenants/{tenant_id}/deliveries/recover",
+    operationId: "adminRecoverDeliveries",
+    summary: "Recover every failed event since a time",
+    description:
+      "Every event of the tenant's whose attempts since `since` ended `failed` or `dead_lettered` (and that was not delivered after) is sent again, once, with its original `webhook-id`, so receivers deduplicate. Events still retrying or held are left alone. Delivery records are kept 7 days.",
+    tag: "Webhooks",
+    security: "admin",
+    pathParams: TENANT_ID_PATH,
+    body: { schema: RecoverBody, examples: { since: { value: { since: "2026-12-07T00:00:00Z" } } } },
+    responses: {
+      202: {
+        description: "Queued.",
+        schema: z.object({
+          object: z.literal("recovery"),
+          since: z.string(),
+          queued: z.int(),
+          status: z.literal("queued"),
+        }),
+      },
+    },
+    errors: ["invalid_request", "tenant_not_found", "payload_too_large", "unsupported_media_type"],
+  },
+  {
+    api: "admin",
+    method: "post",
+    path: "/admin/tenants/{tenant_id}/webhook/test",
+    operationId: "adminSendTestEvent",
+    summary: "Send a test event to a tenant's webhook",
+    description:
+      "A `webhook.test` event, signed and recorded like every other (it appears in the deliveries), to the tenant's webhook URL. Sent even while the endpoint is disabled: it is how to check that the endpoint is back.",
+    tag: "Webhooks",
+    security: "admin",
+    pathParams: TENANT_ID_PATH,
+    responses: {
+      202: {
+        description: "Queued.",
+        schema: z.object({
+          object: z.literal("test_event"),
+          event_id: z.string(),
+          url: z.string(),
+          status: z.literal("queued"),
+        }),
       },
     },
     errors: ["invalid_request", "tenant_not_found"],
@@ -192,6 +304,20 @@ export const TASK_WEBHOOKS = {
     TaskViewSchema,
     { ...TASK_EXAMPLE, status: "completed", progress: 100, results: ["https://cdn.example.com/out.mp4"] },
   ),
+  webhookTest: webhook(
+    "webhookTest",
+    "A test event",
+    `Sent when the operator (or the tenant's portal) asks for one, to check that the endpoint receives and verifies events; nothing else happened. ${SIGNED}`,
+    eventBody("webhook.test", z.object({ tenant_id: z.string(), message: z.string() })),
+    {
+      type: "webhook.test",
+      timestamp: "2026-12-07T09:30:00.000Z",
+      data: {
+        tenant_id: "acme",
+        message: "A test event from reelgate: your endpoint receives and verifies it.",
+      },
+    },
+  ),
 };
 
 /**
@@ -224,6 +350,32 @@ export const RELAY_OPERATOR_WEBHOOKS = {
         event_type: "task.ended",
         task_id: "task-unified-…",
         url: "https://hooks.acme.example/reelgate",
+      },
+    },
+  ),
+  webhookEndpointDisabled: webhook(
+    "webhookEndpointDisabled",
+    "A tenant's webhook endpoint was disabled",
+    `One of a tenant's endpoints failed every attempt for \`WEBHOOK_DISABLE_AFTER_HOURS\` and was disabled: its new events are held, unattempted, until \`POST /admin/tenants/{tenant_id}/webhook/enable\` (or the console, or the tenant's portal) re-enables it and releases them. ${SIGNED}`,
+    eventBody(
+      "webhook.endpoint_disabled",
+      z.object({
+        tenant_id: z.string(),
+        url: z.string(),
+        disabled_at: z.string(),
+        failing_since: z.string().nullable(),
+        consecutive_failures: z.int(),
+      }),
+    ),
+    {
+      type: "webhook.endpoint_disabled",
+      timestamp: "2026-12-12T09:30:00.000Z",
+      data: {
+        tenant_id: "acme",
+        url: "https://hooks.acme.example/reelgate",
+        disabled_at: "2026-12-12T09:30:00.000Z",
+        failing_since: "2026-12-07T09:29:41.000Z",
+        consecutive_failures: 212,
       },
     },
   ),

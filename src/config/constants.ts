@@ -63,6 +63,9 @@ export const WEBHOOK_RETRY_JITTER = 0.2;
 export const QUEUE_MAX_DELAY_SECONDS = 43_200;
 /** How long the previous webhook secret keeps signing after a rotation. */
 export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60_000;
+/** Tenant portal links (src/portal): the longest a link may live, and how long one lives unless told. */
+export const PORTAL_LINK_MAX_TTL_SECONDS = 86_400;
+export const PORTAL_LINK_DEFAULT_TTL_SECONDS = 3_600;
 /** How long webhook delivery attempts are kept (and listed) in the tenant's Durable Object. */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60_000;
 /** Most delivery records one admin listing returns. */
@@ -79,6 +82,20 @@ export const OUTBOX_RETRY_MS = 5_000;
 export const OUTBOX_LEASE_GRACE_MS = 60_000;
 /** Longest wait before an unconfirmed event is sent again: each resend of one event doubles the wait. */
 export const OUTBOX_LEASE_MAX_MS = 60 * 60_000;
+/**
+ * An endpoint failing continuously this long (no 2xx in between) is disabled; its new events are held
+ * (docs/callbacks.md, "Endpoint health"). Svix's 5 days; WEBHOOK_DISABLE_AFTER_HOURS overrides it.
+ */
+export const DEFAULT_WEBHOOK_DISABLE_AFTER_HOURS = 120;
+/** Events released by re-enabling an endpoint go out at most this fast (or the tenant's max_per_second). */
+export const WEBHOOK_RELEASE_PER_SECOND = 20;
+/**
+ * Longest a delivery to a throttled endpoint waits for its send slot inside the consumer (the outbox already
+ * paces the queue, so waits are about one queue batch long); past it, the event is sent at once.
+ */
+export const WEBHOOK_PACE_MAX_WAIT_MS = 30_000;
+/** The window of an endpoint's success ratio. */
+export const WEBHOOK_HEALTH_WINDOW_MS = 24 * 60 * 60_000;
 /** Queue names; they must match wrangler.jsonc (the queue handler dispatches on them). */
 export const WEBHOOK_QUEUE = "reelgate-webhooks";
 export const WEBHOOK_DEAD_LETTER_QUEUE = "reelgate-webhooks-dlq";

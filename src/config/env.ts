@@ -14,6 +14,7 @@ import {
   DEFAULT_EVENTS_POLL_MS,
   DEFAULT_EVENTS_IDLE_MS,
   DEFAULT_UPSTREAM_CREDITS_CHECK_S,
+  DEFAULT_WEBHOOK_DISABLE_AFTER_HOURS,
 } from "./constants";
 
 const httpUrl = z.pipe(
@@ -44,6 +45,15 @@ const nonNegativeInt = (fallback: number) =>
 
 const positiveInt = (fallback: number) =>
   nonNegativeInt(fallback).check(z.refine((n: number) => n > 0, "must be positive"));
+
+/** A positive decimal number (fractions allowed). */
+const positiveNumber = (fallback: number) =>
+  z
+    .pipe(
+      z.optional(z.string().check(z.regex(/^\d+(\.\d+)?$/, "must be a positive number"))),
+      z.transform((v) => (v === undefined ? fallback : Number(v))),
+    )
+    .check(z.refine((n: number) => n > 0, "must be a positive number"));
 
 /** Comma-separated whole seconds, each within what a queue retry accepts (the webhook retry schedule). */
 const delaySchedule = z
@@ -99,6 +109,7 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"]), "info"),
   WEBHOOK_RETRY_SCHEDULE: delaySchedule,
   WEBHOOK_TIMEOUT_MS: positiveInt(DEFAULT_WEBHOOK_TIMEOUT_MS),
+  WEBHOOK_DISABLE_AFTER_HOURS: positiveNumber(DEFAULT_WEBHOOK_DISABLE_AFTER_HOURS),
   SWEEP_MIN_AGE_SECONDS: positiveInt(DEFAULT_SWEEP_MIN_AGE_S),
   TASK_POLL_CACHE_MS: nonNegativeInt(DEFAULT_TASK_POLL_CACHE_MS),
   QUOTA_PRICING: pricingOverrides,
@@ -135,6 +146,8 @@ export interface Config {
   /** Seconds to wait before webhook attempt n+1 after attempt n failed; its length is the retry count. */
   webhookRetrySchedule: readonly number[];
   webhookTimeoutMs: number;
+  /** An endpoint failing continuously this long is disabled (WEBHOOK_DISABLE_AFTER_HOURS; fractions allowed). */
+  webhookDisableAfterMs: number;
   /** The sweeper asks the upstream about tasks silent for this long. */
   sweepMinAgeSeconds: number;
   /** A task polled this recently is answered from its recorded state, without asking the upstream. */
@@ -214,6 +227,7 @@ export function loadConfig(env: object): Config {
     logLevel: c.LOG_LEVEL,
     webhookRetrySchedule: c.WEBHOOK_RETRY_SCHEDULE,
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    webhookDisableAfterMs: Math.round(c.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000),
     sweepMinAgeSeconds: c.SWEEP_MIN_AGE_SECONDS,
     taskPollCacheMs: c.TASK_POLL_CACHE_MS,
     pricing: c.QUOTA_PRICING,

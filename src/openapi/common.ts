@@ -50,6 +50,11 @@ export const ALWAYS: readonly ErrorCode[] = ["internal_error", "misconfigured"];
 export const TENANT_AUTH: readonly ErrorCode[] = ["unauthorized", "tenant_suspended"];
 /** Codes every tenant read (GET, HEAD) can answer with: its read limit (src/http/read-limit.ts). */
 export const TENANT_READ: readonly ErrorCode[] = ["rate_limit_exceeded"];
+/**
+ * Codes every tenant portal API route can answer with (src/portal): a refused token, and the one not-found
+ * for a path that names another tenant or anything not the token's tenant's.
+ */
+export const PORTAL_AUTH: readonly ErrorCode[] = ["unauthorized", "not_found"];
 /** Codes every admin route can answer with. */
 export const ADMIN_AUTH: readonly ErrorCode[] = ["unauthorized"];
 /**

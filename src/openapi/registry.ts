@@ -40,8 +40,8 @@ export interface OperationSpec {
   summary: string;
   description?: string;
   tag: string;
-  /** tenant: a tenant JWT; admin: the ADMIN_TOKEN; none: no Authorization. */
-  security: "tenant" | "admin" | "none";
+  /** tenant: a tenant JWT; admin: the ADMIN_TOKEN; portal: a tenant portal link's token; none: no Authorization. */
+  security: "tenant" | "admin" | "portal" | "none";
   pathParams?: Record<string, { schema: z.core.$ZodType; description: string; example?: string }>;
   /** Each property is one query parameter (input mode: defaults shown, coercions as their number type). */
   query?: z.core.$ZodType;

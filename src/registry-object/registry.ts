@@ -23,7 +23,7 @@ import { configLogger } from "../http/log";
 import { AlarmClock } from "../state/alarm";
 import type { TenantRef } from "../state/client";
 import { migrate } from "../state/migrations";
-import { buildRecord, newIncarnation, rotated } from "../tenants/records";
+import { buildRecord, newIncarnation, portalRevoked, rotated, withWebhookUrl } from "../tenants/records";
 import type {
   RegistryApi,
   RegistryDeleteResult,
@@ -113,6 +113,24 @@ export class Registry extends DurableObject<Env> implements RegistryApi, Registr
       version: this.store.nextVersion(),
       updated_at: new Date(now).toISOString(),
     };
+    this.commit(record);
+    return { ok: true, tenant: record, replicated: await this.replicate() };
+  }
+
+  /** POST /admin/tenants/{tenant_id}/portal-links/revoke: links issued until now are refused (src/portal). */
+  async revokePortalLinks(id: string): Promise<RegistryStatusResult> {
+    const existing = this.store.get(id);
+    if (!existing) return { ok: false };
+    const record = portalRevoked(existing, { version: this.store.nextVersion(), now: Date.now() });
+    this.commit(record);
+    return { ok: true, tenant: record, replicated: await this.replicate() };
+  }
+
+  /** PUT /portal/api/{tenant_id}/webhook: the URL over the current record of that incarnation (src/portal). */
+  async setWebhookUrl(id: string, incarnation: string, url: string): Promise<RegistryStatusResult> {
+    const existing = this.store.get(id);
+    if (!existing || existing.incarnation !== incarnation) return { ok: false };
+    const record = withWebhookUrl(existing, url, { version: this.store.nextVersion(), now: Date.now() });
     this.commit(record);
     return { ok: true, tenant: record, replicated: await this.replicate() };
   }

@@ -16,10 +16,10 @@ import { adminTaskView, type TaskListItem, type TaskListPage } from "./list";
 import { forgetPoll } from "./poll-cache";
 import { AdminTaskListQuerySchema, TaskListQuerySchema } from "./list-query";
 
-type ListQuery = z.infer<typeof AdminTaskListQuerySchema> & { type?: string };
+export type ListQuery = z.infer<typeof AdminTaskListQuerySchema> & { type?: string };
 
 /** A page past TASK_LIST_MAX_OFFSET is refused: deep offsets are slow scans, `created_before` is not. */
-function withinReach<T extends ListQuery>(q: T): T {
+export function withinReach<T extends ListQuery>(q: T): T {
   if ((q.page - 1) * q.page_size > TASK_LIST_MAX_OFFSET)
     throw new ApiError(
       "invalid_request",
@@ -29,7 +29,7 @@ function withinReach<T extends ListQuery>(q: T): T {
   return q;
 }
 
-async function listPage<E extends HttpEnv>(
+export async function listPage<E extends HttpEnv>(
   c: Context<E>,
   tenant: TenantRef,
   sub: string | null,

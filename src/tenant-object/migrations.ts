@@ -2,7 +2,8 @@
 // object applies them. Each concern keeps its own steps beside its table code; this list alone decides
 // their order, and a step a concern adds is refused until it is placed here. Append; never reorder or edit a
 // shipped step (src/state/migrations.ts records each one by name).
-import { CALLBACK_MIGRATIONS } from "../callbacks/migrations";
+import { HEALTH_MIGRATIONS } from "../callbacks/health";
+import { CALLBACK_MIGRATIONS, OUTBOX_HOLD_MIGRATIONS } from "../callbacks/migrations";
 import { FILE_MIGRATIONS } from "../files/table";
 import { QUOTA_MIGRATIONS } from "../quota/migrations";
 import { RESULT_MIGRATIONS } from "../results/table";
@@ -25,6 +26,8 @@ const ORDER = [
   "results/1",
   "callbacks/3",
   "quota/alerts",
+  "callbacks/health",
+  "callbacks/hold",
 ] as const;
 
 /** `steps` in the order `order` names them; a step not named, or a name with no step, is a bug: it throws. */
@@ -44,6 +47,8 @@ export const TENANT_OBJECT_MIGRATIONS: readonly Migration[] = inOrder(
   [
     ...TASK_MIGRATIONS,
     ...CALLBACK_MIGRATIONS,
+    ...HEALTH_MIGRATIONS,
+    ...OUTBOX_HOLD_MIGRATIONS,
     ...QUOTA_MIGRATIONS,
     ...TASK_LIST_MIGRATIONS,
     ...FILE_MIGRATIONS,

@@ -12,6 +12,13 @@ import {
   type DeliveryView,
 } from "../callbacks/delivery-log";
 import { deadLettered, messageFromRecord, type WebhookMessage } from "../callbacks/message";
+import {
+  type EndpointGate,
+  type EndpointHealth,
+  endpointDisabled,
+  Endpoints,
+  testEvent,
+} from "../callbacks/health";
 import { thresholdMessage, usageSettled } from "../usage/events";
 import type { ThresholdReached } from "../quota/counters";
 import { Outbox } from "../callbacks/outbox";
@@ -43,7 +50,11 @@ import { ResultKeeper, type ResultSource } from "../results/keeper";
 import type { StorageUsage } from "../results/table";
 import { getTenant } from "../tenants/lookup";
 import { type LeaseAnswer, type LeaseRequest, StreamLeases } from "../events/leases";
-import { EVENT_STREAM_RETRY_AFTER_MAX_S, RESERVATIONS_REPORT_MS } from "../config/constants";
+import {
+  EVENT_STREAM_RETRY_AFTER_MAX_S,
+  RESERVATIONS_REPORT_MS,
+  WEBHOOK_RELEASE_PER_SECOND,
+} from "../config/constants";
 import { fromUnits } from "../quota/arithmetic";
 import { registry } from "../tenants/registry-client";
 import { type CallbackReport, reportInObject } from "../callbacks/report";
@@ -61,6 +72,7 @@ export class TenantState extends DurableObject<Env> {
   private readonly tasks: TaskTable;
   private readonly outbox: Outbox;
   private readonly deliveries: DeliveryLog;
+  private readonly endpoints: Endpoints;
   private readonly quota: QuotaBook;
   /** The one alarm: every concern arms it through here (src/state/alarm.ts). */
   private readonly alarms: AlarmClock;
@@ -85,6 +97,7 @@ export class TenantState extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(() => this.alarms.load());
     this.outbox = new Outbox(ctx.storage, env.WEBHOOKS, this.tenant, this.alarms);
     this.deliveries = new DeliveryLog(ctx.storage.sql, this.tenant.id);
+    this.endpoints = new Endpoints(ctx.storage.sql);
     this.quota = new QuotaBook(ctx.storage, this.tasks, env.KV, this.tenant.id, this.alarms, (reached) =>
       this.thresholdReached(reached),
     );
@@ -227,7 +240,9 @@ export class TenantState extends DurableObject<Env> {
         return Date.now() + 30_000;
       });
     const wants = await Promise.all([
-      step(() => this.outbox.flush(Date.now(), loadConfig(this.env).webhookTimeoutMs)),
+      step(() =>
+        this.outbox.flush(Date.now(), loadConfig(this.env).webhookTimeoutMs, () => this.endpointGate()),
+      ),
       step(() => this.quota.syncKv(Date.now())),
       step(() => this.expireFiles(Date.now())),
       step(() => this.results.step(Date.now())),
@@ -286,13 +301,40 @@ export class TenantState extends DurableObject<Env> {
 
   // --- Webhook delivery records (src/callbacks): written by the queue consumers, read by the admin API.
 
-  /** Records an attempt; in the same step the outbox learns that the event is settled, or when to expect more. */
+  /**
+   * Records an attempt; in the same step the outbox learns that the event is settled, or when to expect more,
+   * and the endpoint's health counts it (src/callbacks/health.ts). A failure that finds its endpoint disabled
+   * (by this attempt or before) is recorded `held` instead of `retrying`: the event waits in the outbox for
+   * a re-enable, and the consumer acks its message rather than retrying it.
+   */
   async recordDelivery(entry: DeliveryEntry): Promise<DeliveryView> {
-    const timeoutMs = loadConfig(this.env).webhookTimeoutMs;
-    const next = entry.outcome === "retrying" ? entry.nextAttemptAt : null;
+    const config = loadConfig(this.env);
+    const timeoutMs = config.webhookTimeoutMs;
     return this.alarms.transaction(() => {
-      this.outbox.attempted(entry.eventId, next, timeoutMs);
-      const view = this.deliveries.record(entry, Date.now());
+      const now = Date.now();
+      const health =
+        (entry.audience ?? "tenant") === "tenant" && entry.url !== null && entry.attempt !== null
+          ? this.endpoints.attempted(
+              entry.url,
+              entry.outcome === "delivered",
+              entry.at,
+              now,
+              config.webhookDisableAfterMs,
+            )
+          : null;
+      if (health?.disabledNow) this.notify(endpointDisabled(this.tenant, health.disabledNow, now));
+      const held =
+        health?.disabled === true &&
+        entry.outcome === "retrying" &&
+        this.outbox.hold(entry.eventId, entry.url!);
+      if (held) entry = { ...entry, outcome: "held", nextAttemptAt: null, error: `${entry.error}; held` };
+      else
+        this.outbox.attempted(
+          entry.eventId,
+          entry.outcome === "retrying" ? entry.nextAttemptAt : null,
+          timeoutMs,
+        );
+      const view = this.deliveries.record(entry, now);
       // The operator hears of a tenant's event that exhausted its retries (never of its own: no loop).
       if (entry.outcome === "dead_lettered" && (entry.audience ?? "tenant") === "tenant")
         this.notify(deadLettered(this.tenant, view, Date.now()));
@@ -590,5 +632,91 @@ export class TenantState extends DurableObject<Env> {
       taskId,
       requestId,
     );
+  }
+
+  // --- Webhook endpoint health (issue 16): health per endpoint, re-enable and release, recovery, the test event
+  // (src/callbacks/health.ts; docs/callbacks.md, "Endpoint health"). Read by the admin API and the portal.
+
+  /** Every endpoint the tenant's events went to in the last 24 h, and its webhook URL (first). */
+  async webhookHealth(): Promise<EndpointHealth[]> {
+    const policy = await this.webhookPolicy();
+    return this.endpoints.view(Date.now(), policy.webhookUrl, this.outbox.held());
+  }
+
+  /**
+   * Re-enables endpoint `url` and releases the events held for it, oldest first, at most
+   * WEBHOOK_RELEASE_PER_SECOND (or the tenant's `webhook.max_per_second`, if lower) per second.
+   */
+  async enableWebhook(url: string): Promise<{ released: number }> {
+    const { maxPerSecond } = await this.webhookPolicy();
+    const spacingMs = 1000 / Math.min(maxPerSecond ?? Infinity, WEBHOOK_RELEASE_PER_SECOND);
+    const released = this.alarms.transaction(() => {
+      const now = Date.now();
+      const held = this.outbox.heldFor(url);
+      const start = this.endpoints.enable(url, now, held, spacingMs);
+      return this.outbox.release(url, start, spacingMs);
+    });
+    this.healthLog().info("webhook_endpoint_enabled", { url, released });
+    return { released };
+  }
+
+  /**
+   * Every event of the tenant's whose attempts since `since` ended `failed` or `dead_lettered` (and that
+   * was not delivered after) is queued once more, through the outbox, with its original webhook-id; an event
+   * still in the outbox (retrying, held, queued) is left alone.
+   */
+  async recoverDeliveries(since: number): Promise<{ queued: number }> {
+    const queued = this.alarms.transaction(() => {
+      const pending = this.outbox.eventIds();
+      let n = 0;
+      for (const { eventId, taskId } of this.deliveries.failedSince(since)) {
+        if (pending.has(eventId)) continue;
+        const kept = this.outbox.event(eventId);
+        const record = kept || taskId === null ? null : this.tasks.getByPublicId(taskId);
+        const message = kept ?? (record ? messageFromRecord(this.tenant, record) : null);
+        if (!message) continue;
+        this.outbox.requeue(message);
+        n++;
+      }
+      return n;
+    });
+    this.healthLog().info("webhook_deliveries_recovered", { since: new Date(since).toISOString(), queued });
+    return { queued };
+  }
+
+  /** A `webhook.test` event to the tenant's webhook URL, through the outbox like every other. */
+  async sendTestEvent(): Promise<{ event_id: string }> {
+    const message = testEvent(this.tenant, Date.now());
+    this.alarms.transaction(() => this.notify(message));
+    return { event_id: message.event_id };
+  }
+
+  /**
+   * The next send slot of throttled endpoint `url`, `1000 / perSecond` ms after the last one handed out: the
+   * consumer waits for it before POSTing, so a queue batch reaches the receiver at the tenant's rate. Memory
+   * only: a restarted object starts afresh (at worst one batch early).
+   */
+  async sendSlot(url: string, perSecond: number): Promise<number> {
+    const slot = Math.max(Date.now(), this.sendSlots.get(url) ?? 0);
+    this.sendSlots.set(url, slot + 1000 / perSecond);
+    return slot;
+  }
+
+  private readonly sendSlots = new Map<string, number>();
+
+  /** The outbox's gate for one flush (src/callbacks/health.ts), over the tenant's current webhook settings. */
+  private async endpointGate(): Promise<EndpointGate> {
+    return this.endpoints.gate(await this.webhookPolicy());
+  }
+
+  /** The tenant's webhook URL and throttle, read as the consumer reads them (isolate-cached KV). */
+  private async webhookPolicy(): Promise<{ webhookUrl: string | null; maxPerSecond: number | null }> {
+    const record = await getTenant(this.env, this.tenant.id);
+    const webhook = record?.incarnation === this.tenant.incarnation ? record.webhook : undefined;
+    return { webhookUrl: webhook?.url ?? null, maxPerSecond: webhook?.max_per_second ?? null };
+  }
+
+  private healthLog() {
+    return configLogger(loadConfig(this.env), { tenant_id: this.tenant.id });
   }
 }

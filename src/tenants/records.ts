@@ -41,12 +41,46 @@ export function buildRecord(
       ...(keepRotation ? existing.webhook : {}),
       ...(input.webhook?.url ? { url: input.webhook.url } : {}),
       secret: input.webhook?.secret ?? existing?.webhook?.secret ?? generated!,
+      ...(input.webhook?.max_per_second ? { max_per_second: input.webhook.max_per_second } : {}),
     },
+    ...portalOf(input, existing),
     created_at: existing?.created_at ?? at,
     updated_at: at,
   };
   if (!input.webhook?.url) delete record.webhook!.url;
+  // A client field like any other: what the input says, not what the existing record had.
+  if (!input.webhook?.max_per_second) delete record.webhook!.max_per_second;
   return { record, generated };
+}
+
+/** The portal block of a PUT: the input's framing origins, and the revocation time, which only revoking sets. */
+function portalOf(input: TenantInput, existing: Tenant | null): Pick<Tenant, "portal"> {
+  const validAfter = existing?.portal?.links_valid_after;
+  const portal = {
+    ...(input.portal?.frame_ancestors?.length ? { frame_ancestors: input.portal.frame_ancestors } : {}),
+    ...(validAfter !== undefined ? { links_valid_after: validAfter } : {}),
+  };
+  return Object.keys(portal).length ? { portal } : {};
+}
+
+/** The record with every portal link issued until `stamp.now` revoked (src/portal). */
+export function portalRevoked(tenant: Tenant, stamp: Omit<WriteStamp, "incarnation">): Tenant {
+  return {
+    ...tenant,
+    version: stamp.version,
+    portal: { ...tenant.portal, links_valid_after: stamp.now },
+    updated_at: new Date(stamp.now).toISOString(),
+  };
+}
+
+/** The record with a new webhook URL (a portal token's `edit_webhook`); the secret and its rotation stay. */
+export function withWebhookUrl(tenant: Tenant, url: string, stamp: Omit<WriteStamp, "incarnation">): Tenant {
+  return {
+    ...tenant,
+    version: stamp.version,
+    webhook: { ...tenant.webhook!, url },
+    updated_at: new Date(stamp.now).toISOString(),
+  };
 }
 
 /** The rotated record: a new current secret; the old one keeps signing for WEBHOOK_SECRET_OVERLAP_MS. */
@@ -57,6 +91,7 @@ export function rotated(tenant: Tenant, secret: string, stamp: Omit<WriteStamp, 
     version: stamp.version,
     webhook: {
       ...(tenant.webhook?.url ? { url: tenant.webhook.url } : {}),
+      ...(tenant.webhook?.max_per_second ? { max_per_second: tenant.webhook.max_per_second } : {}),
       secret,
       ...(previous
         ? { previous_secret: previous, previous_expires_at: stamp.now + WEBHOOK_SECRET_OVERLAP_MS }

@@ -10,6 +10,7 @@ export type {
   RegistryListQuery,
   RegistryPutResult,
   RegistryRotateResult,
+  RegistryStatusResult,
   UpstreamStatus,
 } from "./registry";
 

@@ -42,6 +42,10 @@ export interface RegistryApi {
   putTenant(id: string, input: TenantInput): Promise<RegistryPutResult>;
   rotateWebhookSecret(id: string): Promise<RegistryRotateResult>;
   setStatus(id: string, status: Tenant["status"]): Promise<RegistryStatusResult>;
+  /** The tenant portal (src/portal): every link of the tenant issued until now stops working. */
+  revokePortalLinks(id: string): Promise<RegistryStatusResult>;
+  /** The tenant portal's `edit_webhook`: the URL over the current record, if it is still `incarnation`'s. */
+  setWebhookUrl(id: string, incarnation: string, url: string): Promise<RegistryStatusResult>;
   deleteTenant(id: string, incarnation: string): Promise<RegistryDeleteResult>;
   getTenant(id: string): Promise<Tenant | null>;
   replicaVersion(id: string): Promise<number>;

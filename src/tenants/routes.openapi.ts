@@ -29,8 +29,20 @@ export const TenantViewSchema = z.object({
   webhook: z.object({
     url: z.string().nullable(),
     secret_set: z.boolean(),
+    max_per_second: z.number().optional().describe("Deliveries per second to each endpoint, at most."),
     previous_secret_expires_at: z.string().optional(),
     secret: z.string().optional().describe("Shown once: in the answer of the write that generated it."),
+  }),
+  portal: z.object({
+    frame_ancestors: z
+      .array(z.string())
+      .describe(
+        "Origins allowed to frame the tenant portal's page (its CSP `frame-ancestors`); none: no framing.",
+      ),
+    links_valid_after: z
+      .string()
+      .nullable()
+      .describe("Portal links issued at or before this time are refused (POST …/portal-links/revoke)."),
   }),
   created_at: z.string(),
   updated_at: z.string(),

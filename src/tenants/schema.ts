@@ -204,6 +204,29 @@ const WebhookInput = z.strictObject({
         z.regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, "must be whsec_ followed by base64 of at least 24 bytes"),
       ),
   ),
+  /** Deliveries per second to each endpoint, at most (docs/callbacks.md, "Throttling"); absent: unlimited. */
+  max_per_second: z.optional(z.number().check(z.positive(), z.lte(1000))),
+});
+
+/**
+ * The tenant portal (src/portal, docs/portal.md): the origins allowed to frame its page, each an https origin
+ * (`https://host[:port]`, the host may start with `*.`), set as its CSP `frame-ancestors`; none: no framing.
+ */
+const FRAME_ANCESTOR =
+  /^https:\/\/(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
+const PortalInput = z.strictObject({
+  frame_ancestors: z.optional(
+    z
+      .array(
+        z
+          .string()
+          .check(
+            z.maxLength(260),
+            z.regex(FRAME_ANCESTOR, "must be an https origin (https://host[:port], lower case, no path)"),
+          ),
+      )
+      .check(z.maxLength(20)),
+  ),
 });
 
 export const TenantInputSchema = z.strictObject({
@@ -215,6 +238,7 @@ export const TenantInputSchema = z.strictObject({
   user_quotas: z.optional(Quotas),
   results: z.optional(Results),
   webhook: z.optional(WebhookInput),
+  portal: z.optional(PortalInput),
 });
 export type TenantInput = z.infer<typeof TenantInputSchema>;
 
@@ -224,6 +248,7 @@ const StoredWebhook = z.object({
   /** The secret replaced by the last rotation; it keeps signing until `previous_expires_at`. */
   previous_secret: z.optional(z.string()),
   previous_expires_at: z.optional(z.number()),
+  max_per_second: z.optional(z.number()),
 });
 
 /** A tenant's incarnation: 16 base32 characters, set by the Registry when the tenant is created. */
@@ -251,6 +276,13 @@ export const TenantSchema = z.object({
   user_quotas: z.optional(Quotas),
   results: z.optional(Results),
   webhook: z.optional(StoredWebhook),
+  portal: z.optional(
+    z.object({
+      frame_ancestors: z.optional(z.array(z.string())),
+      /** Server-managed: portal links issued at or before this time (Unix ms) are refused (a revocation). */
+      links_valid_after: z.optional(z.number()),
+    }),
+  ),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -19,16 +19,27 @@ export function tenantView(t: Tenant, reveal: { webhookSecret?: string } = {}): 
     ...(t.quotas ? { quotas: t.quotas } : {}),
     ...(t.user_quotas ? { user_quotas: t.user_quotas } : {}),
     ...(t.results ? { results: t.results } : {}),
-    webhook: {
-      url: t.webhook?.url ?? null,
-      secret_set: Boolean(t.webhook?.secret),
-      ...(t.webhook?.previous_expires_at
-        ? { previous_secret_expires_at: new Date(t.webhook.previous_expires_at).toISOString() }
-        : {}),
-      ...(reveal.webhookSecret ? { secret: reveal.webhookSecret } : {}),
+    webhook: webhookView(t, reveal),
+    portal: {
+      frame_ancestors: t.portal?.frame_ancestors ?? [],
+      links_valid_after:
+        t.portal?.links_valid_after === undefined ? null : new Date(t.portal.links_valid_after).toISOString(),
     },
     created_at: t.created_at,
     updated_at: t.updated_at,
+  };
+}
+
+/** The webhook as the admin API and the tenant portal show it: the URL, whether a secret is set, the overlap. */
+export function webhookView(t: Tenant, reveal: { webhookSecret?: string } = {}) {
+  return {
+    url: t.webhook?.url ?? null,
+    secret_set: Boolean(t.webhook?.secret),
+    ...(t.webhook?.max_per_second ? { max_per_second: t.webhook.max_per_second } : {}),
+    ...(t.webhook?.previous_expires_at
+      ? { previous_secret_expires_at: new Date(t.webhook.previous_expires_at).toISOString() }
+      : {}),
+    ...(reveal.webhookSecret ? { secret: reveal.webhookSecret } : {}),
   };
 }
 

@@ -34,4 +34,15 @@ describe("configuration", () => {
     expect(() => loadConfig({ ...env, UPSTREAM_CREDITS_ALERT: "-1" })).toThrow(/UPSTREAM_CREDITS_ALERT/);
     expect(loadConfig(none).upstreamCreditsCheckSeconds).toBe(300);
   });
+
+  it("WEBHOOK_DISABLE_AFTER_HOURS: 120 by default, a positive number (fractions compress it in tests)", () => {
+    expect(loadConfig({ ...env, WEBHOOK_DISABLE_AFTER_HOURS: undefined }).webhookDisableAfterMs).toBe(
+      120 * 3_600_000,
+    );
+    expect(loadConfig({ ...env, WEBHOOK_DISABLE_AFTER_HOURS: "0.5" }).webhookDisableAfterMs).toBe(1_800_000);
+    for (const bad of ["0", "-1", "5d", "0.0"])
+      expect(() => loadConfig({ ...env, WEBHOOK_DISABLE_AFTER_HOURS: bad })).toThrow(
+        /WEBHOOK_DISABLE_AFTER_HOURS/,
+      );
+  });
 });

@@ -1,0 +1,393 @@
+#!/usr/bin/env node
+// `npm run test:portal` (a step of `npm test`): the tenant portal in headless Chromium (Debian's `chromium`,
+// driven by playwright-core) against the real gateway under `wrangler dev`, with the upstream simulator and a
+// local webhook receiver, all on free random ports. Two tenants each run a task; a portal link of the first is
+// opened: the token leaves the address bar, the page shows that tenant only (its usage chart, its task and
+// result link, its deliveries, its uploads) and refuses the other's ids; it redelivers an event and rotates
+// the secret (shown once); a read-only link shows no action; a link refuses once expired, and every link
+// refuses after the console's "Revoke all portal links". Screenshots go to artifacts/portal/. Ends with
+// "portal: N passed, N failed, N skipped" and writes .wrangler/portal-report.json for scripts/check.mjs.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+import { chromium } from "playwright-core";
+import { buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const shots = join(root, "artifacts", "portal");
+const report = join(root, ".wrangler", "portal-report.json");
+mkdirSync(shots, { recursive: true });
+mkdirSync(dirname(report), { recursive: true });
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
+const ADMIN_TOKEN = `portal-admin-${Math.random().toString(36).slice(2)}`;
+const SIM_KEY = "sim-portal-key";
+const HS_SECRET = "portal-test-hs256-secret-0123456789abcdef";
+const TENANTS = [
+  { id: "acme-portal", name: "Acme Portal", issuer: "https://id.acme-portal.example/" },
+  { id: "rival-portal", name: "Rival Portal", issuer: "https://id.rival-portal.example/" },
+];
+
+const results = [];
+const cleanups = [];
+
+function chromiumPath() {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
+    if (existsSync(p)) return p;
+  return null;
+}
+
+async function until(what, fn, timeoutMs = 60_000, everyMs = 500) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, status: "passed" });
+    console.log(`[portal] ✓ ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, status: "failed", error: String(err?.stack ?? err) });
+    console.error(`[portal] ✗ ${name}\n${err?.stack ?? err}`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+function finish(code) {
+  const count = (s) => results.filter((r) => r.status === s).length;
+  const summary = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
+  writeFileSync(report, JSON.stringify({ ...summary, results }, null, 2));
+  console.log(`\nportal: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+  process.exitCode = code ?? (summary.failed ? 1 : 0);
+}
+
+/** A webhook receiver on a random port that answers 200 and records what it got. */
+function startReceiver(port) {
+  const received = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    });
+  });
+  server.listen(port, "127.0.0.1");
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  return received;
+}
+
+const executablePath = chromiumPath();
+if (!executablePath) {
+  console.error("[portal] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
+  results.push({ name: "find Chromium", status: "failed" });
+  finish(1);
+  process.exit();
+}
+
+const work = mkdtempSync(join(tmpdir(), "reelgate-portal-"));
+cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+let browser;
+try {
+  const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
+  const received = startReceiver(hookPort);
+  const sim = startWorker({
+    name: "simulator",
+    config: join(root, "sim", "wrangler.jsonc"),
+    script: buildWorker(join(root, "sim", "wrangler.jsonc"), join(work, "sim-build")),
+    port: simPort,
+    inspectorPort: simInspect,
+    persistTo: join(work, "sim"),
+    vars: {
+      SIM_API_KEY: SIM_KEY,
+      SIM_ALLOW_LOCAL_CALLBACKS: "true",
+      SIM_COMPLETE_AFTER_MS: "1500",
+      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${simPort}`,
+    },
+    logFile: join(work, "sim.log"),
+  });
+  cleanups.push(() => sim.stop());
+  await waitReady(sim, "/__sim/tasks", 90_000);
+  const gateway = startWorker({
+    name: "gateway",
+    config: join(root, "wrangler.jsonc"),
+    script: buildWorker(join(root, "wrangler.jsonc"), join(work, "gateway-build")),
+    port: gwPort,
+    inspectorPort: gwInspect,
+    persistTo: join(work, "gateway"),
+    vars: {
+      UPSTREAM_BASE_URL: `http://127.0.0.1:${simPort}`,
+      UPSTREAM_API_KEY: SIM_KEY,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
+      ADMIN_TOKEN,
+      SIGNING_SECRET: "portal-signing-secret-0123456789abcdef",
+      DEV_ALLOW_LOCAL_URLS: "true",
+    },
+    logFile: join(work, "gateway.log"),
+  });
+  cleanups.push(() => gateway.stop());
+  await waitReady(gateway, "/healthz", 90_000);
+  const base = gateway.url;
+  const adminApi = async (path, init = {}) => {
+    const res = await fetch(base + path, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        "content-type": "application/json",
+        ...init.headers,
+      },
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+  const link = async (tenant, body) => {
+    const r = await adminApi(`/admin/tenants/${tenant}/portal-links`, {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+    assert(r.status === 201, `portal link: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+
+  const taskOf = {};
+  await step("set-up: two tenants, each with a completed task, its webhook delivered", async () => {
+    for (const t of TENANTS) {
+      const put = await adminApi(`/admin/tenants/${t.id}`, {
+        method: "PUT",
+        body: JSON.stringify({
+          name: t.name,
+          auth: { issuer: t.issuer, audience: "reelgate", hs256_secret: HS_SECRET },
+          quotas: { monthly_credits: 500, alert_thresholds: [50, 100] },
+          webhook: { url: `http://127.0.0.1:${hookPort}/${t.id}` },
+        }),
+      });
+      assert(put.status === 201, `create ${t.id}: ${put.status} ${JSON.stringify(put.body)}`);
+      const jwt = await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setIssuer(t.issuer)
+        .setAudience("reelgate")
+        .setSubject(`${t.id}-user`)
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .sign(new TextEncoder().encode(HS_SECRET));
+      const res = await fetch(`${base}/v1/videos/generations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "wan2.6-reference-video-flash",
+          prompt: "A person dancing in the rain",
+          video_urls: ["https://cdn.acme.example/ref.mp4"],
+        }),
+      });
+      const body = await res.json();
+      assert(res.status === 200, `generation: ${res.status} ${JSON.stringify(body)}`);
+      taskOf[t.id] = body.id;
+    }
+    for (const t of TENANTS)
+      await until(`${t.id}'s delivery`, async () => {
+        const { body } = await adminApi(`/admin/tenants/${t.id}/deliveries`);
+        return body.data.some((d) => d.outcome === "delivered");
+      });
+  });
+
+  browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox"] });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  const external = [];
+  page.on("request", (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith("blob:") && !r.url().startsWith("data:"))
+      external.push(r.url());
+  });
+  const shot = (p, name) => p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const [mine, theirs] = TENANTS;
+  const full = await link(mine.id, {
+    ttl_seconds: 600,
+    capabilities: ["redeliver", "rotate_secret", "edit_webhook"],
+  });
+
+  await step("a portal link opens its tenant's page; the token leaves the address bar", async () => {
+    const res = await fetch(full.url.split("#")[0]);
+    assert(
+      res.ok && res.headers.get("content-security-policy")?.includes("frame-ancestors 'none'"),
+      "page CSP",
+    );
+    await page.goto(full.url);
+    await page.getByRole("heading", { name: /^Usage/ }).waitFor();
+    assert(!page.url().includes("#"), `fragment left in the address bar: ${page.url()}`);
+    const stored = await page.evaluate((k) => sessionStorage.getItem(k), `reelgate.portal.${mine.id}`);
+    assert(stored === full.url.split("#")[1], "token not kept in sessionStorage");
+    assert((await page.locator("#portal-tenant").textContent()).trim() === mine.name, "tenant name");
+    const chart = page.locator(".chart-box");
+    await chart.locator("canvas").waitFor();
+    assert(Number(await chart.getAttribute("data-points")) > 0, "the chart drew no bars");
+    assert((await chart.getAttribute("data-marks")).includes("50:250"), "threshold marks missing");
+    assert(external.length === 0, `requests to other origins: ${external.join(", ")}`);
+    await shot(page, "01-usage");
+  });
+
+  await step(
+    "it shows only its tenant: its task and result link, not the other's; other ids are 404",
+    async () => {
+      await page.getByRole("button", { name: "Tasks" }).click();
+      await page.locator(`tr[data-task="${taskOf[mine.id]}"]`).waitFor();
+      const text = await page.locator("main").textContent();
+      assert(!text.includes(taskOf[theirs.id]), "the other tenant's task is listed");
+      assert((await page.locator("tbody tr").count()) === 1, "more than its one task");
+      await page.getByRole("button", { name: taskOf[mine.id] }).click();
+      const results = page.locator("#task-results a");
+      await results.first().waitFor();
+      assert((await results.first().getAttribute("href")).startsWith("http"), "no result link");
+      await shot(page, "02-task");
+      // From inside the page, with its own token: the other tenant and its task are the one 404.
+      const answers = await page.evaluate(
+        async ({ key, other, otherTask, mineId }) => {
+          const auth = { authorization: `Bearer ${sessionStorage.getItem(key)}` };
+          const a = await fetch(`/portal/api/${other}/session`, { headers: auth });
+          const b = await fetch(`/portal/api/${mineId}/tasks/${otherTask}`, { headers: auth });
+          return [a.status, (await a.json()).error.code, b.status, (await b.json()).error.code];
+        },
+        {
+          key: `reelgate.portal.${mine.id}`,
+          other: theirs.id,
+          otherTask: taskOf[theirs.id],
+          mineId: mine.id,
+        },
+      );
+      assert(JSON.stringify(answers) === '[404,"not_found",404,"not_found"]', `other ids: ${answers}`);
+    },
+  );
+
+  await step("redeliver an event from the page: the receiver gets it again, same webhook-id", async () => {
+    await page.getByRole("button", { name: "Deliveries" }).click();
+    const button = page.getByRole("button", { name: /^Redeliver / }).first();
+    await button.waitFor();
+    const before = received.filter((r) => r.url === `/${mine.id}`).length;
+    const firstId = received.find((r) => r.url === `/${mine.id}`).headers["webhook-id"];
+    await button.click();
+    await page.getByRole("status").filter({ hasText: "Redelivery queued" }).waitFor();
+    await until(
+      "the redelivery",
+      () => received.filter((r) => r.url === `/${mine.id}`).length > before,
+      30_000,
+    );
+    const again = received.filter((r) => r.url === `/${mine.id}`).at(-1);
+    assert(again.headers["webhook-id"] === firstId, "the redelivery has another webhook-id");
+    assert(
+      received.filter((r) => r.url === `/${theirs.id}`).length === 1,
+      "the other tenant got a redelivery",
+    );
+    await shot(page, "03-deliveries-redelivered");
+  });
+
+  await step("rotate the secret: shown once, the previous one signs on; gone after a reload", async () => {
+    await page.getByRole("button", { name: "Webhook" }).click();
+    await page.getByRole("button", { name: "Rotate signing secret" }).click();
+    const secret = page.locator("#secret-value");
+    await secret.waitFor();
+    const value = await secret.inputValue();
+    assert(/^whsec_/.test(value), "no secret shown");
+    await page.locator("#webhook-secret", { hasText: "previous one also signs until" }).waitFor();
+    await shot(page, "04-webhook-rotated");
+    const view = await adminApi(`/admin/tenants/${mine.id}`);
+    assert(view.body.webhook.previous_secret_expires_at, "no overlap recorded");
+    await page.reload();
+    await page.getByRole("button", { name: "Webhook" }).click();
+    await page.locator("#webhook-url").waitFor();
+    assert((await page.locator("#secret-value").count()) === 0, "secret shown again after a reload");
+    assert(!(await page.content()).includes(value), "secret in the page after a reload");
+  });
+
+  await step("a read-only link shows no action", async () => {
+    const readOnly = await link(mine.id, { ttl_seconds: 600 });
+    const p = await context.newPage();
+    await p.goto(readOnly.url);
+    await p.getByRole("button", { name: "Deliveries" }).click();
+    await p.locator("tr[data-delivery]").first().waitFor();
+    assert((await p.getByRole("button", { name: /^Redeliver/ }).count()) === 0, "Redeliver shown");
+    await p.getByRole("button", { name: "Webhook" }).click();
+    await p.locator("#webhook-url").waitFor();
+    assert((await p.getByRole("button", { name: "Rotate signing secret" }).count()) === 0, "Rotate shown");
+    assert((await p.getByLabel("New webhook URL").count()) === 0, "URL form shown");
+    await shot(p, "05-read-only");
+    await p.close();
+  });
+
+  await step("an expired link is refused", async () => {
+    const short = await link(mine.id, { ttl_seconds: 2 });
+    const p = await context.newPage();
+    await p.goto(short.url);
+    await p.getByRole("heading", { name: /^Usage/ }).waitFor();
+    await sleep(Math.max(0, Date.parse(short.expires_at) - Date.now()) + 500);
+    await p.getByRole("button", { name: "Tasks" }).click();
+    await p.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    await p.reload();
+    await p.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    await shot(p, "06-expired");
+    await p.close();
+  });
+
+  await step("the console's Revoke button ends every link of the tenant", async () => {
+    const c = await context.newPage();
+    await c.goto(`${base}/console/`);
+    await c.getByLabel("Admin token").fill(ADMIN_TOKEN);
+    await c.keyboard.press("Enter");
+    await c.goto(`${base}/console/#/tenants/${mine.id}/overview`);
+    await c.getByRole("button", { name: "Create portal link" }).click();
+    const made = await c.locator("#portal-link").inputValue();
+    assert(made.startsWith(`${base}/portal/${mine.id}#`), `console link: ${made}`);
+    await c.getByRole("button", { name: "Revoke all portal links" }).click();
+    await c.getByText("Every portal link issued so far is revoked.").waitFor();
+    await shot(c, "07-console-revoked");
+    await c.close();
+    await page.reload();
+    await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    const p = await context.newPage();
+    await p.goto(made);
+    await p.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    await p.close();
+    await shot(page, "08-revoked");
+  });
+
+  await step("the pages threw no errors", () => {
+    assert(pageErrors.length === 0, pageErrors.join("\n"));
+  });
+} catch (err) {
+  results.push({ name: "set-up", status: "failed", error: String(err?.stack ?? err) });
+  console.error(`[portal] set-up failed: ${err?.stack ?? err}`);
+} finally {
+  await browser?.close().catch(() => {});
+  if (results.some((r) => r.status === "failed"))
+    for (const log of ["gateway.log", "sim.log"]) {
+      const file = join(work, log);
+      if (existsSync(file))
+        console.error(
+          `[portal] last lines of ${log}:\n${readFileSync(file, "utf8").split("\n").slice(-40).join("\n")}`,
+        );
+    }
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+  finish();
+}
