@@ -3,8 +3,7 @@
 import { defineConfig, mergeConfig } from "vitest/config";
 import base from "./vitest.config";
 
-export default mergeConfig(
-  base,
-  defineConfig({ test: { include: ["test/slow/**/*.slow.ts"], testTimeout: 600_000 } }),
-  false,
-);
+// mergeConfig concatenates arrays, so the base's include is replaced after the merge, not merged into.
+const slow = mergeConfig(base, defineConfig({ test: { testTimeout: 600_000 } }), false);
+slow.test = { ...slow.test, include: ["test/slow/**/*.slow.ts"] };
+export default slow;

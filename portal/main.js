@@ -22,6 +22,8 @@ function App() {
   const [token] = useState(adoptToken);
   const [refused, setRefused] = useState(!token);
   const [section, setSection] = useState("usage");
+  // Bumped by each webhook action, so the switched-off banner looks again.
+  const [changed, setChanged] = useState(0);
   const session = useLoad(() => (token ? papi("/session") : Promise.reject(null)), [token]);
   useEffect(() => {
     whenRefused(() => {
@@ -43,7 +45,11 @@ function App() {
   else if (section === "tasks") body = html`<${Tasks} />`;
   else if (section === "deliveries") body = html`<${Deliveries} canRedeliver=${can("redeliver")} />`;
   else if (section === "webhook")
-    body = html`<${Webhook} canEdit=${can("edit_webhook")} canRotate=${can("rotate_secret")} />`;
+    body = html`<${Webhook}
+      canEdit=${can("edit_webhook")}
+      canRotate=${can("rotate_secret")}
+      onChanged=${() => setChanged((n) => n + 1)}
+    />`;
   else body = html`<${Uploads} />`;
   return html`<div>
     <header class="top">
@@ -63,20 +69,24 @@ function App() {
       </nav>
       <span class="hint">Link valid until ${fmtTime(s.expires_at)}</span>
     </header>
-    <${DisabledBanner} onOpen=${() => setSection("webhook")} />
+    <${DisabledBanner} key=${changed} onOpen=${() => setSection("webhook")} />
     <main id="main" tabindex="-1">${body}</main>
   </div>`;
 }
+
+const events = (n) => `${n} event${n === 1 ? "" : "s"}`;
 
 /** The tenant's signal that its webhook endpoint was switched off (no email needed): on every section. */
 function DisabledBanner({ onOpen }) {
   const { data } = useLoad(() => papi("/webhook"), []);
   const off = data?.health?.filter((e) => e.state === "disabled") ?? [];
   if (off.length === 0) return null;
+  const held = off.reduce((n, e) => n + e.held, 0);
+  const text =
+    `Webhook endpoint ${off.map((e) => e.url).join(", ")} was switched off after failing since ` +
+    `${fmtTime(off[0].first_failure_at)}; ${events(held)} ${held === 1 ? "is" : "are"} held for it. `;
   return html`<div class="banner error" role="alert" id="webhook-disabled-banner">
-    Webhook endpoint ${off.map((e) => e.url).join(", ")} was switched off after failing since
-    ${fmtTime(off[0].first_failure_at)}; ${off.reduce((n, e) => n + e.held, 0)} events are held for it.
-    <button type="button" class="link" onClick=${onOpen}>See the webhook</button>
+    ${text}<button type="button" class="link" onClick=${onOpen}>See the webhook</button>
   </div>`;
 }
 
@@ -206,7 +216,7 @@ function Recover({ onDone }) {
       onInput=${(e) => setSince(e.currentTarget.value)}
     />
     <button type="submit">Recover</button>
-    ${result !== null && html`<span role="status" id="recover-result">${result} events queued again</span>`}
+    ${result !== null && html`<span role="status" id="recover-result">${events(result)} queued again</span>`}
     <${ErrorBox} error=${error} />
   </form>`;
 }
@@ -292,7 +302,7 @@ function Health({ e, canEdit, act }) {
       <dt>Endpoint</dt>
       <dd class="mono">${e.url}</dd>
       <dt>State</dt>
-      <dd class="health-state"><${Status} value=${e.state} />${e.held ? ` (${e.held} events held)` : ""}</dd>
+      <dd class="health-state"><${Status} value=${e.state} />${e.held ? ` (${events(e.held)} held)` : ""}</dd>
       <dt>Failures in a row</dt>
       <dd>${e.consecutive_failures}${e.first_failure_at ? ` since ${fmtTime(e.first_failure_at)}` : ""}</dd>
       <dt>Last success</dt>
@@ -313,7 +323,7 @@ function Health({ e, canEdit, act }) {
   </div>`;
 }
 
-function Webhook({ canEdit, canRotate }) {
+function Webhook({ canEdit, canRotate, onChanged }) {
   const { data, error, loading, reload } = useLoad(() => papi("/webhook"), []);
   const [url, setUrl] = useState(null);
   const [secret, setSecret] = useState(null);
@@ -326,6 +336,7 @@ function Webhook({ canEdit, canRotate }) {
       const r = await fn();
       setNotice(message);
       reload();
+      onChanged();
       return r;
     } catch (err) {
       setActionError(err);
@@ -373,17 +384,19 @@ function Webhook({ canEdit, canRotate }) {
             </div>
           </form>`
         }
-        ${canRotate && html`<button type="button" onClick=${rotate}>Rotate signing secret</button>`}
-        ${
-          canEdit &&
-          data.url &&
-          html`<button
-            type="button"
-            onClick=${() => act(() => papi("/webhook/test-event", { method: "POST" }), "Test event sent: see the deliveries.")}
-          >
-            Send a test event
-          </button>`
-        }
+        <div class="actions">
+          ${canRotate && html`<button type="button" onClick=${rotate}>Rotate signing secret</button>`}
+          ${
+            canEdit &&
+            data.url &&
+            html`<button
+              type="button"
+              onClick=${() => act(() => papi("/webhook/test-event", { method: "POST" }), "Test event sent: see the deliveries.")}
+            >
+              Send a test event
+            </button>`
+          }
+        </div>
         <h2>Health</h2>
         ${(data.health ?? []).map((e) => html`<${Health} e=${e} canEdit=${canEdit} act=${act} />`)}`
     }

@@ -82,15 +82,24 @@ function finish(code) {
   process.exitCode = code ?? (summary.failed ? 1 : 0);
 }
 
-/** A webhook receiver on a random port that answers 200 and records what it got. */
-function startReceiver(port) {
+/**
+ * A webhook receiver on a random port that records what it got, and answers 200, or the status set for the
+ * path in `refuse` (a dead endpoint).
+ */
+function startReceiver(port, refuse) {
   const received = [];
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      received.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      const status = refuse.get(req.url) ?? 200;
+      received.push({
+        url: req.url,
+        status,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "gone");
     });
   });
   server.listen(port, "127.0.0.1");
@@ -111,7 +120,8 @@ cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 let browser;
 try {
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
-  const received = startReceiver(hookPort);
+  const refuse = new Map();
+  const received = startReceiver(hookPort, refuse);
   const sim = startWorker({
     name: "simulator",
     config: join(root, "sim", "wrangler.jsonc"),
@@ -143,6 +153,8 @@ try {
       ADMIN_TOKEN,
       SIGNING_SECRET: "portal-signing-secret-0123456789abcdef",
       DEV_ALLOW_LOCAL_URLS: "true",
+      // A compressed clock for auto-disable: an endpoint failing for 3.6 s in a row is switched off.
+      WEBHOOK_DISABLE_AFTER_HOURS: "0.001",
     },
     logFile: join(work, "gateway.log"),
   });
@@ -169,6 +181,30 @@ try {
     return r.body;
   };
 
+  /** A generation for tenant `t`'s user: its task id. */
+  const generate = async (t) => {
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuer(t.issuer)
+      .setAudience("reelgate")
+      .setSubject(`${t.id}-user`)
+      .setIssuedAt()
+      .setExpirationTime("10m")
+      .sign(new TextEncoder().encode(HS_SECRET));
+    const res = await fetch(`${base}/v1/videos/generations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "wan2.6-reference-video-flash",
+        prompt: "A person dancing in the rain",
+        video_urls: ["https://cdn.acme.example/ref.mp4"],
+      }),
+    });
+    const body = await res.json();
+    assert(res.status === 200, `generation: ${res.status} ${JSON.stringify(body)}`);
+    return body.id;
+  };
+
   const taskOf = {};
   await step("set-up: two tenants, each with a completed task, its webhook delivered", async () => {
     for (const t of TENANTS) {
@@ -182,26 +218,7 @@ try {
         }),
       });
       assert(put.status === 201, `create ${t.id}: ${put.status} ${JSON.stringify(put.body)}`);
-      const jwt = await new SignJWT({})
-        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-        .setIssuer(t.issuer)
-        .setAudience("reelgate")
-        .setSubject(`${t.id}-user`)
-        .setIssuedAt()
-        .setExpirationTime("10m")
-        .sign(new TextEncoder().encode(HS_SECRET));
-      const res = await fetch(`${base}/v1/videos/generations`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "wan2.6-reference-video-flash",
-          prompt: "A person dancing in the rain",
-          video_urls: ["https://cdn.acme.example/ref.mp4"],
-        }),
-      });
-      const body = await res.json();
-      assert(res.status === 200, `generation: ${res.status} ${JSON.stringify(body)}`);
-      taskOf[t.id] = body.id;
+      taskOf[t.id] = await generate(t);
     }
     for (const t of TENANTS)
       await until(`${t.id}'s delivery`, async () => {
@@ -304,7 +321,7 @@ try {
   });
 
   await step("rotate the secret: shown once, the previous one signs on; gone after a reload", async () => {
-    await page.getByRole("button", { name: "Webhook" }).click();
+    await page.getByRole("button", { name: "Webhook", exact: true }).click();
     await page.getByRole("button", { name: "Rotate signing secret" }).click();
     const secret = page.locator("#secret-value");
     await secret.waitFor();
@@ -315,11 +332,81 @@ try {
     const view = await adminApi(`/admin/tenants/${mine.id}`);
     assert(view.body.webhook.previous_secret_expires_at, "no overlap recorded");
     await page.reload();
-    await page.getByRole("button", { name: "Webhook" }).click();
+    await page.getByRole("button", { name: "Webhook", exact: true }).click();
     await page.locator("#webhook-url").waitFor();
     assert((await page.locator("#secret-value").count()) === 0, "secret shown again after a reload");
     assert(!(await page.content()).includes(value), "secret in the page after a reload");
   });
+
+  await step(
+    "a dead endpoint is switched off and the page says so; Re-enable sends what was held, Recover what failed",
+    async () => {
+      const path = `/${mine.id}`;
+      const health = async () =>
+        (await adminApi(`/admin/tenants/${mine.id}/webhook/health`)).body.data.find((e) =>
+          e.url.endsWith(path),
+        );
+      // 410: a permanent failure, so each event is tried once and recorded `failed`.
+      refuse.set(path, 410);
+      const first = await generate(mine);
+      await until("the first failure", async () => (await health())?.consecutive_failures >= 1, 30_000);
+      const firstFailure = Date.parse((await health()).first_failure_at);
+      await sleep(Math.max(0, firstFailure + 3_800 - Date.now()));
+      await generate(mine);
+      await until("the endpoint switched off", async () => (await health())?.state === "disabled", 30_000);
+      // Switched off: a new event is held, not attempted.
+      const attempts = received.filter((r) => r.url === path).length;
+      const held = await generate(mine);
+      await until("the held event", async () => (await health())?.held >= 1, 30_000);
+      assert(received.filter((r) => r.url === path).length === attempts, "a held event was attempted");
+
+      await page.reload();
+      const banner = page.locator("#webhook-disabled-banner");
+      await banner.waitFor();
+      await page.getByRole("button", { name: "Webhook", exact: true }).click();
+      await page.locator(`[data-endpoint$="${path}"]`, { hasText: "disabled" }).waitFor();
+      await shot(page, "05-endpoint-disabled");
+
+      refuse.delete(path);
+      await page.getByRole("button", { name: /^Re-enable / }).click();
+      await page.getByText("Re-enabled: held events are on their way.").waitFor();
+      const ok = () => received.filter((r) => r.url === path && r.status === 200);
+      const okIds = () => new Set(ok().map((r) => r.headers["webhook-id"]));
+      await until(
+        "the held event, delivered",
+        () => ok().some((r) => JSON.parse(r.body).id === held),
+        30_000,
+      );
+      await banner.waitFor({ state: "detached" });
+
+      // Recover: every event whose last attempt failed since T (the form's default, a day ago) again.
+      const failed = received.filter((r) => r.url === path && r.status === 410);
+      const failedIds = new Set(failed.map((r) => r.headers["webhook-id"]));
+      assert(
+        failed.some((r) => JSON.parse(r.body).id === first),
+        "the first task's event never failed",
+      );
+      await page.getByRole("button", { name: "Deliveries" }).click();
+      await page.getByRole("button", { name: "Recover" }).click();
+      const result = page.locator("#recover-result");
+      await result.waitFor();
+      const queued = Number((await result.textContent()).match(/\d+/)?.[0]);
+      assert(queued === failedIds.size, `Recover queued ${queued}, ${failedIds.size} had failed`);
+      await until(
+        "the failed events, recovered",
+        () => [...failedIds].every((id) => okIds().has(id)),
+        30_000,
+      );
+      assert(
+        received.filter((r) => r.url === `/${theirs.id}`).length === 1,
+        "the other tenant's endpoint got something",
+      );
+      assert((await health()).state === "enabled", "still disabled");
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.locator("tr[data-delivery]", { hasText: "(redelivery)" }).nth(failedIds.size).waitFor();
+      await shot(page, "06-recovered");
+    },
+  );
 
   await step("a read-only link shows no action", async () => {
     const readOnly = await link(mine.id, { ttl_seconds: 600 });
@@ -328,11 +415,11 @@ try {
     await p.getByRole("button", { name: "Deliveries" }).click();
     await p.locator("tr[data-delivery]").first().waitFor();
     assert((await p.getByRole("button", { name: /^Redeliver/ }).count()) === 0, "Redeliver shown");
-    await p.getByRole("button", { name: "Webhook" }).click();
+    await p.getByRole("button", { name: "Webhook", exact: true }).click();
     await p.locator("#webhook-url").waitFor();
     assert((await p.getByRole("button", { name: "Rotate signing secret" }).count()) === 0, "Rotate shown");
     assert((await p.getByLabel("New webhook URL").count()) === 0, "URL form shown");
-    await shot(p, "05-read-only");
+    await shot(p, "07-read-only");
     await p.close();
   });
 
@@ -346,7 +433,7 @@ try {
     await p.getByRole("heading", { name: "This link no longer works" }).waitFor();
     await p.reload();
     await p.getByRole("heading", { name: "This link no longer works" }).waitFor();
-    await shot(p, "06-expired");
+    await shot(p, "08-expired");
     await p.close();
   });
 
@@ -361,7 +448,7 @@ try {
     assert(made.startsWith(`${base}/portal/${mine.id}#`), `console link: ${made}`);
     await c.getByRole("button", { name: "Revoke all portal links" }).click();
     await c.getByText("Every portal link issued so far is revoked.").waitFor();
-    await shot(c, "07-console-revoked");
+    await shot(c, "09-console-revoked");
     await c.close();
     await page.reload();
     await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
@@ -369,7 +456,7 @@ try {
     await p.goto(made);
     await p.getByRole("heading", { name: "This link no longer works" }).waitFor();
     await p.close();
-    await shot(page, "08-revoked");
+    await shot(page, "10-revoked");
   });
 
   await step("the pages threw no errors", () => {
