@@ -151,6 +151,8 @@ export const TASK_RECORD_FIRST_AFTER_MS = 10 * 60_000;
 export const READ_LIMITS = {
   user: { binding: "READ_LIMIT_USER", max: 100, periodS: 10 },
   tenant: { binding: "READ_LIMIT_TENANT", max: 1_000, periodS: 10 },
+  // Every call of a tenant's portal links together (src/portal/auth.ts), under its own key on the user binding.
+  portal: { binding: "READ_LIMIT_USER", max: 100, periodS: 10 },
 } as const;
 /** Rate refusals an isolate remembers at most (src/quota/edge-refusals.ts); the oldest goes first. */
 export const EDGE_REFUSALS_MAX = 10_000;

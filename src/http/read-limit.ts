@@ -60,6 +60,16 @@ export async function takeReads(env: Env, reader: Reader, log: Logger, reads: nu
   }
 }
 
+/**
+ * Counts one call under `key` alone, or throws the 429: the tenant portal's calls, under `portal:<tenant>`
+ * (a prefix no reader's key has), before the portal reads anything.
+ */
+export async function takeRead(env: Env, scope: Scope, key: string, log: Logger): Promise<void> {
+  if (await allowed(env, scope, key, log)) return;
+  log.debug("read_limited", { key, scope });
+  throw readRefusal(scope);
+}
+
 /** A limiter that fails lets the read through: it guards the operator's quota, it is not a quota itself. */
 async function allowed(env: Env, scope: Scope, key: string, log: Logger): Promise<boolean> {
   try {
@@ -70,7 +80,7 @@ async function allowed(env: Env, scope: Scope, key: string, log: Logger): Promis
   }
 }
 
-const WHO = { tenant: "the tenant", user: "this user" } as const;
+const WHO = { tenant: "the tenant", user: "this user", portal: "the tenant's portal links" } as const;
 
 /**
  * 429 `rate_limit_exceeded`, as creation's rate refusal, with `details.limit: "reads"`. The binding tells

@@ -7,6 +7,7 @@ import type { Env } from "../env";
 import { bearerCredentials } from "../http/bearer";
 import type { HttpVariables } from "../http/context";
 import { ApiError } from "../http/errors";
+import { takeRead } from "../http/read-limit";
 import { registry } from "../tenants/registry-client";
 import type { Tenant } from "../tenants/schema";
 import { type Capability, honoured, openPortalToken, type PortalClaims } from "./token";
@@ -30,6 +31,9 @@ export function portalAuth(): MiddlewareHandler<PortalEnv> {
     const opened = token
       ? await openPortalToken(c.get("config").signingSecret, token, Date.now())
       : "malformed";
+    // A signed token's tenant is counted before anything is read (the Registry is one object for all).
+    if (typeof opened !== "string")
+      await takeRead(c.env, "portal", `portal:${opened.tenantId}`, c.get("log"));
     const tenant = typeof opened === "string" ? null : await registry(c.env).getTenant(opened.tenantId);
     const reason = typeof opened === "string" ? opened : honoured(opened, tenant);
     if (reason !== null || typeof opened === "string") {

@@ -62,6 +62,8 @@ const portal = (spec: Omit<OperationSpec, "api" | "tag" | "security">): Operatio
   security: "portal",
   ...spec,
   pathParams: { ...PORTAL_PATH, ...spec.pathParams },
+  // Every portal call counts against the tenant's portal limit (src/portal/auth.ts).
+  errors: [...(spec.errors ?? []), "rate_limit_exceeded"],
 });
 
 export const portalOperations: OperationSpec[] = [

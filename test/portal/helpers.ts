@@ -29,21 +29,35 @@ export async function portalLink(tenantId: string, body: Record<string, unknown>
 
 export const ALL_CAPABILITIES = ["read", "redeliver", "rotate_secret", "edit_webhook"];
 
-/** A call to the portal API with `token` (`json` sends a JSON body). */
+/**
+ * A call to the portal API with `token` (`json` sends a JSON body; `vars` replaces bindings or vars for this
+ * call, e.g. the portal's rate limiter).
+ */
 export function papi(
   token: string | null,
   path: string,
-  init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
+  init: {
+    method?: string;
+    json?: unknown;
+    headers?: Record<string, string>;
+    vars?: Record<string, unknown>;
+  } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { ...init.headers };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (init.json !== undefined) headers["content-type"] = "application/json";
-  return gw(`/portal/api${path}`, {
+  const req = {
     method: init.method ?? "GET",
     headers,
     ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-  });
+  };
+  return init.vars ? gwWith(init.vars, `/portal/api${path}`, req) : gw(`/portal/api${path}`, req);
 }
+
+/** A Rate Limiting binding that never refuses: for a test that makes more portal calls than the limit. */
+export const UNLIMITED: Record<string, unknown> = {
+  READ_LIMIT_USER: { limit: async () => ({ success: true }) },
+};
 
 export interface StockedTenant extends WebhookTenant {
   taskId: string;

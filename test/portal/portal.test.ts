@@ -296,6 +296,43 @@ describe("tokens that must not work: 401", () => {
   });
 });
 
+describe("the portal's own limit", () => {
+  it("every call of a tenant's links counts under portal:<tenant>; over it, 429 before anything is read", async () => {
+    const keys: string[] = [];
+    const counts = new Map<string, number>();
+    // As strict as the local binding (`{ key }` only), with a limit of 3 so the test stays small.
+    const limiter = {
+      limit: async (options: { key: string }) => {
+        expect(Object.keys(options)).toEqual(["key"]);
+        keys.push(options.key);
+        const used = counts.get(options.key) ?? 0;
+        counts.set(options.key, used + 1);
+        return { success: used < 3 };
+      },
+    };
+    const vars = { READ_LIMIT_USER: limiter };
+    const t = await webhookTenant();
+    const u = await webhookTenant();
+    const a = await portalLink(t.id, { capabilities: ALL_CAPABILITIES });
+    const b = await portalLink(t.id);
+    const other = await portalLink(u.id);
+    expect((await papi(a.token, `/${t.id}/session`, { vars })).status).toBe(200);
+    expect((await papi(b.token, `/${t.id}/tasks`, { vars })).status).toBe(200);
+    expect((await papi(a.token, `/${t.id}/usage`, { vars })).status).toBe(200);
+    // The fourth call of the tenant's links, whichever link and route: refused.
+    const res = await papi(b.token, `/${t.id}/webhook`, { vars });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("10");
+    const body = await res.json<any>();
+    expect(body.error).toMatchObject({ code: "rate_limit_exceeded", type: "rate_limit_error" });
+    expect(body.error.message).toContain("portal links");
+    // Another tenant's links count apart; a token that is not a signed portal token counts nowhere.
+    expect((await papi(other.token, `/${u.id}/session`, { vars })).status).toBe(200);
+    await expect401(await papi("garbage", `/${t.id}/session`, { vars }));
+    expect(keys).toEqual([...Array(4).fill(`portal:${t.id}`), `portal:${u.id}`]);
+  });
+});
+
 describe("the page and its frame-ancestors", () => {
   const csp = (res: Response) => res.headers.get("content-security-policy") ?? "";
 
