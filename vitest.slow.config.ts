@@ -4,6 +4,6 @@ import { defineConfig, mergeConfig } from "vitest/config";
 import base from "./vitest.config";
 
 // mergeConfig concatenates arrays, so the base's include is replaced after the merge, not merged into.
-const slow = mergeConfig(base, defineConfig({ test: { testTimeout: 600_000 } }), false);
+const slow = mergeConfig(base, defineConfig({ test: { testTimeout: 600_000, silent: false } }), false);
 slow.test = { ...slow.test, include: ["test/slow/**/*.slow.ts"] };
 export default slow;

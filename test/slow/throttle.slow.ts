@@ -1,5 +1,6 @@
 // Issue 16's throttling figure: 1,000 task ends at once, with `webhook.max_per_second` 10, reach the receiver
-// at ≤ 10.5/s with none lost. About 100 s of delivery, so outside `npm test` (`npm run test:slow`).
+// at ≤ 10.5/s with none lost, and never more than 11 within one second. About 100 s of delivery, so outside
+// `npm test` (`npm run test:slow`).
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../helpers/gateway";
 import { route } from "../helpers/outbound";
@@ -25,5 +26,7 @@ describe("webhook.max_per_second under a burst", () => {
     for (const start of at) peak = Math.max(peak, at.filter((x) => x >= start && x < start + 1000).length);
     console.log(JSON.stringify({ delivered: ids.size, requests: at.length, rate, peak_per_second: peak }));
     expect(rate).toBeLessThanOrEqual(10.5);
+    // Nor in any one second: 10, and one more where timing jitter puts two sends at a window's edges.
+    expect(peak).toBeLessThanOrEqual(11);
   });
 });
