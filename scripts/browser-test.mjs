@@ -8,24 +8,20 @@
 // task and a tenant — and runs the real `reelgate-admin` binary.
 // Screenshots go to artifacts/console/. Ends with "browser: N passed, N failed, N skipped" and writes
 // .wrangler/browser-report.json for scripts/check.mjs.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
-import { buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
+import { freePorts } from "../bench/lib/processes.mjs";
+import { assert, chromiumPath, createRun, root, startStack, until } from "./lib/browser-run.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const shots = join(root, "artifacts", "console");
-const report = join(root, ".wrangler", "browser-report.json");
 mkdirSync(shots, { recursive: true });
-mkdirSync(dirname(report), { recursive: true });
-process.env.WRANGLER_SEND_METRICS ??= "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+const run = createRun("browser", join(root, ".wrangler", "browser-report.json"));
+const { step, cleanups } = run;
 
 const ADMIN_TOKEN = `browser-admin-${Math.random().toString(36).slice(2)}`;
 const SIM_KEY = "sim-browser-key";
@@ -33,61 +29,6 @@ const TENANT = "acme-video";
 const ISSUER = "https://id.acme-video.example/";
 const HS_SECRET = "acme-video-hs256-secret-0123456789abcdef";
 const INCUMBENT = { id: "incumbent", issuer: "https://id.incumbent.example/" };
-
-const results = [];
-const cleanups = [];
-
-function chromiumPath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
-    if (existsSync(p)) return p;
-  return null;
-}
-
-/** Polls `fn` until it returns a truthy value (bounded). */
-async function until(what, fn, timeoutMs = 60_000, everyMs = 500) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    const outcome = await fn();
-    if (outcome === "skip") {
-      results.push({ name, status: "skipped" });
-      console.log(`[browser] - ${name} (skipped)`);
-    } else {
-      results.push({ name, status: "passed" });
-      console.log(`[browser] ✓ ${name} (${Date.now() - started} ms)`);
-    }
-  } catch (err) {
-    results.push({ name, status: "failed", error: String(err?.stack ?? err) });
-    console.error(`[browser] ✗ ${name}\n${err?.stack ?? err}`);
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function finish(code) {
-  const count = (s) => results.filter((r) => r.status === s).length;
-  const summary = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
-  writeFileSync(report, JSON.stringify({ ...summary, results }, null, 2));
-  console.log(`\nbrowser: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
-  process.exitCode = code ?? (summary.failed ? 1 : 0);
-}
 
 /** A webhook receiver on a random port that answers 500 until told to succeed. */
 function startReceiver(port) {
@@ -120,8 +61,8 @@ function cli(args, env) {
 const executablePath = chromiumPath();
 if (!executablePath) {
   console.error("[browser] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
-  results.push({ name: "find Chromium", status: "failed" });
-  finish(1);
+  run.results.push({ name: "find Chromium", status: "failed" });
+  run.finish(1);
   process.exit();
 }
 
@@ -129,47 +70,18 @@ const work = mkdtempSync(join(tmpdir(), "reelgate-browser-"));
 cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 let browser;
 try {
-  // buildWorker's `wrangler deploy --dry-run` builds public/ first (build.command in wrangler.jsonc).
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
   const hook = startReceiver(hookPort);
-  const sim = startWorker({
-    name: "simulator",
-    config: join(root, "sim", "wrangler.jsonc"),
-    script: buildWorker(join(root, "sim", "wrangler.jsonc"), join(work, "sim-build")),
-    port: simPort,
-    inspectorPort: simInspect,
-    persistTo: join(work, "sim"),
-    vars: {
-      SIM_API_KEY: SIM_KEY,
-      SIM_ALLOW_LOCAL_CALLBACKS: "true",
-      SIM_COMPLETE_AFTER_MS: "2000",
-      // The results' links point at the simulator itself, on its random port.
-      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${simPort}`,
-    },
-    logFile: join(work, "sim.log"),
+  const { gateway } = await startStack({
+    run,
+    work,
+    ports: { simPort, gwPort, simInspect, gwInspect },
+    simKey: SIM_KEY,
+    adminToken: ADMIN_TOKEN,
+    signingSecret: "browser-signing-secret-0123456789abcdef",
+    simVars: { SIM_COMPLETE_AFTER_MS: "2000" },
+    gatewayVars: { WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1" },
   });
-  cleanups.push(() => sim.stop());
-  await waitReady(sim, "/__sim/tasks", 90_000);
-  const gateway = startWorker({
-    name: "gateway",
-    config: join(root, "wrangler.jsonc"),
-    script: buildWorker(join(root, "wrangler.jsonc"), join(work, "gateway-build")),
-    port: gwPort,
-    inspectorPort: gwInspect,
-    persistTo: join(work, "gateway"),
-    vars: {
-      UPSTREAM_BASE_URL: `http://127.0.0.1:${simPort}`,
-      UPSTREAM_API_KEY: SIM_KEY,
-      PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
-      ADMIN_TOKEN,
-      SIGNING_SECRET: "browser-signing-secret-0123456789abcdef",
-      DEV_ALLOW_LOCAL_URLS: "true",
-      WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1",
-    },
-    logFile: join(work, "gateway.log"),
-  });
-  cleanups.push(() => gateway.stop());
-  await waitReady(gateway, "/healthz", 90_000);
   const base = gateway.url;
   const cliEnv = { REELGATE_URL: base, REELGATE_ADMIN_TOKEN: ADMIN_TOKEN };
   const adminApi = async (path, init = {}) => {
@@ -767,18 +679,9 @@ try {
     assert(pageErrors.length === 0, pageErrors.join("\n"));
   });
 } catch (err) {
-  results.push({ name: "set-up", status: "failed", error: String(err?.stack ?? err) });
-  console.error(`[browser] set-up failed: ${err?.stack ?? err}`);
+  run.fail("set-up", err);
 } finally {
   await browser?.close().catch(() => {});
-  if (results.some((r) => r.status === "failed"))
-    for (const log of ["gateway.log", "sim.log"]) {
-      const file = join(work, log);
-      if (existsSync(file))
-        console.error(
-          `[browser] last lines of ${log}:\n${readFileSync(file, "utf8").split("\n").slice(-40).join("\n")}`,
-        );
-    }
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-  finish();
+  await run.close(work);
+  run.finish();
 }

@@ -4,26 +4,24 @@
 // local webhook receiver, all on free random ports. Two tenants each run a task; a portal link of the first is
 // opened: the token leaves the address bar, the page shows that tenant only (its usage chart, its task and
 // result link, its deliveries, its uploads) and refuses the other's ids; it redelivers an event and rotates
-// the secret (shown once); a read-only link shows no action; a link refuses once expired, and every link
+// the secret (shown once); its endpoint, dead for 3.6 s on a compressed clock, is switched off (the banner),
+// re-enabled (the held event arrives) and recovered (the failed ones again); a read-only link shows no action; a link refuses once expired, and every link
 // refuses after the console's "Revoke all portal links". Screenshots go to artifacts/portal/. Ends with
 // "portal: N passed, N failed, N skipped" and writes .wrangler/portal-report.json for scripts/check.mjs.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
-import { buildWorker, freePorts, startWorker, waitReady } from "../bench/lib/processes.mjs";
+import { freePorts } from "../bench/lib/processes.mjs";
+import { assert, chromiumPath, createRun, root, startStack, until } from "./lib/browser-run.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const shots = join(root, "artifacts", "portal");
-const report = join(root, ".wrangler", "portal-report.json");
 mkdirSync(shots, { recursive: true });
-mkdirSync(dirname(report), { recursive: true });
-process.env.WRANGLER_SEND_METRICS ??= "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+const run = createRun("portal", join(root, ".wrangler", "portal-report.json"));
+const { step, cleanups } = run;
 
 const ADMIN_TOKEN = `portal-admin-${Math.random().toString(36).slice(2)}`;
 const SIM_KEY = "sim-portal-key";
@@ -32,55 +30,6 @@ const TENANTS = [
   { id: "acme-portal", name: "Acme Portal", issuer: "https://id.acme-portal.example/" },
   { id: "rival-portal", name: "Rival Portal", issuer: "https://id.rival-portal.example/" },
 ];
-
-const results = [];
-const cleanups = [];
-
-function chromiumPath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
-    if (existsSync(p)) return p;
-  return null;
-}
-
-async function until(what, fn, timeoutMs = 60_000, everyMs = 500) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    results.push({ name, status: "passed" });
-    console.log(`[portal] ✓ ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    results.push({ name, status: "failed", error: String(err?.stack ?? err) });
-    console.error(`[portal] ✗ ${name}\n${err?.stack ?? err}`);
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function finish(code) {
-  const count = (s) => results.filter((r) => r.status === s).length;
-  const summary = { passed: count("passed"), failed: count("failed"), skipped: count("skipped") };
-  writeFileSync(report, JSON.stringify({ ...summary, results }, null, 2));
-  console.log(`\nportal: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
-  process.exitCode = code ?? (summary.failed ? 1 : 0);
-}
 
 /**
  * A webhook receiver on a random port that records what it got, and answers 200, or the status set for the
@@ -110,8 +59,8 @@ function startReceiver(port, refuse) {
 const executablePath = chromiumPath();
 if (!executablePath) {
   console.error("[portal] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
-  results.push({ name: "find Chromium", status: "failed" });
-  finish(1);
+  run.results.push({ name: "find Chromium", status: "failed" });
+  run.finish(1);
   process.exit();
 }
 
@@ -122,44 +71,17 @@ try {
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
   const refuse = new Map();
   const received = startReceiver(hookPort, refuse);
-  const sim = startWorker({
-    name: "simulator",
-    config: join(root, "sim", "wrangler.jsonc"),
-    script: buildWorker(join(root, "sim", "wrangler.jsonc"), join(work, "sim-build")),
-    port: simPort,
-    inspectorPort: simInspect,
-    persistTo: join(work, "sim"),
-    vars: {
-      SIM_API_KEY: SIM_KEY,
-      SIM_ALLOW_LOCAL_CALLBACKS: "true",
-      SIM_COMPLETE_AFTER_MS: "1500",
-      SIM_MEDIA_BASE_URL: `http://127.0.0.1:${simPort}`,
-    },
-    logFile: join(work, "sim.log"),
+  const { gateway } = await startStack({
+    run,
+    work,
+    ports: { simPort, gwPort, simInspect, gwInspect },
+    simKey: SIM_KEY,
+    adminToken: ADMIN_TOKEN,
+    signingSecret: "portal-signing-secret-0123456789abcdef",
+    simVars: { SIM_COMPLETE_AFTER_MS: "1500" },
+    // A compressed clock for auto-disable: an endpoint failing for 3.6 s in a row is switched off.
+    gatewayVars: { WEBHOOK_DISABLE_AFTER_HOURS: "0.001" },
   });
-  cleanups.push(() => sim.stop());
-  await waitReady(sim, "/__sim/tasks", 90_000);
-  const gateway = startWorker({
-    name: "gateway",
-    config: join(root, "wrangler.jsonc"),
-    script: buildWorker(join(root, "wrangler.jsonc"), join(work, "gateway-build")),
-    port: gwPort,
-    inspectorPort: gwInspect,
-    persistTo: join(work, "gateway"),
-    vars: {
-      UPSTREAM_BASE_URL: `http://127.0.0.1:${simPort}`,
-      UPSTREAM_API_KEY: SIM_KEY,
-      PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
-      ADMIN_TOKEN,
-      SIGNING_SECRET: "portal-signing-secret-0123456789abcdef",
-      DEV_ALLOW_LOCAL_URLS: "true",
-      // A compressed clock for auto-disable: an endpoint failing for 3.6 s in a row is switched off.
-      WEBHOOK_DISABLE_AFTER_HOURS: "0.001",
-    },
-    logFile: join(work, "gateway.log"),
-  });
-  cleanups.push(() => gateway.stop());
-  await waitReady(gateway, "/healthz", 90_000);
   const base = gateway.url;
   const adminApi = async (path, init = {}) => {
     const res = await fetch(base + path, {
@@ -463,18 +385,9 @@ try {
     assert(pageErrors.length === 0, pageErrors.join("\n"));
   });
 } catch (err) {
-  results.push({ name: "set-up", status: "failed", error: String(err?.stack ?? err) });
-  console.error(`[portal] set-up failed: ${err?.stack ?? err}`);
+  run.fail("set-up", err);
 } finally {
   await browser?.close().catch(() => {});
-  if (results.some((r) => r.status === "failed"))
-    for (const log of ["gateway.log", "sim.log"]) {
-      const file = join(work, log);
-      if (existsSync(file))
-        console.error(
-          `[portal] last lines of ${log}:\n${readFileSync(file, "utf8").split("\n").slice(-40).join("\n")}`,
-        );
-    }
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-  finish();
+  await run.close(work);
+  run.finish();
 }
