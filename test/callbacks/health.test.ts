@@ -246,8 +246,12 @@ describe("webhook endpoint health", () => {
     expect(new Set(hooks.map((h) => h.headers["webhook-id"])).size).toBe(n);
     const rate = (n - 1) / ((at[n - 1]! - at[0]!) / 1000);
     expect(rate).toBeLessThanOrEqual(10.5);
-    // (The rate, issue 16's figure. A one-second window can hold a few more when the machine is busy: a
-    // POST never goes before its slot, but late timers bunch; 13 was seen under the full suite.)
+    // Nor bunched within a second: late timers once let POSTs whose slots had passed leave together (13 seen
+    // under the full suite); the consumer now spaces them from when the previous one left. 11: one more
+    // where two sends sit at a window's edges.
+    let peak = 0;
+    for (const start of at) peak = Math.max(peak, at.filter((x) => x >= start && x < start + 1000).length);
+    expect(peak).toBeLessThanOrEqual(11);
   });
 
   it("webhook.max_per_second: a positive number, shown, kept by a secret rotation, dropped by a PUT without it", async () => {
