@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { HttpEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { MAX_BODY_BYTES } from "../config/constants";
-import { readJsonBody } from "../http/body";
+import { readOptionalJsonBody } from "../http/body";
 import { parseWith, query } from "../http/validate";
 import { tenantObject } from "../state/client";
 import { type AdminEnv, tenantNotFound } from "../tenants/admin";
@@ -14,8 +14,9 @@ import { registry } from "../tenants/registry-client";
 import { tenantView } from "../tenants/view";
 import { isRegistryDelivery, tenantOfDelivery } from "./delivery-log";
 import type { WebhookMessage } from "./message";
+import { queueRedelivery, queueTestEvent, recoverSince } from "./actions";
 import { registryOutbox } from "./owner";
-import { DeliveryListQuery, OperatorDeliveryListQuery, RecoverBody, WebhookEnableBody } from "./query";
+import { DeliveryListQuery, OperatorDeliveryListQuery, WebhookEnableBody } from "./query";
 
 export const webhookAdminRoutes = new Hono<AdminEnv>();
 
@@ -50,10 +51,7 @@ webhookAdminRoutes.get("/tenants/:tenant_id/webhook/health", async (c) => {
 webhookAdminRoutes.post("/tenants/:tenant_id/webhook/enable", async (c) => {
   const tenant = c.get("tenant");
   // The body is optional: none (or `{}`) means the tenant's webhook URL.
-  const raw =
-    c.req.header("content-length") === "0" || !c.req.raw.body
-      ? {}
-      : await readJsonBody(c.req.raw, MAX_BODY_BYTES);
+  const raw = await readOptionalJsonBody(c.req.raw, MAX_BODY_BYTES);
   const url = parseWith(WebhookEnableBody, raw).url ?? tenant.webhook?.url;
   if (!url)
     throw new ApiError("invalid_request", "The tenant has no webhook URL: name the endpoint's url", {
@@ -63,19 +61,13 @@ webhookAdminRoutes.post("/tenants/:tenant_id/webhook/enable", async (c) => {
   return c.json({ object: "webhook_endpoint", url, state: "enabled", released });
 });
 
-webhookAdminRoutes.post("/tenants/:tenant_id/deliveries/recover", async (c) => {
-  const { since } = parseWith(RecoverBody, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-  const { queued } = await tenantObject(c.env, c.get("tenant")).recoverDeliveries(since);
-  return c.json({ object: "recovery", since: new Date(since).toISOString(), queued, status: "queued" }, 202);
-});
+webhookAdminRoutes.post("/tenants/:tenant_id/deliveries/recover", async (c) =>
+  c.json(await recoverSince(c.env, c.get("tenant"), c.req.raw), 202),
+);
 
-webhookAdminRoutes.post("/tenants/:tenant_id/webhook/test", async (c) => {
-  const tenant = c.get("tenant");
-  const url = tenant.webhook?.url;
-  if (!url) throw new ApiError("invalid_request", "The tenant has no webhook URL to test", { param: "url" });
-  const { event_id } = await tenantObject(c.env, tenant).sendTestEvent();
-  return c.json({ object: "test_event", event_id, url, status: "queued" }, 202);
-});
+webhookAdminRoutes.post("/tenants/:tenant_id/webhook/test", async (c) =>
+  c.json(await queueTestEvent(c.env, c.get("tenant")), 202),
+);
 
 export const redeliveryRoutes = new Hono<HttpEnv>();
 
@@ -100,14 +92,8 @@ redeliveryRoutes.post("/deliveries/:id/redeliver", async (c) => {
         : null
   ) as WebhookMessage | null;
   if (!message) throw new ApiError("delivery_not_found", "No such delivery");
-  await c.env.WEBHOOKS.send(message, { contentType: "json" });
-  c.get("log").info("webhook_redelivery_queued", {
-    tenant_id: tenantId,
-    delivery_id: deliveryId,
-    event_id: message.event_id,
-  });
   return c.json(
-    { object: "redelivery", delivery_id: deliveryId, event_id: message.event_id, status: "queued" },
+    await queueRedelivery(c.env, c.get("log"), message, deliveryId, { tenant_id: tenantId }),
     202,
   );
 });

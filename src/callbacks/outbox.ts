@@ -59,15 +59,18 @@ export class Outbox {
    */
   taskEnded(record: TaskRecord, upstream: UpstreamTask, endedAt: number): void {
     const message = taskEndedMessage(this.tenant, record, upstream);
-    const now = Date.now();
+    this.enqueue(message.event_id, JSON.stringify(message), endedAt, Date.now());
+  }
+
+  /** One outbox row, due at `now`; wakes the alarm now (the dispatcher re-arms for whatever else is due). */
+  private enqueue(eventId: string, json: string, createdAt: number, now: number): void {
     this.sql.exec(
       "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
-      message.event_id,
-      JSON.stringify(message),
-      endedAt,
+      eventId,
+      json,
+      createdAt,
       now,
     );
-    // Wake the alarm now; the alarm dispatcher re-arms for whatever else is due.
     this.alarm.armBy(now);
   }
 
@@ -94,14 +97,7 @@ export class Outbox {
       json,
       now,
     );
-    this.sql.exec(
-      "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
-      message.event_id,
-      json,
-      now,
-      now,
-    );
-    this.alarm.armBy(now);
+    this.enqueue(message.event_id, json, now, now);
   }
 
   /** A kept event (not a task's end) as it was sent, marked as a redelivery; null once its records expired. */
@@ -244,14 +240,7 @@ export class Outbox {
   /** Queues an event again (a recovery), under its own webhook-id, through the outbox like a new one. */
   requeue(message: WebhookMessage): void {
     const now = Date.now();
-    this.sql.exec(
-      "INSERT INTO webhook_outbox (event_id, message, created_at, next_at) VALUES (?, ?, ?, ?)",
-      message.event_id,
-      JSON.stringify(message),
-      now,
-      now,
-    );
-    this.alarm.armBy(now);
+    this.enqueue(message.event_id, JSON.stringify(message), now, now);
   }
 
   /**

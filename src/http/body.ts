@@ -27,6 +27,12 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
 }
 
+/** As `readJsonBody`, for a route whose body may be left out: none (or `Content-Length: 0`) reads as `{}`. */
+export function readOptionalJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  if (request.headers.get("content-length") === "0" || !request.body) return Promise.resolve({});
+  return readJsonBody(request, maxBytes);
+}
+
 /** `application/json`, optionally with `charset=utf-8` (JSON is UTF-8 by definition, RFC 8259). */
 function assertJsonMediaType(header: string | null): void {
   const [type = "", ...params] = (header ?? "").split(";").map((part) => part.trim().toLowerCase());

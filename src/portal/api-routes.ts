@@ -6,7 +6,7 @@
 // (`redeliver`) call the same TenantState methods as the admin routes (src/callbacks/health.ts).
 import { Hono } from "hono";
 import { MAX_BODY_BYTES } from "../config/constants";
-import { readJsonBody } from "../http/body";
+import { readJsonBody, readOptionalJsonBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { parseWith, query } from "../http/validate";
 import { checkGatewayUrl } from "../net/urls";
@@ -14,11 +14,12 @@ import { presentResults } from "../results/url";
 import { tenantObject } from "../state/client";
 import { tenantOfDelivery } from "../callbacks/delivery-log";
 import type { WebhookMessage } from "../callbacks/message";
-import { OperatorDeliveryListQuery, RecoverBody, WebhookEnableBody } from "../callbacks/query";
+import { queueRedelivery, queueTestEvent, recoverSince } from "../callbacks/actions";
+import { OperatorDeliveryListQuery, WebhookEnableBody } from "../callbacks/query";
 import { FileListQuery } from "../files/query";
 import { fileView } from "../files/view";
 import { openTaskId } from "../tasks/ids";
-import { adminTaskView } from "../tasks/list";
+import { adminTaskView, parseSnapshot } from "../tasks/list";
 import { AdminTaskListQuerySchema } from "../tasks/list-query";
 import { listPage, withinReach } from "../tasks/list-routes";
 import { forgetTenant } from "../tenants/lookup";
@@ -89,7 +90,7 @@ portalApiRoutes.get("/:tenant_id/tasks/:task_id", async (c) => {
   const view = found && adminTaskView(found.record, found.resultStates);
   if (!found || !view) throw portalNotFound();
   const { upstream_id: _upstream, ...task } = view;
-  const sources = parseResults(found.record.snapshot);
+  const sources = parseSnapshot(found.record.snapshot)?.results ?? [];
   const results = await presentResults(config, tenant, found.record, sources);
   return c.json({ ...task, results }, 200, { "cache-control": "no-store" });
 });
@@ -112,15 +113,9 @@ portalApiRoutes.post("/:tenant_id/deliveries/:delivery_id/redeliver", requires("
       : null;
   // The operator's events about the tenant are the operator's to send again.
   if (!message || (message.audience ?? "tenant") !== "tenant") throw portalNotFound();
-  await c.env.WEBHOOKS.send(message, { contentType: "json" });
-  c.get("log").info("webhook_redelivery_queued", {
-    tenant_id: tenant.id,
-    delivery_id: deliveryId,
-    event_id: message.event_id,
-    by: "portal",
-  });
+  const log = c.get("log");
   return c.json(
-    { object: "redelivery", delivery_id: deliveryId, event_id: message.event_id, status: "queued" },
+    await queueRedelivery(c.env, log, message, deliveryId, { tenant_id: tenant.id, by: "portal" }),
     202,
   );
 });
@@ -133,10 +128,7 @@ portalApiRoutes.get("/:tenant_id/webhook", async (c) => {
 
 portalApiRoutes.post("/:tenant_id/webhook/enable", requires("edit_webhook"), async (c) => {
   const tenant = c.get("tenant");
-  const raw =
-    c.req.header("content-length") === "0" || !c.req.raw.body
-      ? {}
-      : await readJsonBody(c.req.raw, MAX_BODY_BYTES);
+  const raw = await readOptionalJsonBody(c.req.raw, MAX_BODY_BYTES);
   const url = parseWith(WebhookEnableBody, raw).url ?? tenant.webhook?.url;
   const object = tenantObject(c.env, tenant);
   // Only an endpoint of this tenant's: anything else is the uniform not-found.
@@ -146,20 +138,19 @@ portalApiRoutes.post("/:tenant_id/webhook/enable", requires("edit_webhook"), asy
   return c.json({ object: "webhook_endpoint", url, state: "enabled", released });
 });
 
-portalApiRoutes.post("/:tenant_id/webhook/test-event", requires("edit_webhook"), async (c) => {
-  const tenant = c.get("tenant");
-  const url = tenant.webhook?.url;
-  if (!url) throw new ApiError("invalid_request", "The tenant has no webhook URL to test", { param: "url" });
-  const { event_id } = await tenantObject(c.env, tenant).sendTestEvent();
-  return c.json({ object: "test_event", event_id, url, status: "queued" }, 202);
-});
+portalApiRoutes.post("/:tenant_id/webhook/test-event", requires("edit_webhook"), async (c) =>
+  c.json(await queueTestEvent(c.env, c.get("tenant")), 202),
+);
 
 portalApiRoutes.post("/:tenant_id/deliveries/recover", requires("redeliver"), async (c) => {
   const tenant = c.get("tenant");
-  const { since } = parseWith(RecoverBody, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-  const { queued } = await tenantObject(c.env, tenant).recoverDeliveries(since);
-  c.get("log").info("webhook_recovery_queued", { tenant_id: tenant.id, queued, by: "portal" });
-  return c.json({ object: "recovery", since: new Date(since).toISOString(), queued, status: "queued" }, 202);
+  const recovery = await recoverSince(c.env, tenant, c.req.raw);
+  c.get("log").info("webhook_recovery_queued", {
+    tenant_id: tenant.id,
+    queued: recovery.queued,
+    by: "portal",
+  });
+  return c.json(recovery, 202);
 });
 
 portalApiRoutes.put("/:tenant_id/webhook", requires("edit_webhook"), async (c) => {
@@ -207,14 +198,3 @@ portalApiRoutes.get("/:tenant_id/uploads", query(FileListQuery), async (c) => {
     "cache-control": "no-store",
   });
 });
-
-/** The result links of a task's last snapshot (the upstream's), or none. */
-function parseResults(snapshot: string | null): string[] {
-  if (!snapshot) return [];
-  try {
-    const results = (JSON.parse(snapshot) as { results?: unknown }).results;
-    return Array.isArray(results) ? results.filter((r): r is string => typeof r === "string") : [];
-  } catch {
-    return [];
-  }
-}

@@ -185,7 +185,8 @@ function toItem(r: Row): TaskListItem {
   };
 }
 
-function parseSnapshot(raw: string | null) {
+/** A task's last upstream snapshot, validated; null when none or not readable. */
+export function parseSnapshot(raw: string | null) {
   if (!raw) return null;
   try {
     const parsed = UpstreamTaskSchema.safeParse(JSON.parse(raw));

@@ -15,6 +15,7 @@ import { deadLettered, messageFromRecord, type WebhookMessage } from "../callbac
 import {
   type EndpointGate,
   type EndpointHealth,
+  type EndpointPolicy,
   endpointDisabled,
   Endpoints,
   testEvent,
@@ -358,11 +359,17 @@ export class TenantState extends DurableObject<Env> {
   /** The event a delivery record belongs to, rebuilt from the ended task, to be sent again. */
   async redeliveryMessage(deliveryId: string): Promise<WebhookMessage | null> {
     const found = this.deliveries.find(deliveryId, Date.now());
-    if (!found) return null;
-    // An event of another kind is sent again as it was; a task's end is rebuilt from the ended task.
-    const kept = this.outbox.event(found.eventId);
+    return found ? this.eventAgain(found) : null;
+  }
+
+  /**
+   * A recorded event, to be sent again: an event of another kind as it was; a task's end rebuilt from the
+   * ended task. Null once neither is kept.
+   */
+  private eventAgain({ eventId, taskId }: { eventId: string; taskId: string | null }): WebhookMessage | null {
+    const kept = this.outbox.event(eventId);
     if (kept) return kept;
-    const record = found.taskId === null ? null : this.tasks.getByPublicId(found.taskId);
+    const record = taskId === null ? null : this.tasks.getByPublicId(taskId);
     return record ? messageFromRecord(this.tenant, record) : null;
   }
 
@@ -669,11 +676,9 @@ export class TenantState extends DurableObject<Env> {
     const queued = this.alarms.transaction(() => {
       const pending = this.outbox.eventIds();
       let n = 0;
-      for (const { eventId, taskId } of this.deliveries.failedSince(since)) {
-        if (pending.has(eventId)) continue;
-        const kept = this.outbox.event(eventId);
-        const record = kept || taskId === null ? null : this.tasks.getByPublicId(taskId);
-        const message = kept ?? (record ? messageFromRecord(this.tenant, record) : null);
+      for (const failed of this.deliveries.failedSince(since)) {
+        if (pending.has(failed.eventId)) continue;
+        const message = this.eventAgain(failed);
         if (!message) continue;
         this.outbox.requeue(message);
         n++;
@@ -710,7 +715,7 @@ export class TenantState extends DurableObject<Env> {
   }
 
   /** The tenant's webhook URL and throttle, read as the consumer reads them (isolate-cached KV). */
-  private async webhookPolicy(): Promise<{ webhookUrl: string | null; maxPerSecond: number | null }> {
+  private async webhookPolicy(): Promise<EndpointPolicy> {
     const record = await getTenant(this.env, this.tenant.id);
     const webhook = record?.incarnation === this.tenant.incarnation ? record.webhook : undefined;
     return { webhookUrl: webhook?.url ?? null, maxPerSecond: webhook?.max_per_second ?? null };
