@@ -10,13 +10,20 @@
 // .wrangler/browser-report.json for scripts/check.mjs.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
 import { freePorts } from "../bench/lib/processes.mjs";
-import { assert, chromiumPath, createRun, root, startStack, until } from "./lib/browser-run.mjs";
+import {
+  assert,
+  chromiumPath,
+  createRun,
+  root,
+  startReceiver,
+  startStack,
+  until,
+} from "./lib/browser-run.mjs";
 
 const shots = join(root, "artifacts", "console");
 mkdirSync(shots, { recursive: true });
@@ -29,26 +36,6 @@ const TENANT = "acme-video";
 const ISSUER = "https://id.acme-video.example/";
 const HS_SECRET = "acme-video-hs256-secret-0123456789abcdef";
 const INCUMBENT = { id: "incumbent", issuer: "https://id.incumbent.example/" };
-
-/** A webhook receiver on a random port that answers 500 until told to succeed. */
-function startReceiver(port) {
-  const state = { fail: true, received: [] };
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      state.received.push({
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-        ok: !state.fail,
-      });
-      res.writeHead(state.fail ? 500 : 200, { "content-type": "text/plain" }).end(state.fail ? "nope" : "ok");
-    });
-  });
-  server.listen(port, "127.0.0.1");
-  cleanups.push(() => new Promise((r) => server.close(r)));
-  return state;
-}
 
 function cli(args, env) {
   return spawnSync(process.execPath, [join(root, "bin", "reelgate-admin.mjs"), ...args], {
@@ -71,7 +58,9 @@ cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 let browser;
 try {
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
-  const hook = startReceiver(hookPort);
+  // The webhook receiver answers 500 until told to succeed (hook.fail = false).
+  const hook = { fail: true, received: [] };
+  hook.received = startReceiver(run, hookPort, () => (hook.fail ? 500 : 200));
   const { gateway } = await startStack({
     run,
     work,
@@ -499,7 +488,10 @@ try {
       90_000,
       1000,
     );
-    assert(hook.received.length > 0 && hook.received.every((r) => !r.ok), "the receiver was not failing");
+    assert(
+      hook.received.length > 0 && hook.received.every((r) => r.status !== 200),
+      "the receiver was not failing",
+    );
     hook.fail = false;
     await page.goto(`${base}/console/#/tenants/${TENANT}/deliveries`);
     const dead = page
@@ -518,7 +510,7 @@ try {
     });
     assert(redelivered.status_code === 200, "redelivery status code");
     assert(
-      hook.received.some((r) => r.ok && r.headers["webhook-id"]),
+      hook.received.some((r) => r.status === 200 && r.headers["webhook-id"]),
       "the receiver got no successful delivery",
     );
     await page.getByRole("button", { name: "Refresh" }).click();

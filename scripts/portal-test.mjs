@@ -9,14 +9,21 @@
 // refuses after the console's "Revoke all portal links". Screenshots go to artifacts/portal/. Ends with
 // "portal: N passed, N failed, N skipped" and writes .wrangler/portal-report.json for scripts/check.mjs.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
 import { freePorts } from "../bench/lib/processes.mjs";
-import { assert, chromiumPath, createRun, root, startStack, until } from "./lib/browser-run.mjs";
+import {
+  assert,
+  chromiumPath,
+  createRun,
+  root,
+  startReceiver,
+  startStack,
+  until,
+} from "./lib/browser-run.mjs";
 
 const shots = join(root, "artifacts", "portal");
 mkdirSync(shots, { recursive: true });
@@ -30,31 +37,6 @@ const TENANTS = [
   { id: "acme-portal", name: "Acme Portal", issuer: "https://id.acme-portal.example/" },
   { id: "rival-portal", name: "Rival Portal", issuer: "https://id.rival-portal.example/" },
 ];
-
-/**
- * A webhook receiver on a random port that records what it got, and answers 200, or the status set for the
- * path in `refuse` (a dead endpoint).
- */
-function startReceiver(port, refuse) {
-  const received = [];
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const status = refuse.get(req.url) ?? 200;
-      received.push({
-        url: req.url,
-        status,
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-      });
-      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "gone");
-    });
-  });
-  server.listen(port, "127.0.0.1");
-  cleanups.push(() => new Promise((r) => server.close(r)));
-  return received;
-}
 
 const executablePath = chromiumPath();
 if (!executablePath) {
@@ -70,7 +52,8 @@ let browser;
 try {
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);
   const refuse = new Map();
-  const received = startReceiver(hookPort, refuse);
+  // A path set in `refuse` answers that status (a dead endpoint); any other, 200.
+  const received = startReceiver(run, hookPort, (url) => refuse.get(url) ?? 200);
   const { gateway } = await startStack({
     run,
     work,

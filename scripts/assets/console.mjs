@@ -6,10 +6,16 @@ import { join } from "node:path";
 
 export async function build({ root, out }) {
   const dir = join(out, "console");
+  await bundleApp(join(root, "console", "main.js"), dir);
+  copyFileSync(join(root, "console", "index.html"), join(dir, "index.html"));
+}
+
+/** A page's script and styles (`entry` and what it imports) into `dir` as app.js and app.css, afresh. */
+export async function bundleApp(entry, dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await esbuild({
-    entryPoints: { app: join(root, "console", "main.js") },
+    entryPoints: { app: entry },
     bundle: true,
     minify: true,
     format: "esm",
@@ -18,5 +24,4 @@ export async function build({ root, out }) {
     legalComments: "none",
     logLevel: "warning",
   });
-  copyFileSync(join(root, "console", "index.html"), join(dir, "index.html"));
 }

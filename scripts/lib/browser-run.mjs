@@ -3,6 +3,7 @@
 // bounded wait, and the stack they drive — the simulator and the gateway under workerd on free ports, built
 // as `wrangler deploy` builds them, each with its own state folder and log.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -88,6 +89,32 @@ export function createRun(label, report) {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
   }
   return { results, cleanups, step, fail, finish, close };
+}
+
+/**
+ * A webhook receiver on 127.0.0.1:`port`, closed by the run's cleanups. It records every request
+ * (`{ url, status, headers, body }`, in arrival order) and answers `statusOf(url)`: 200 unless it says
+ * otherwise (a failing or dead endpoint).
+ */
+export function startReceiver(run, port, statusOf = () => 200) {
+  const received = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const status = statusOf(req.url);
+      received.push({
+        url: req.url,
+        status,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "nope");
+    });
+  });
+  server.listen(port, "127.0.0.1");
+  run.cleanups.push(() => new Promise((r) => server.close(r)));
+  return received;
 }
 
 /**
