@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench:upload`: one 100 MB MP4-looking file streamed through the gateway's
-// POST /api/v1/files/upload/stream under `wrangler dev` (workerd), once per backend (FILES_BACKEND=r2 into the
-// local R2 bucket, FILES_BACKEND=evolink into the simulator's files API), reporting the throughput and the
-// gateway's workerd memory: resident size before, the highest sampled during the upload, and the kernel's
-// high-water mark (VmHWM). Free random ports; every process is stopped at the end. Not part of `npm test`.
+// POST /api/v1/files/upload/stream under `wrangler dev` (workerd), per backend (FILES_BACKEND=r2 into the
+// local R2 bucket, FILES_BACKEND=evolink into the simulator's files API) and to the drain-only Worker (the
+// floor), all running at once and taken in turn for `--rounds` rounds; it reports each upload's throughput
+// and its ratio to the floor of the same round, and the workerd's memory: resident size before, the highest
+// sampled during the upload, and the kernel's high-water mark (VmHWM). Free random ports; every process is
+// stopped at the end. Not part of `npm test`.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -27,8 +29,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: flags } = parseArgs({
   options: {
     mb: { type: "string", default: "100" },
-    backends: { type: "string", default: "drain,r2,evolink" },
+    backends: { type: "string", default: "drain,r2-floor,r2,sim,evolink" },
     out: { type: "string", default: join(root, "bench", "results", "upload-latest.json") },
+    // Every target runs once per round, in turn; each gateway upload is read against its round's floor.
+    rounds: { type: "string", default: "3" },
     // Samples the V8 CPU profile of the Worker during each measured upload (built unminified) and prints the
     // functions with the most self and total time; the figures are then not the official ones.
     profile: { type: "boolean", default: false },
@@ -99,101 +103,128 @@ function benchToken(gateway) {
   return hs256Tenant(gateway.url, "bench-upload", { name: "Upload benchmark" });
 }
 
-async function runBackend(backend, built, dir) {
-  const [simPort, gwPort, simInsp, gwInsp] = await freePorts(4);
+/** Starts the simulator and one `wrangler dev` per target (the drain Worker, or the gateway on a backend). */
+async function startTargets(backends, built, dir) {
+  const [simPort, simInsp] = await freePorts(2);
   const sim = startWorker({
     name: "sim",
     config: join(root, "sim", "wrangler.jsonc"),
     script: built.sim,
     port: simPort,
     inspectorPort: simInsp,
-    persistTo: join(dir, `sim-${backend}`),
+    persistTo: join(dir, "sim"),
     vars: {
       SIM_API_KEY: SIM_KEY,
       SIM_ALLOW_LOCAL_CALLBACKS: "true",
       SIM_FILES_MAX_BYTES: String(Math.max(SIZE, 100 * 1024 * 1024)),
     },
-    logFile: join(dir, `sim-${backend}.log`),
+    logFile: join(dir, "sim.log"),
   });
-  const drain = backend === "drain";
-  const gateway = startWorker({
-    name: drain ? "drain" : "gateway",
-    config: drain ? join(root, "bench", "drain.wrangler.jsonc") : join(root, "wrangler.jsonc"),
-    script: drain ? built.drain : built.gateway,
-    port: gwPort,
-    inspectorPort: gwInsp,
-    persistTo: join(dir, `gateway-${backend}`),
-    vars: {
-      UPSTREAM_BASE_URL: `http://127.0.0.1:${simPort}`,
-      FILES_BASE_URL: `http://127.0.0.1:${simPort}`,
-      UPSTREAM_API_KEY: SIM_KEY,
-      PUBLIC_BASE_URL: `http://127.0.0.1:${gwPort}`,
-      ADMIN_TOKEN: ADMIN,
-      SIGNING_SECRET: BENCH_SIGNING_SECRET,
-      DEV_ALLOW_LOCAL_URLS: "true",
-      LOG_LEVEL: "warn",
-      FILES_BACKEND: backend,
-      // Room for larger runs (--mb 300) that show the memory does not grow with the file.
-      MAX_UPLOAD_BYTES: String(Math.max(SIZE, 100 * 1024 * 1024)),
-    },
-    logFile: join(dir, `gateway-${backend}.log`),
-  });
-  try {
-    await waitReady(sim, "/__sim/tasks");
-    await waitReady(gateway, drain ? "/" : "/healthz");
-    const token = drain ? "none" : await benchToken(gateway);
-    const uploadUrl = `${gateway.url}${drain ? "/" : "/api/v1/files/upload/stream"}`;
-    // A small upload first, so the isolate and the tenant object are warm before the measured one.
-    const warm = await upload(uploadUrl, token, 1024 * 1024);
-    if (warm.status !== 200)
-      throw new Error(`warm-up upload answered ${warm.status}: ${warm.text.slice(0, 300)}`);
-    const pids = workerdPids(gateway.pid);
-    if (pids.length === 0) throw new Error("no workerd process found under the gateway");
-    const baseline = Math.max(...pids.map((p) => memKb(p, "VmRSS")));
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      for (const p of pids) peak = Math.max(peak, memKb(p, "VmRSS"));
-    }, 20);
-    const profiler = flags.profile ? await connectProfiler(gwInsp) : null;
-    await profiler?.start();
-    const started = process.hrtime.bigint();
-    const res = await upload(uploadUrl, token, SIZE);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (profiler) {
-      await profiler.stop();
-      const show = (rows) => rows.map((r) => `  ${(r.share * 100).toFixed(1)}% ${r.fn}`).join("\n");
-      console.log(`[bench:upload] ${backend} self time:\n${show(profiler.top(20))}`);
-      console.log(`[bench:upload] ${backend} total time:\n${show(profiler.topTotal(30))}`);
-      profiler.close();
+  // Targets: "drain" (the floor: a Worker that reads the body and drops it), "r2-floor" (the same Worker
+  // storing the body in R2 as fast as it can), "sim" (straight into the simulator's files API, no Worker
+  // between: what the EvoLink backend's upstream takes in), and any other name is the gateway with that
+  // FILES_BACKEND.
+  const targets = [];
+  for (const backend of backends) {
+    if (backend === "sim") {
+      targets.push({
+        backend,
+        floor: true,
+        worker: sim,
+        path: "/api/v1/files/upload/stream",
+        token: SIM_KEY,
+      });
+      continue;
     }
-    clearInterval(sampler);
-    for (const p of pids) peak = Math.max(peak, memKb(p, "VmRSS"));
-    const hwm = Math.max(...pids.map((p) => memKb(p, "VmHWM")));
-    if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${res.text.slice(0, 300)}`);
-    const data = JSON.parse(res.text).data;
-    // The drain Worker counts the whole form, its part headers and delimiters included.
-    if (drain ? data.file_size < SIZE : data.file_size !== SIZE)
-      throw new Error(`stored ${data.file_size} bytes, sent ${SIZE}`);
-    return {
-      backend,
-      bytes: SIZE,
-      seconds: Number(seconds.toFixed(2)),
-      mb_per_s: Number((SIZE / 1024 / 1024 / seconds).toFixed(1)),
-      workerd_rss_before_mb: Number((baseline / 1024).toFixed(1)),
-      workerd_rss_peak_sampled_mb: Number((peak / 1024).toFixed(1)),
-      workerd_rss_growth_mb: Number(((peak - baseline) / 1024).toFixed(1)),
-      workerd_vm_hwm_mb: Number((hwm / 1024).toFixed(1)),
-    };
-  } finally {
-    gateway.stop();
-    sim.stop();
-    await Promise.race([Promise.all([gateway.exited, sim.exited]), new Promise((r) => setTimeout(r, 5000))]);
-    gateway.stop("SIGKILL");
-    sim.stop("SIGKILL");
+    const [port, inspectorPort] = await freePorts(2);
+    const floor = backend === "drain" || backend === "r2-floor";
+    const worker = startWorker({
+      name: floor ? backend : `gateway-${backend}`,
+      config: floor ? join(root, "bench", "drain.wrangler.jsonc") : join(root, "wrangler.jsonc"),
+      script: floor ? built.drain : built.gateway,
+      port,
+      inspectorPort,
+      persistTo: join(dir, `gateway-${backend}`),
+      vars: {
+        UPSTREAM_BASE_URL: `http://127.0.0.1:${simPort}`,
+        FILES_BASE_URL: `http://127.0.0.1:${simPort}`,
+        UPSTREAM_API_KEY: SIM_KEY,
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        ADMIN_TOKEN: ADMIN,
+        SIGNING_SECRET: BENCH_SIGNING_SECRET,
+        DEV_ALLOW_LOCAL_URLS: "true",
+        LOG_LEVEL: "warn",
+        FILES_BACKEND: backend,
+        // Room for larger runs (--mb 300) that show the memory does not grow with the file.
+        MAX_UPLOAD_BYTES: String(Math.max(SIZE, 100 * 1024 * 1024)),
+      },
+      logFile: join(dir, `gateway-${backend}.log`),
+    });
+    const path = backend === "drain" ? "/" : backend === "r2-floor" ? "/r2" : "/api/v1/files/upload/stream";
+    targets.push({ backend, floor, worker, path, token: floor ? "none" : null });
   }
+  await waitReady(sim, "/__sim/tasks");
+  for (const t of targets) {
+    if (t.backend !== "sim") await waitReady(t.worker, t.floor ? "/" : "/healthz");
+    t.token ??= await benchToken(t.worker);
+    t.url = `${t.worker.url}${t.path}`;
+    // A small upload first, so the isolate and the tenant object are warm before the measured ones.
+    const warm = await upload(t.url, t.token, 1024 * 1024);
+    if (warm.status !== 200)
+      throw new Error(`${t.backend}: warm-up upload answered ${warm.status}: ${warm.text.slice(0, 300)}`);
+    t.pids = workerdPids(t.worker.pid);
+    if (t.pids.length === 0) throw new Error(`no workerd process found under ${t.worker.name}`);
+  }
+  return { sim, targets };
 }
 
+/** One measured upload of SIZE bytes to `t`, with its workerd's memory sampled every 20 ms. */
+async function measure(t) {
+  const baseline = Math.max(...t.pids.map((p) => memKb(p, "VmRSS")));
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    for (const p of t.pids) peak = Math.max(peak, memKb(p, "VmRSS"));
+  }, 20);
+  const profiler = flags.profile ? await connectProfiler(t.worker.inspectorPort) : null;
+  await profiler?.start();
+  const started = process.hrtime.bigint();
+  const res = await upload(t.url, t.token, SIZE);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (profiler) {
+    await profiler.stop();
+    const show = (rows) => rows.map((r) => `  ${(r.share * 100).toFixed(1)}% ${r.fn}`).join("\n");
+    console.log(`[bench:upload] ${t.backend} self time:\n${show(profiler.top(20))}`);
+    console.log(`[bench:upload] ${t.backend} total time:\n${show(profiler.topTotal(30))}`);
+    profiler.close();
+  }
+  clearInterval(sampler);
+  for (const p of t.pids) peak = Math.max(peak, memKb(p, "VmRSS"));
+  const hwm = Math.max(...t.pids.map((p) => memKb(p, "VmHWM")));
+  if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${res.text.slice(0, 300)}`);
+  const data = JSON.parse(res.text).data;
+  // The drain Worker counts the whole form, its part headers and delimiters included.
+  if (t.floor ? data.file_size < SIZE : data.file_size !== SIZE)
+    throw new Error(`stored ${data.file_size} bytes, sent ${SIZE}`);
+  return {
+    backend: t.backend,
+    bytes: SIZE,
+    seconds: Number(seconds.toFixed(2)),
+    mb_per_s: Number((SIZE / 1024 / 1024 / seconds).toFixed(1)),
+    workerd_rss_before_mb: Number((baseline / 1024).toFixed(1)),
+    workerd_rss_peak_sampled_mb: Number((peak / 1024).toFixed(1)),
+    workerd_rss_growth_mb: Number(((peak - baseline) / 1024).toFixed(1)),
+    workerd_vm_hwm_mb: Number((hwm / 1024).toFixed(1)),
+  };
+}
+
+const pct = (x) => `${(x * 100).toFixed(0)}%`;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 const dir = mkdtempSync(join(tmpdir(), "reelgate-upload-bench-"));
+let running = null;
 try {
   console.log(`[bench:upload] building the gateway and the simulator…`);
   const built = {
@@ -201,18 +232,78 @@ try {
     sim: buildWorker(join(root, "sim", "wrangler.jsonc"), join(dir, "sim-build")),
     drain: buildWorker(join(root, "bench", "drain.wrangler.jsonc"), join(dir, "drain-build")),
   };
-  const results = [];
-  for (const backend of flags.backends.split(",")) {
-    console.log(`[bench:upload] ${backend}: streaming ${flags.mb} MB…`);
-    const r = await runBackend(backend, built, dir);
-    console.log(`[bench:upload] ${JSON.stringify(r)}`);
-    results.push(r);
+  const backends = flags.backends.split(",");
+  running = await startTargets(backends, built, dir);
+  const rounds = [];
+  // Every target once per round, in turn, so the machine's load falls on each alike; each gateway upload is
+  // read against the drain floor of its own round.
+  for (let round = 1; round <= Number(flags.rounds); round++) {
+    const runs = [];
+    for (const t of running.targets) {
+      console.log(`[bench:upload] round ${round}, ${t.backend}: streaming ${flags.mb} MB…`);
+      const r = await measure(t);
+      console.log(`[bench:upload] ${JSON.stringify(r)}`);
+      runs.push(r);
+    }
+    const floor = runs.find((r) => r.backend === "drain");
+    for (const r of runs)
+      if (floor && r !== floor) r.of_floor = Number((r.mb_per_s / floor.mb_per_s).toFixed(3));
+    // Each gateway backend also against the same round's upload straight into that backend.
+    const own = { r2: "r2-floor", evolink: "sim" };
+    for (const r of runs) {
+      const base = runs.find((x) => x.backend === own[r.backend]);
+      if (base) r.of_backend_floor = Number((r.mb_per_s / base.mb_per_s).toFixed(3));
+    }
+    rounds.push(runs);
   }
-  const report = { at: new Date().toISOString(), node: process.version, file_mb: Number(flags.mb), results };
+  const results = backends.map((backend) => {
+    const runs = rounds.map((rs) => rs.find((r) => r.backend === backend));
+    const summary = {
+      backend,
+      bytes: SIZE,
+      mb_per_s_median: Number(median(runs.map((r) => r.mb_per_s)).toFixed(1)),
+      mb_per_s: runs.map((r) => r.mb_per_s),
+      workerd_rss_growth_mb_max: Math.max(...runs.map((r) => r.workerd_rss_growth_mb)),
+      workerd_vm_hwm_mb: Math.max(...runs.map((r) => r.workerd_vm_hwm_mb)),
+    };
+    if (backend !== "drain" && runs[0].of_floor !== undefined) {
+      summary.of_floor = runs.map((r) => r.of_floor);
+      summary.of_floor_median = Number(median(summary.of_floor).toFixed(3));
+    }
+    if (runs[0].of_backend_floor !== undefined) {
+      summary.of_backend_floor = runs.map((r) => r.of_backend_floor);
+      summary.of_backend_floor_median = Number(median(summary.of_backend_floor).toFixed(3));
+    }
+    return summary;
+  });
+  console.log("[bench:upload] summary (MB/s per round; ratios to the same round's floors):");
+  for (const r of results)
+    console.log(
+      `  ${r.backend.padEnd(8)} median ${r.mb_per_s_median} MB/s [${r.mb_per_s.join(", ")}]` +
+        (r.of_floor ? `; ÷ drain ${pct(r.of_floor_median)} [${r.of_floor.map(pct).join(", ")}]` : "") +
+        (r.of_backend_floor
+          ? `; ÷ its backend's floor ${pct(r.of_backend_floor_median)} [${r.of_backend_floor.map(pct).join(", ")}]`
+          : "") +
+        `, memory growth ≤ ${r.workerd_rss_growth_mb_max} MB`,
+    );
+  const report = {
+    at: new Date().toISOString(),
+    node: process.version,
+    file_mb: Number(flags.mb),
+    rounds_run: Number(flags.rounds),
+    results,
+    rounds,
+  };
   if (flags.profile) flags.out = join(root, ".wrangler", "bench", "upload-profile.json");
   mkdirSync(dirname(flags.out), { recursive: true });
   writeFileSync(flags.out, JSON.stringify(report, null, 2) + "\n");
   console.log(`[bench:upload] wrote ${flags.out}`);
 } finally {
+  if (running) {
+    const workers = [running.sim, ...running.targets.filter((t) => t.backend !== "sim").map((t) => t.worker)];
+    for (const w of workers) w.stop();
+    await Promise.race([Promise.all(workers.map((w) => w.exited)), new Promise((r) => setTimeout(r, 5000))]);
+    for (const w of workers) w.stop("SIGKILL");
+  }
   rmSync(dir, { recursive: true, force: true });
 }
