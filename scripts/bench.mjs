@@ -4,7 +4,7 @@
 // a machine state. Writes bench/results/latest.{json,md} (plus a dated JSON copy). `npm run bench:smoke` is
 // the same harness for about a second per target, writing to .wrangler/bench/ instead: CI runs it so the
 // harness cannot rot. Every run stops by itself; Ctrl-C stops the Workers too.
-import { execFileSync } from "node:child_process";
+import { execFileSync, execSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -66,6 +67,10 @@ const { values: flags } = parseArgs({
     "portkey-src": { type: "string" },
     "portkey-node": { type: "boolean", default: false },
     out: { type: "string" },
+    // An A/B in one run: the gateway as of git ref <ref> (extracted into the run's workdir, built and served
+    // like the gateway, its own tenants) as targets baseline-es256 and baseline-get, each read against the
+    // passthrough and, as the floor of the working tree's targets, against the gateway.
+    baseline: { type: "string" },
   },
 });
 const settings = {
@@ -92,11 +97,33 @@ const settings = {
  * wrangler.jsonc, whose relative paths it keeps, and removed when the run stops.
  */
 const GATEWAY_CONFIG = join(root, "wrangler.bench.json");
-function writeGatewayConfig() {
-  const { rawConfig } = experimental_readRawConfig({ config: join(root, "wrangler.jsonc") });
+function writeGatewayConfig(tree = root) {
+  const { rawConfig } = experimental_readRawConfig({ config: join(tree, "wrangler.jsonc") });
   for (const limiter of rawConfig.ratelimits ?? []) limiter.simple.limit = 1_000_000_000;
-  writeFileSync(GATEWAY_CONFIG, JSON.stringify(rawConfig, null, 2));
-  return GATEWAY_CONFIG;
+  const config = tree === root ? GATEWAY_CONFIG : join(tree, "wrangler.bench.json");
+  writeFileSync(config, JSON.stringify(rawConfig, null, 2));
+  return config;
+}
+
+/** The gateway's source as of `ref`, extracted into the run's workdir (this checkout's node_modules linked). */
+function baselineTree(ref) {
+  const dir = join(work, "baseline-src");
+  mkdirSync(dir, { recursive: true });
+  const sha = execFileSync("git", ["rev-parse", "--short", `${ref}^{commit}`], {
+    cwd: root,
+    encoding: "utf8",
+  }).trim();
+  execSync(`git archive ${sha} | tar -x -C ${JSON.stringify(dir)}`, {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  // Its static assets (the console's, the portal's), which wrangler wants in place before it builds.
+  execFileSync(process.execPath, ["scripts/build-assets.mjs"], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return { dir, sha };
 }
 
 // Free ports on 127.0.0.1, picked when the run starts; the restarted simulator takes its own again.
@@ -219,6 +246,8 @@ async function main() {
   const names = ["sim", "passthrough", "gateway"];
   if (portkeySrc) names.push("portkey-workerd");
   if (portkeyDir) names.push("portkey-node");
+  const baselineSrc = flags.baseline ? baselineTree(flags.baseline) : null;
+  if (baselineSrc) names.push("baseline");
   const ports = await freePorts(names.length * 2);
   for (const [i, name] of names.entries()) {
     PORTS[name] = ports[i];
@@ -235,10 +264,10 @@ async function main() {
     UPSTREAM_BASE_URL: sim.url,
     UPSTREAM_API_KEY: SIM_KEY,
   });
-  const gateway = start("gateway", writeGatewayConfig(), {
+  const gatewayVars = (name) => ({
     UPSTREAM_BASE_URL: sim.url,
     UPSTREAM_API_KEY: SIM_KEY,
-    PUBLIC_BASE_URL: `http://127.0.0.1:${PORTS.gateway}`,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${PORTS[name]}`,
     ADMIN_TOKEN,
     SIGNING_SECRET: BENCH_SIGNING_SECRET,
     DEV_ALLOW_LOCAL_URLS: "false",
@@ -247,6 +276,10 @@ async function main() {
     TASK_POLL_CACHE_MS: "0",
     ...extraVars(),
   });
+  const gateway = start("gateway", writeGatewayConfig(), gatewayVars("gateway"));
+  const baseline = baselineSrc
+    ? start("baseline", writeGatewayConfig(baselineSrc.dir), gatewayVars("baseline"))
+    : null;
   // Portkey allows a custom host on loopback by default; the list is given so the run does not rely on it.
   const portkeyEnv = { TRUSTED_CUSTOM_HOSTS: "127.0.0.1" };
   let portkeyWorkerd = null;
@@ -271,12 +304,14 @@ async function main() {
     waitReady(sim, "/__sim/tasks"),
     waitReady(passthrough, "/"),
     waitReady(gateway, "/healthz"),
+    ...(baseline ? [waitReady(baseline, "/healthz")] : []),
     ...[portkeyWorkerd, portkeyNode].filter(Boolean).map((w) => waitReady(w, "/")),
   ]);
 
   const limits = { limits: !flags["no-limits"] };
   const es = await benchTenant(gateway.url, ADMIN_TOKEN, "ES256", limits);
   const rs = await benchTenant(gateway.url, ADMIN_TOKEN, "RS256", limits);
+  const esBase = baseline ? await benchTenant(baseline.url, ADMIN_TOKEN, "ES256", limits) : null;
   const bearer = (token) => ({ authorization: `Bearer ${token}` });
   const gatewayCreate = { path: CREATE, headers: { ...JSON_TYPE, ...bearer(es.token) }, body: BODY };
   const callbackDeps = { gatewayUrl: gateway.url, simUrl: sim.url, simKey: SIM_KEY, create: gatewayCreate };
@@ -340,6 +375,11 @@ async function main() {
     callback("gateway-callback-ended", "5. callback, task ended", async () => ended),
     callback("gateway-callback-running", "5. callback, task running", () => callbackFor(callbackDeps)),
   ];
+  if (baseline)
+    targets.push(
+      create("baseline-es256", `B. gateway at ${baselineSrc.sha}, ES256`, baseline, bearer(esBase.token)),
+      query("baseline-get", `B. gateway at ${baselineSrc.sha}, GET task`, baseline, bearer(esBase.token)),
+    );
   const pk = portkeyHeaders(sim.url, SIM_KEY);
   if (portkeyWorkerd)
     targets.push(
@@ -441,6 +481,7 @@ function write(run) {
     !flags["no-limits"] &&
     flags.var.length === 0 &&
     !portkey &&
+    !flags.baseline &&
     !flags.out;
   let dir = official ? join(root, "bench", "results") : join(root, ".wrangler", "bench");
   let base = official ? "latest" : flags.smoke ? "smoke" : "variant";

@@ -19,6 +19,11 @@ export const PAIRS = [
   ["gateway-get", "portkey-node-get", {}],
   ["portkey-node", "passthrough", {}],
   ["portkey-node-get", "passthrough-get", {}],
+  // --baseline <ref>: the working tree's gateway against the gateway at ref, and that one against its floor.
+  ["gateway-es256", "baseline-es256", {}],
+  ["gateway-get", "baseline-get", {}],
+  ["baseline-es256", "passthrough", {}],
+  ["baseline-get", "passthrough-get", {}],
 ];
 
 export function compare(targets) {

@@ -172,6 +172,38 @@ describe("read limits through the app", () => {
     expect(callsTo(UPSTREAM_HOST).length).toBe(upstream);
   });
 
+  it("counts a poll at once with its cache lookup: a refused poll is 429 even for an ended task the cache holds", async () => {
+    const { clock } = startSimulator();
+    const t = await createTenant();
+    const token = await t.token();
+    const created = await gw("/v1/videos/generations", withJson(token, VALID_BODY));
+    const id = ((await created.json()) as { id: string }).id;
+    await clock.advance(60_000);
+    // The poll that sees the end keeps the final view in the location's cache; the next answers from it.
+    expect(((await (await gw(`/v1/tasks/${id}`, bearer(token))).json()) as any).status).toBe("completed");
+    const upstream = callsTo(UPSTREAM_HOST).length;
+    const cachedPoll = await send(`/v1/tasks/${id}`, bearer(token), {});
+    expect(cachedPoll.body.status).toBe("completed");
+    expect(cachedPoll.ops).toEqual({ "READ_LIMIT_USER.limit": 1, "READ_LIMIT_TENANT.limit": 1 });
+    expect(callsTo(UPSTREAM_HOST).length).toBe(upstream);
+
+    const refused = await send(`/v1/tasks/${id}`, bearer(token), { READ_LIMIT_USER: new StrictLimiter(0) });
+    expectReadRefusal(refused.res, refused.body, "user");
+    expect(refused.ops).toEqual({ "READ_LIMIT_USER.limit": 1 });
+    const full = { READ_LIMIT_TENANT: new StrictLimiter(0) };
+    const tenantFull = await send(`/v1/tasks/${id}`, bearer(token), full);
+    expectReadRefusal(tenantFull.res, tenantFull.body, "tenant");
+    // An id the caller may not see is counted too, and is the uniform 404 once counted.
+    const foreign = await send(`/v1/tasks/${id}x`, bearer(token), {});
+    expect(foreign.res.status).toBe(404);
+    expect(foreign.ops).toEqual({ "READ_LIMIT_USER.limit": 1, "READ_LIMIT_TENANT.limit": 1 });
+    const refusedForeign = await send(`/v1/tasks/${id}x`, bearer(token), {
+      READ_LIMIT_USER: new StrictLimiter(0),
+    });
+    expectReadRefusal(refusedForeign.res, refusedForeign.body, "user");
+    expect(callsTo(UPSTREAM_HOST).length).toBe(upstream);
+  });
+
   it("counts reads only: creation and deletion are not refused by a read limit", async () => {
     startSimulator();
     const t = await createTenant();
