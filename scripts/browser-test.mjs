@@ -9,26 +9,15 @@
 // Screenshots go to artifacts/console/. Ends with "browser: N passed, N failed, N skipped" and writes
 // .wrangler/browser-report.json for scripts/check.mjs.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
 import { freePorts } from "../bench/lib/processes.mjs";
-import {
-  assert,
-  chromiumPath,
-  createRun,
-  root,
-  startReceiver,
-  startStack,
-  until,
-} from "./lib/browser-run.mjs";
+import { assert, openRun, root, startReceiver, startStack, until } from "./lib/browser-run.mjs";
 
-const shots = join(root, "artifacts", "console");
-mkdirSync(shots, { recursive: true });
-const run = createRun("browser", join(root, ".wrangler", "browser-report.json"));
-const { step, cleanups } = run;
+const run = openRun("browser", "console");
+const { step, shots, executablePath, work } = run;
 
 const ADMIN_TOKEN = `browser-admin-${Math.random().toString(36).slice(2)}`;
 const SIM_KEY = "sim-browser-key";
@@ -45,16 +34,6 @@ function cli(args, env) {
   });
 }
 
-const executablePath = chromiumPath();
-if (!executablePath) {
-  console.error("[browser] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
-  run.results.push({ name: "find Chromium", status: "failed" });
-  run.finish(1);
-  process.exit();
-}
-
-const work = mkdtempSync(join(tmpdir(), "reelgate-browser-"));
-cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 let browser;
 try {
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);

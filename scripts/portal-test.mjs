@@ -8,27 +8,15 @@
 // re-enabled (the held event arrives) and recovered (the failed ones again); a read-only link shows no action; a link refuses once expired, and every link
 // refuses after the console's "Revoke all portal links". Screenshots go to artifacts/portal/. Ends with
 // "portal: N passed, N failed, N skipped" and writes .wrangler/portal-report.json for scripts/check.mjs.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
 import { freePorts } from "../bench/lib/processes.mjs";
-import {
-  assert,
-  chromiumPath,
-  createRun,
-  root,
-  startReceiver,
-  startStack,
-  until,
-} from "./lib/browser-run.mjs";
+import { assert, openRun, startReceiver, startStack, until } from "./lib/browser-run.mjs";
 
-const shots = join(root, "artifacts", "portal");
-mkdirSync(shots, { recursive: true });
-const run = createRun("portal", join(root, ".wrangler", "portal-report.json"));
-const { step, cleanups } = run;
+const run = openRun("portal", "portal");
+const { step, shots, executablePath, work } = run;
 
 const ADMIN_TOKEN = `portal-admin-${Math.random().toString(36).slice(2)}`;
 const SIM_KEY = "sim-portal-key";
@@ -38,16 +26,6 @@ const TENANTS = [
   { id: "rival-portal", name: "Rival Portal", issuer: "https://id.rival-portal.example/" },
 ];
 
-const executablePath = chromiumPath();
-if (!executablePath) {
-  console.error("[portal] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
-  run.results.push({ name: "find Chromium", status: "failed" });
-  run.finish(1);
-  process.exit();
-}
-
-const work = mkdtempSync(join(tmpdir(), "reelgate-portal-"));
-cleanups.push(() => rmSync(work, { recursive: true, force: true }));
 let browser;
 try {
   const [simPort, gwPort, hookPort, simInspect, gwInspect] = await freePorts(5);

@@ -2,8 +2,9 @@
 // portal) share: finding Debian's Chromium, the step reporter and its report file for scripts/check.mjs, a
 // bounded wait, and the stack they drive — the simulator and the gateway under workerd on free ports, built
 // as `wrangler deploy` builds them, each with its own state folder and log.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,7 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
-export function chromiumPath() {
+function chromiumPath() {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
     if (existsSync(p)) return p;
@@ -42,10 +43,32 @@ export function assert(cond, message) {
 }
 
 /**
+ * Opens a Chromium run labelled `label`: its steps and report (`createRun`, the report in
+ * .wrangler/<label>-report.json), its screenshot folder artifacts/<artifacts>/ (`shots`), the Chromium to
+ * drive (`executablePath`; without one the run fails a "find Chromium" step and the process exits), and a
+ * work folder for state and logs (`work`), removed by the run's cleanups.
+ */
+export function openRun(label, artifacts) {
+  const shots = join(root, "artifacts", artifacts);
+  mkdirSync(shots, { recursive: true });
+  const run = createRun(label, join(root, ".wrangler", `${label}-report.json`));
+  const executablePath = chromiumPath();
+  if (!executablePath) {
+    console.error(`[${label}] no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)`);
+    run.results.push({ name: "find Chromium", status: "failed" });
+    run.finish(1);
+    process.exit();
+  }
+  const work = mkdtempSync(join(tmpdir(), `reelgate-${label}-`));
+  run.cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+  return { ...run, shots, executablePath, work };
+}
+
+/**
  * A run's steps, printed as `[label] ✓ name`, and its report (`report`, read by scripts/check.mjs). A step
  * whose function returns "skip" is skipped. `cleanups` run in reverse at `close()`.
  */
-export function createRun(label, report) {
+function createRun(label, report) {
   mkdirSync(dirname(report), { recursive: true });
   const results = [];
   const cleanups = [];
