@@ -22,11 +22,18 @@ export class ApiFailure extends Error {
 const onUnauthorized = new Set();
 export const whenUnauthorized = (fn) => onUnauthorized.add(fn);
 
-export async function api(path, { method = "GET", body, query } = {}) {
-  const url = new URL(path, location.origin);
+export const api = (path, options) =>
+  callJson(new URL(path, location.origin), options, token.get(), onUnauthorized);
+
+/**
+ * One call to the gateway, the console's and the tenant portal's (portal/api.js): `query` added to `url`,
+ * `bearer` sent as the token, the JSON answer returned (null for none). A failure throws ApiFailure; a 401
+ * is told to each of `refused` first.
+ */
+export async function callJson(url, { method = "GET", body, query } = {}, bearer, refused) {
   for (const [k, v] of Object.entries(query ?? {}))
     if (v !== undefined && v !== "") url.searchParams.set(k, v);
-  const headers = { authorization: `Bearer ${token.get() ?? ""}` };
+  const headers = { authorization: `Bearer ${bearer ?? ""}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(url, {
     method,
@@ -38,7 +45,7 @@ export async function api(path, { method = "GET", body, query } = {}) {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const failure = new ApiFailure(res.status, data?.error);
-    if (res.status === 401) for (const fn of onUnauthorized) fn(failure);
+    if (res.status === 401) for (const fn of refused) fn(failure);
     throw failure;
   }
   return data;
