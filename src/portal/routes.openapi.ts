@@ -18,9 +18,9 @@ import { PortalLinkBody, WebhookUrlBody } from "./query";
 
 type Obj = z.ZodObject<z.ZodRawShape>;
 /** The 200 body schema of a documented operation, by its id (so a change there is a change here). */
-function bodyOf(ops: readonly OperationSpec[], operationId: string): Obj {
-  const schema = ops.find((op) => op.operationId === operationId)?.responses[200]?.schema;
-  if (!schema) throw new Error(`OpenAPI: no 200 body for ${operationId}`);
+function bodyOf(ops: readonly OperationSpec[], operationId: string, status = 200): Obj {
+  const schema = ops.find((op) => op.operationId === operationId)?.responses[status]?.schema;
+  if (!schema) throw new Error(`OpenAPI: no ${status} body for ${operationId}`);
   return schema as Obj;
 }
 
@@ -213,12 +213,7 @@ export const portalOperations: OperationSpec[] = [
     responses: {
       202: {
         description: "Queued, with the event's original `webhook-id`.",
-        schema: z.object({
-          object: z.literal("redelivery"),
-          delivery_id: z.string(),
-          event_id: z.string(),
-          status: z.literal("queued"),
-        }),
+        schema: bodyOf(callbackOperations, "adminRedeliver", 202),
       },
     },
     errors: ["forbidden"],
@@ -260,12 +255,7 @@ export const portalOperations: OperationSpec[] = [
     responses: {
       200: {
         description: "Enabled; `released` events are on their way.",
-        schema: z.object({
-          object: z.literal("webhook_endpoint"),
-          url: z.string(),
-          state: z.literal("enabled"),
-          released: z.int(),
-        }),
+        schema: bodyOf(callbackOperations, "adminEnableWebhook"),
       },
     },
     errors: ["invalid_request", "forbidden", "payload_too_large", "unsupported_media_type"],
@@ -278,12 +268,7 @@ export const portalOperations: OperationSpec[] = [
     responses: {
       202: {
         description: "Queued; it appears in the deliveries.",
-        schema: z.object({
-          object: z.literal("test_event"),
-          event_id: z.string(),
-          url: z.string(),
-          status: z.literal("queued"),
-        }),
+        schema: bodyOf(callbackOperations, "adminSendTestEvent", 202),
       },
     },
     errors: ["invalid_request", "forbidden"],
@@ -299,12 +284,7 @@ export const portalOperations: OperationSpec[] = [
     responses: {
       202: {
         description: "Queued.",
-        schema: z.object({
-          object: z.literal("recovery"),
-          since: z.string(),
-          queued: z.int(),
-          status: z.literal("queued"),
-        }),
+        schema: bodyOf(callbackOperations, "adminRecoverDeliveries", 202),
       },
     },
     errors: ["invalid_request", "forbidden", "payload_too_large", "unsupported_media_type"],
