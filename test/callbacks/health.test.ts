@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import type { EndpointHealth } from "../../src/callbacks/health";
 import type { Env } from "../../src/env";
 import { objectOf } from "../helpers/objects";
 import { admin, startSimulator } from "../helpers/gateway";
@@ -26,21 +27,10 @@ import {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OPS_SECRET = "whsec_b3BlcmF0b3Itd2ViaG9vay1zZWNyZXQtZm9yLXRlc3Rz";
 
-interface Health {
-  url: string;
-  state: "enabled" | "disabled";
-  consecutive_failures: number;
-  first_failure_at: string | null;
-  last_success_at: string | null;
-  success_ratio_24h: number | null;
-  disabled_at: string | null;
-  held: number;
-}
-
-async function health(tenantId: string): Promise<Health[]> {
+async function health(tenantId: string): Promise<EndpointHealth[]> {
   const res = await admin(`/admin/tenants/${tenantId}/webhook/health`);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { data: Health[] }).data;
+  return ((await res.json()) as { data: EndpointHealth[] }).data;
 }
 
 /** The tenant's object runs with these settings on top of the suite's (as the Registry tests do). */
